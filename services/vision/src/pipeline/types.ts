@@ -1,0 +1,34 @@
+/**
+ * The boundary between the HTTP/worker side of vision and the face models.
+ * The worker decodes an image into RGB pixels and hands them to a FacePipeline.
+ */
+import type { Face, ModelInfo } from '@faceline/contracts';
+
+/** Interleaved 8-bit RGB (3 channels), row-major, already EXIF-rotated. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface PipelineOptions {
+  /** return only the largest face */
+  largestOnly: boolean;
+  /** at most this many faces, largest first */
+  maxFaces: number;
+  /** compute embeddings for the returned faces */
+  embeddings: boolean;
+  /** ignore faces whose box side is smaller than this, in source pixels */
+  minFaceSize: number;
+}
+
+export interface FacePipeline {
+  readonly info: ModelInfo;
+  analyze(image: RgbImage, options: PipelineOptions): Promise<Face[]>;
+  close(): Promise<void>;
+}
+
+export interface PipelineSettings {
+  /** ONNX Runtime intra-op threads per session (1 when several workers share the cores). */
+  intraOpThreads: number;
+}
