@@ -1,3 +1,5 @@
 export * from './errors.js';
 export * from './vision.js';
 export * from './health.js';
+export * from './auth.js';
+export * from './realtime.js';
