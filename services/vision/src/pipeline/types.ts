@@ -31,4 +31,14 @@ export interface FacePipeline {
 export interface PipelineSettings {
   /** ONNX Runtime intra-op threads per session (1 when several workers share the cores). */
   intraOpThreads: number;
+  /**
+   * How the 150x150 recognition crop is made: 'similarity' (default) rotates and scales the face
+   * onto dlib's mean face shape, so tilted heads are levelled; 'face-api' is face-api's own
+   * axis-aligned crop (kept for parity with the reference implementation).
+   */
+  alignment?: 'similarity' | 'face-api';
+  /** detector score threshold, 0..1 (default 0.5, face-api's default) */
+  scoreThreshold?: number;
+  /** folder with face-api's weight manifests and .bin files (default: the installed @vladmandic/face-api/model) */
+  modelDir?: string;
 }

@@ -1,0 +1,271 @@
+/**
+ * The face pipeline on ONNX Runtime: detect → 68 landmarks → aligned 150x150 crop → quality →
+ * 128-D embedding. The graphs are built in memory from face-api's weights at start-up.
+ */
+import ort from 'onnxruntime-node';
+import type { Face, ModelInfo } from '@faceline/contracts';
+import { CHIP_SIZE, chipTransform, faceApiAlignedRect, type Pt } from './align.js';
+import { decodeDetections, DETECTOR_MEAN, type Detection } from './detect.js';
+import {
+  boxDownsample,
+  chwToRgb,
+  clipRect,
+  normalizeToChw,
+  squareResizeNormalize,
+  warpBilinear,
+  type IntRect,
+  type Rgb3,
+} from './image.js';
+import {
+  buildDetector,
+  buildLandmarkNet,
+  buildRecognitionNet,
+  DETECTOR_GRID,
+  DETECTOR_INPUT,
+  LANDMARK_INPUT,
+  RECOGNITION_INPUT,
+  type BuiltNet,
+} from './nets.js';
+import { cropStats, eyeOpenness, headPose } from './quality.js';
+import type { FacePipeline, PipelineOptions, PipelineSettings, RgbImage } from './types.js';
+import { faceApiModelDir, loadWeights } from './weights.js';
+
+/** face-api's mean colour for the landmark and recognition nets. */
+export const FACE_MEAN: Rgb3 = [122.782, 117.001, 104.298];
+
+export interface NetTimings {
+  detectorMs: number;
+  landmarksMs: number;
+  recognitionMs: number;
+}
+
+class OnnxNet {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly net: BuiltNet,
+  ) {}
+
+  static async create(net: BuiltNet, settings: PipelineSettings): Promise<OnnxNet> {
+    const session = await ort.InferenceSession.create(net.bytes, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: Math.max(1, settings.intraOpThreads),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      // A spinning intra-op thread competes with the JS pre/post-processing on small machines.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    });
+    return new OnnxNet(session, net);
+  }
+
+  async run(input: Float32Array): Promise<Float32Array> {
+    const tensor = new ort.Tensor('float32', input, this.net.inputDims);
+    const out = await this.session.run({ [this.net.input]: tensor });
+    const result = out[this.net.output]!;
+    const data = result.data as Float32Array;
+    tensor.dispose?.();
+    return data;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+export type AlignmentMode = 'similarity' | 'face-api';
+
+export interface FaceAnalysis extends Face {
+  /** the integer crop the landmark net saw (source pixels) */
+  landmarkCrop: IntRect;
+  /** with alignment 'face-api': the integer crop the recognition net saw */
+  descriptorCrop?: IntRect;
+}
+
+export class OnnxFacePipeline implements FacePipeline {
+  readonly info: ModelInfo;
+  /** Time spent in each net during the last analyze() call. */
+  lastTimings: NetTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
+  private readonly detIn = new Float32Array(3 * DETECTOR_INPUT * DETECTOR_INPUT);
+  private readonly lmIn = new Float32Array(3 * LANDMARK_INPUT * LANDMARK_INPUT);
+  private readonly recIn = new Float32Array(3 * RECOGNITION_INPUT * RECOGNITION_INPUT);
+  private readonly chipRgb = new Float32Array(3 * CHIP_SIZE * CHIP_SIZE);
+  private readonly chipValid = new Uint8Array(CHIP_SIZE * CHIP_SIZE);
+
+  constructor(
+    private readonly detector: OnnxNet,
+    private readonly landmarkNet: OnnxNet,
+    private readonly recognition: OnnxNet,
+    readonly settings: Required<PipelineSettings>,
+  ) {
+    this.info = {
+      detector: 'face-api tiny_face_detector (inputSize 416)',
+      landmarks: 'face-api face_landmark_68',
+      embedding: `face-api face_recognition (dlib ResNet, 150x150 ${settings.alignment === 'similarity' ? 'similarity-aligned' : 'face-api'} crop)`,
+      embeddingDimensions: 128,
+      embeddingNormalized: false,
+      runtime: `onnxruntime-node ${ort.env.versions.node ?? ''}`.trim(),
+    };
+  }
+
+  /** Detector only: boxes in source pixels, highest score first. */
+  async detect(img: RgbImage): Promise<Detection[]> {
+    checkImage(img);
+    const t0 = performance.now();
+    squareResizeNormalize(img, { x: 0, y: 0, width: img.width, height: img.height }, false, DETECTOR_INPUT, DETECTOR_MEAN, this.detIn);
+    const out = await this.detector.run(this.detIn);
+    this.lastTimings.detectorMs += performance.now() - t0;
+    return decodeDetections(out, DETECTOR_GRID, DETECTOR_INPUT, img.width, img.height, this.settings.scoreThreshold);
+  }
+
+  /** Landmark net on an integer crop of the image (face-api: centred square padding, 112 px). */
+  async landmarks(img: RgbImage, crop: IntRect): Promise<Pt[]> {
+    const t0 = performance.now();
+    squareResizeNormalize(img, crop, true, LANDMARK_INPUT, FACE_MEAN, this.lmIn);
+    const out = await this.landmarkNet.run(this.lmIn);
+    this.lastTimings.landmarksMs += performance.now() - t0;
+    // face-api FaceLandmark68NetBase.postProcess: undo the centred padding, relative to the crop.
+    const scale = LANDMARK_INPUT / Math.max(crop.width, crop.height);
+    const sw = crop.width * scale;
+    const sh = crop.height * scale;
+    const padX = sw < sh ? Math.abs(sw - sh) / 2 : 0;
+    const padY = sh < sw ? Math.abs(sw - sh) / 2 : 0;
+    const pts: Pt[] = [];
+    for (let i = 0; i < 68; i++) {
+      const rx = (out[2 * i]! * LANDMARK_INPUT - padX) / sw;
+      const ry = (out[2 * i + 1]! * LANDMARK_INPUT - padY) / sh;
+      pts.push([rx * crop.width + crop.x, ry * crop.height + crop.y]);
+    }
+    return pts;
+  }
+
+  /** Recognition net on a prepared, normalised 150x150 CHW tensor. */
+  async embed(chw: Float32Array): Promise<Float32Array> {
+    const t0 = performance.now();
+    const out = await this.recognition.run(chw);
+    this.lastTimings.recognitionMs += performance.now() - t0;
+    return Float32Array.from(out);
+  }
+
+  /** face-api's descriptor input: an integer crop padded centred to a square and resized to 150. */
+  prepareFaceApiCrop(img: RgbImage, crop: IntRect, out = this.recIn): Float32Array {
+    squareResizeNormalize(img, crop, true, RECOGNITION_INPUT, FACE_MEAN, out);
+    return out;
+  }
+
+  /** The similarity-aligned chip (dlib face chip geometry) as float RGB, with its validity mask. */
+  alignChip(img: RgbImage, lm: readonly Pt[]): { rgb: Float32Array; valid: Uint8Array } {
+    const { map, scale } = chipTransform(lm, CHIP_SIZE);
+    let src = img;
+    let m = map;
+    const factor = Math.floor(1 / scale);
+    if (factor >= 2) {
+      // Large face: average factor x factor blocks first so the 150 px chip does not alias.
+      const corners = [
+        [0, 0], [CHIP_SIZE, 0], [0, CHIP_SIZE], [CHIP_SIZE, CHIP_SIZE],
+      ].map(([u, v]) => [map.a * u! + map.b * v! + map.c, map.d * u! + map.e * v! + map.f]);
+      const xs = corners.map((c) => c[0]!);
+      const ys = corners.map((c) => c[1]!);
+      const x0 = Math.max(0, Math.floor(Math.min(...xs)) - factor);
+      const y0 = Math.max(0, Math.floor(Math.min(...ys)) - factor);
+      const x1 = Math.min(img.width, Math.ceil(Math.max(...xs)) + factor);
+      const y1 = Math.min(img.height, Math.ceil(Math.max(...ys)) + factor);
+      if (x1 - x0 >= factor && y1 - y0 >= factor) {
+        src = boxDownsample(img, { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, factor);
+        // Block (i, j) covers source pixels [x0 + i*f, x0 + (i+1)*f): its centre is x0 + i*f + (f-1)/2.
+        const off = (factor - 1) / 2;
+        m = {
+          a: map.a / factor, b: map.b / factor, c: (map.c - x0 - off) / factor,
+          d: map.d / factor, e: map.e / factor, f: (map.f - y0 - off) / factor,
+        };
+      }
+    }
+    warpBilinear(src, m, CHIP_SIZE, this.chipRgb, this.chipValid);
+    return { rgb: this.chipRgb, valid: this.chipValid };
+  }
+
+  async analyze(img: RgbImage, options: PipelineOptions): Promise<Face[]> {
+    const faces = await this.analyzeDetailed(img, options);
+    return faces.map(({ landmarkCrop: _l, descriptorCrop: _d, ...face }) => face);
+  }
+
+  async analyzeDetailed(img: RgbImage, options: PipelineOptions): Promise<FaceAnalysis[]> {
+    this.lastTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
+    const detections = await this.detect(img);
+    const area = (d: Detection) => d.box.width * d.box.height;
+    let chosen = detections
+      .map((d) => ({ d, crop: clipRect(d.box, img.width, img.height) }))
+      .filter(({ crop }) => crop.width > 0 && crop.height > 0 && Math.min(crop.width, crop.height) >= options.minFaceSize)
+      .sort((p, q) => area(q.d) - area(p.d));
+    chosen = chosen.slice(0, options.largestOnly ? 1 : Math.max(0, options.maxFaces));
+    const result: FaceAnalysis[] = [];
+    for (const { d, crop } of chosen) {
+      const landmarks = await this.landmarks(img, crop);
+      let descriptorCrop: IntRect | undefined;
+      let rgb: Float32Array;
+      let valid: Uint8Array | undefined;
+      if (this.settings.alignment === 'face-api') {
+        descriptorCrop = clipRect(faceApiAlignedRect(landmarks, crop.width, crop.height), img.width, img.height);
+        if (descriptorCrop.width <= 0 || descriptorCrop.height <= 0) continue;
+        this.prepareFaceApiCrop(img, descriptorCrop);
+        rgb = this.chipRgb;
+        chwToRgb(this.recIn, RECOGNITION_INPUT, FACE_MEAN, rgb);
+      } else {
+        ({ rgb, valid } = this.alignChip(img, landmarks));
+        normalizeToChw(rgb, CHIP_SIZE, FACE_MEAN, this.recIn);
+      }
+      const stats = cropStats(rgb, CHIP_SIZE, valid);
+      const pose = headPose(landmarks);
+      const face: FaceAnalysis = {
+        box: { x: crop.x, y: crop.y, width: crop.width, height: crop.height },
+        score: d.score,
+        landmarks: landmarks.map((p) => [p[0], p[1]] as [number, number]),
+        quality: {
+          faceSizePx: Math.min(crop.width, crop.height),
+          sharpness: stats.sharpness,
+          brightness: stats.brightness,
+          yaw: pose.yaw,
+          pitch: pose.pitch,
+          roll: pose.roll,
+          eyeOpenness: eyeOpenness(landmarks),
+        },
+        landmarkCrop: crop,
+      };
+      if (descriptorCrop) face.descriptorCrop = descriptorCrop;
+      if (options.embeddings) face.embedding = Array.from(await this.embed(this.recIn));
+      result.push(face);
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.detector.release(), this.landmarkNet.release(), this.recognition.release()]);
+  }
+}
+
+function checkImage(img: RgbImage): void {
+  if (!Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1)
+    throw new RangeError(`invalid image size ${img.width}x${img.height}`);
+  if (img.data.length !== img.width * img.height * 3)
+    throw new RangeError(`RGB buffer has ${img.data.length} bytes, expected ${img.width * img.height * 3}`);
+}
+
+/** Builds the three graphs from face-api's weight files and opens one ONNX Runtime session per net. */
+export async function createOnnxFacePipeline(settings: PipelineSettings): Promise<OnnxFacePipeline> {
+  const full: Required<PipelineSettings> = {
+    intraOpThreads: settings.intraOpThreads,
+    alignment: settings.alignment ?? 'similarity',
+    scoreThreshold: settings.scoreThreshold ?? 0.5,
+    modelDir: settings.modelDir ?? faceApiModelDir(),
+  };
+  const [det, lm, rec] = await Promise.all([
+    loadWeights('tiny_face_detector_model', full.modelDir),
+    loadWeights('face_landmark_68_model', full.modelDir),
+    loadWeights('face_recognition_model', full.modelDir),
+  ]);
+  const [d, l, r] = await Promise.all([
+    OnnxNet.create(buildDetector(det), full),
+    OnnxNet.create(buildLandmarkNet(lm), full),
+    OnnxNet.create(buildRecognitionNet(rec), full),
+  ]);
+  return new OnnxFacePipeline(d, l, r, full);
+}
