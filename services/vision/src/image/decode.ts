@@ -1,0 +1,98 @@
+/**
+ * Decodes an image into upright interleaved RGB with sharp (libvips). Runs inside the worker
+ * threads so that decode cost and the decoded buffer (up to maxPixels x 3 bytes) are bounded by
+ * the pool like inference is, and the RGB never has to cross a thread boundary.
+ */
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { ErrorCode } from '@faceline/contracts';
+import { VisionError } from '../errors.js';
+import type { RgbImage } from '../pipeline/types.js';
+import type { ImageMediaType } from './sniff.js';
+
+export interface DecodeLimits {
+  /** refuse images with more pixels than this (read from the header, before decoding) */
+  maxPixels: number;
+  /** downscale so that the longer side is at most this many pixels; 0 = never */
+  maxSide: number;
+}
+
+export interface Decoded {
+  /** what the pipeline sees, possibly downscaled */
+  rgb: RgbImage;
+  /** upright size of the source image: coordinates in answers refer to it */
+  width: number;
+  height: number;
+  /** source pixels per analysed pixel along x and y (1 when not downscaled) */
+  scaleX: number;
+  scaleY: number;
+}
+
+/** Smallest image side vision analyses; the smallest face it reports is 16 px anyway. */
+export const MIN_IMAGE_SIDE = 16;
+
+const FORMAT: Record<ImageMediaType, string> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' };
+
+function fromSharpError(e: unknown): VisionError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/pixel limit/i.test(msg)) return new VisionError(ErrorCode.IMAGE_TOO_MANY_PIXELS, 'the image has too many pixels');
+  // libvips messages name the codec and the defect ("VipsJpeg: premature end of JPEG image"); no pixel data
+  return new VisionError(ErrorCode.IMAGE_CORRUPT, `the image could not be decoded: ${msg.split('\n')[0]?.slice(0, 200)}`, undefined, {
+    cause: e,
+  });
+}
+
+export async function decodeImage(bytes: Uint8Array, mediaType: ImageMediaType, limits: DecodeLimits): Promise<Decoded> {
+  // failOn 'error': truncated or corrupt data is refused instead of analysed half-grey
+  const input = { failOn: 'error' as const, limitInputPixels: limits.maxPixels };
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw fromSharpError(e);
+  }
+  if (meta.format !== FORMAT[mediaType]) {
+    throw new VisionError(ErrorCode.IMAGE_CORRUPT, `the image header does not read as ${mediaType}`);
+  }
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new VisionError(ErrorCode.IMAGE_CORRUPT, 'the image header has no size');
+  if (width * height > limits.maxPixels) {
+    throw new VisionError(
+      ErrorCode.IMAGE_TOO_MANY_PIXELS,
+      `the image is ${width}x${height} = ${width * height} pixels; at most ${limits.maxPixels} are accepted`,
+      { width, height, maxPixels: limits.maxPixels },
+    );
+  }
+  if (Math.min(width, height) < MIN_IMAGE_SIDE) {
+    throw new VisionError(
+      ErrorCode.IMAGE_TOO_SMALL,
+      `the image is ${width}x${height}; both sides must be at least ${MIN_IMAGE_SIDE} pixels`,
+      { width, height },
+    );
+  }
+
+  let pipeline = sharp(bytes, input).rotate();
+  const longSide = Math.max(width, height);
+  const shrink = limits.maxSide > 0 && longSide > limits.maxSide ? limits.maxSide / longSide : 1;
+  // a sliver (say 20x40000) keeps its size: shrinking it would lose the short side entirely
+  if (shrink < 1 && Math.min(width, height) * shrink >= MIN_IMAGE_SIDE) {
+    pipeline = pipeline.resize({ width: limits.maxSide, height: limits.maxSide, fit: 'inside', withoutEnlargement: true });
+  }
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    out = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw fromSharpError(e);
+  }
+  const { data, info } = out;
+  if (info.channels !== 3) {
+    throw new VisionError(ErrorCode.IMAGE_CORRUPT, `the image decoded to ${info.channels} channels instead of 3`);
+  }
+  return {
+    rgb: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height },
+    width,
+    height,
+    scaleX: width / info.width,
+    scaleY: height / info.height,
+  };
+}

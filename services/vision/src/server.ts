@@ -1,0 +1,89 @@
+/**
+ * Starts the vision service: validates the configuration, starts the workers, listens, and shuts
+ * down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight requests, stop workers).
+ *
+ * Logs one line {"event":"listening","url":...} once bound, which scripts and tests parse to find
+ * the port when PORT=0.
+ */
+import 'sharp'; // loaded on the main thread before any worker: keeps libvips resident for all threads (sharp's worker_threads advice)
+import { pino } from 'pino';
+import { buildApp, loggerOptions, type AnalyzePool } from './app.js';
+import { ConfigError, loadConfig, threadWarning } from './config.js';
+import { WorkerPool } from './workers/pool.js';
+import { spawnAnalyzeWorker } from './workers/spawn.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`vision: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+
+  const settings = { intraOpThreads: config.intraOpThreads, maxPixels: config.maxPixels, maxSide: config.maxSide };
+  const logger = pino(loggerOptions(config.logLevel));
+  const pool: AnalyzePool = new WorkerPool({
+    size: config.workers,
+    queueMax: config.queueMax,
+    taskTimeoutMs: config.taskTimeoutMs,
+    spawn: (id) => spawnAnalyzeWorker(settings, id),
+    logger: logger.child({ component: 'pool' }),
+  });
+  const app = await buildApp({ config, pool, logger });
+
+  const warning = threadWarning(config);
+  if (warning) app.log.warn(warning);
+  app.log.info(
+    {
+      workers: config.workers,
+      intraOpThreads: config.intraOpThreads,
+      queueMax: config.queueMax,
+      bodyLimitBytes: config.bodyLimitBytes,
+      maxPixels: config.maxPixels,
+      maxSide: config.maxSide,
+    },
+    'starting vision',
+  );
+  const loadStart = performance.now();
+  pool.start();
+  void pool.whenReady().then(() =>
+    app.log.info({ event: 'ready', ms: Math.round(performance.now() - loadStart) }, 'all workers have loaded their models'),
+  );
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info({ event: 'listening', url: address }, `vision listening at ${address}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      app.log.error({ graceSeconds: config.shutdownGraceSeconds }, 'shutdown grace period over; exiting anyway');
+      process.exit(1);
+    }, config.shutdownGraceSeconds * 1000);
+    force.unref();
+    app
+      .close()
+      .then(() => pool.close())
+      .then(() => {
+        app.log.info('stopped');
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        app.log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error('vision failed to start:', e);
+  process.exit(1);
+});

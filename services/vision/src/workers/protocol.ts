@@ -1,0 +1,39 @@
+/** Messages between the pool (main thread) and an analysis worker. */
+import type { Face, ModelInfo } from '@faceline/contracts';
+import type { SerializedError } from '../errors.js';
+import type { ImageMediaType } from '../image/sniff.js';
+import type { PipelineOptions } from '../pipeline/types.js';
+
+/** Passed as workerData when a worker starts. */
+export interface AnalyzeWorkerSettings {
+  intraOpThreads: number;
+  maxPixels: number;
+  maxSide: number;
+  /** module exporting createOnnxPipeline; the face models in src/pipeline unless a test says otherwise */
+  pipelineModule?: string;
+}
+
+export interface AnalyzeTask {
+  /** the encoded image; its buffer is transferred, not copied */
+  bytes: Uint8Array;
+  mediaType: ImageMediaType;
+  options: PipelineOptions;
+}
+
+export interface AnalyzeOutcome {
+  image: { width: number; height: number };
+  faces: Face[];
+  decodeMs: number;
+  inferenceMs: number;
+}
+
+export type ToWorker<T> = { type: 'task'; id: number; task: T };
+
+export type FromWorker<R, I> =
+  | { type: 'ready'; info: I }
+  | { type: 'result'; id: number; ok: true; value: R }
+  | { type: 'result'; id: number; ok: false; error: SerializedError }
+  /** the worker cannot start (models failed to load); it exits after sending this */
+  | { type: 'fatal'; message: string };
+
+export type AnalyzeFromWorker = FromWorker<AnalyzeOutcome, ModelInfo>;
