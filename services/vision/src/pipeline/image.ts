@@ -27,8 +27,16 @@ export function squarePadding(width: number, height: number, centred: boolean): 
   return { side, offsetX: width < height ? before : 0, offsetY: height < width ? before : 0 };
 }
 
+/** Where a picture sits in a larger square of `fill` grey (for the detector's padded retry). */
+export interface Canvas {
+  side: number;
+  offsetX: number;
+  offsetY: number;
+  fill: number;
+}
+
 /**
- * Pads `rect` of `img` to a square with zeros, resizes it to size x size with TensorFlow's legacy
+ * Pads `rect` of `img` to a square with zeros (or places it on `canvas`), resizes it to size x size with TensorFlow's legacy
  * bilinear rule (source = dest * in/out, neighbours clamped at the far edge) and writes
  * (value - mean) / 255 as planar CHW into `out` (length 3 * size * size).
  */
@@ -39,8 +47,10 @@ export function squareResizeNormalize(
   size: number,
   mean: Rgb3,
   out: Float32Array,
+  canvas?: Canvas,
 ): void {
-  const { side, offsetX, offsetY } = squarePadding(rect.width, rect.height, centred);
+  const { side, offsetX, offsetY } = canvas ?? squarePadding(rect.width, rect.height, centred);
+  const fill = canvas?.fill ?? 0;
   const scale = side / size;
   const plane = size * size;
   const { data, width: iw } = img;
@@ -76,15 +86,15 @@ export function squareResizeNormalize(
       const c0 = x0s[ox]!;
       const c1 = x1s[ox]!;
       const dx = dxs[ox]!;
-      let t0 = 0, t1 = 0, t2 = 0, b0 = 0, b1 = 0, b2 = 0;
+      let t0 = fill, t1 = fill, t2 = fill, b0 = fill, b1 = fill, b2 = fill;
       if (r0 >= 0) {
-        let a0 = 0, a1 = 0, a2 = 0, e0 = 0, e1 = 0, e2 = 0;
+        let a0 = fill, a1 = fill, a2 = fill, e0 = fill, e1 = fill, e2 = fill;
         if (c0 >= 0) { const p = r0 + c0; a0 = data[p]!; a1 = data[p + 1]!; a2 = data[p + 2]!; }
         if (c1 >= 0) { const p = r0 + c1; e0 = data[p]!; e1 = data[p + 1]!; e2 = data[p + 2]!; }
         t0 = a0 + (e0 - a0) * dx; t1 = a1 + (e1 - a1) * dx; t2 = a2 + (e2 - a2) * dx;
       }
       if (r1 >= 0) {
-        let a0 = 0, a1 = 0, a2 = 0, e0 = 0, e1 = 0, e2 = 0;
+        let a0 = fill, a1 = fill, a2 = fill, e0 = fill, e1 = fill, e2 = fill;
         if (c0 >= 0) { const p = r1 + c0; a0 = data[p]!; a1 = data[p + 1]!; a2 = data[p + 2]!; }
         if (c1 >= 0) { const p = r1 + c1; e0 = data[p]!; e1 = data[p + 1]!; e2 = data[p + 2]!; }
         b0 = a0 + (e0 - a0) * dx; b1 = a1 + (e1 - a1) * dx; b2 = a2 + (e2 - a2) * dx;

@@ -13,6 +13,7 @@ import {
   normalizeToChw,
   squareResizeNormalize,
   warpBilinear,
+  type Canvas,
   type IntRect,
   type Rgb3,
 } from './image.js';
@@ -107,14 +108,37 @@ export class OnnxFacePipeline implements FacePipeline {
     };
   }
 
-  /** Detector only: boxes in source pixels, highest score first. */
-  async detect(img: RgbImage): Promise<Detection[]> {
+  /**
+   * Detector: boxes in source pixels, highest score first. The first pass is face-api's (picture
+   * padded bottom/right to a square). The tiny detector misses faces that fill most of the frame
+   * (close-ups, tight crops), so when it finds nothing and `paddedRetry` is on, it looks again with
+   * the picture centred on a grey canvas 2x and then 3x its longer side.
+   */
+  async detect(img: RgbImage, paddedRetry = this.settings.paddedRetry): Promise<Detection[]> {
     checkImage(img);
-    const t0 = performance.now();
-    squareResizeNormalize(img, { x: 0, y: 0, width: img.width, height: img.height }, false, DETECTOR_INPUT, DETECTOR_MEAN, this.detIn);
-    const out = await this.detector.run(this.detIn);
-    this.lastTimings.detectorMs += performance.now() - t0;
-    return decodeDetections(out, DETECTOR_GRID, DETECTOR_INPUT, img.width, img.height, this.settings.scoreThreshold);
+    const whole = { x: 0, y: 0, width: img.width, height: img.height };
+    for (const margin of paddedRetry ? [0, 0.5, 1] : [0]) {
+      const t0 = performance.now();
+      let canvas: Canvas | undefined;
+      if (margin > 0) {
+        const side = Math.round(Math.max(img.width, img.height) * (1 + 2 * margin));
+        canvas = { side, offsetX: Math.round((side - img.width) / 2), offsetY: Math.round((side - img.height) / 2), fill: 128 };
+      }
+      squareResizeNormalize(img, whole, false, DETECTOR_INPUT, DETECTOR_MEAN, this.detIn, canvas);
+      const out = await this.detector.run(this.detIn);
+      this.lastTimings.detectorMs += performance.now() - t0;
+      if (!canvas) {
+        const found = decodeDetections(out, DETECTOR_GRID, DETECTOR_INPUT, img.width, img.height, this.settings.scoreThreshold);
+        if (found.length) return found;
+        continue;
+      }
+      const c = canvas;
+      const found = decodeDetections(out, DETECTOR_GRID, DETECTOR_INPUT, c.side, c.side, this.settings.scoreThreshold)
+        .map((d) => ({ score: d.score, box: { ...d.box, x: d.box.x - c.offsetX, y: d.box.y - c.offsetY } }))
+        .filter((d) => clipRect(d.box, img.width, img.height).width > 0 && clipRect(d.box, img.width, img.height).height > 0);
+      if (found.length) return found;
+    }
+    return [];
   }
 
   /** Landmark net on an integer crop of the image (face-api: centred square padding, 112 px). */
@@ -255,6 +279,7 @@ export async function createOnnxFacePipeline(settings: PipelineSettings): Promis
     intraOpThreads: settings.intraOpThreads,
     alignment: settings.alignment ?? 'similarity',
     scoreThreshold: settings.scoreThreshold ?? 0.5,
+    paddedRetry: settings.paddedRetry ?? true,
     modelDir: settings.modelDir ?? faceApiModelDir(),
   };
   const [det, lm, rec] = await Promise.all([

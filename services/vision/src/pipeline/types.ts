@@ -39,6 +39,11 @@ export interface PipelineSettings {
   alignment?: 'similarity' | 'face-api';
   /** detector score threshold, 0..1 (default 0.5, face-api's default) */
   scoreThreshold?: number;
+  /**
+   * When the detector finds nothing, look again with the picture centred on a larger grey canvas
+   * (default true): the tiny detector misses faces that fill most of the frame.
+   */
+  paddedRetry?: boolean;
   /** folder with face-api's weight manifests and .bin files (default: the installed @vladmandic/face-api/model) */
   modelDir?: string;
 }
