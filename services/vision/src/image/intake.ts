@@ -25,10 +25,13 @@ export function checkUpload(bytes: Uint8Array, declared: string | undefined): Im
       { declared: claimed ?? null, detected: sniffed.mediaType ?? null },
     );
   }
-  if (claimed && claimed !== GENERIC_BINARY && claimed !== sniffed.mediaType) {
+  // A label naming another supported image type is a common, harmless mistake (a PNG saved as
+  // .jpg gets image/jpeg from the browser): the bytes decide. A label that is not an image at all
+  // means the caller sent something else by mistake.
+  if (claimed && claimed !== GENERIC_BINARY && !claimed.startsWith('image/')) {
     throw new VisionError(
       ErrorCode.IMAGE_UNSUPPORTED_TYPE,
-      `the body is labelled ${claimed} but its bytes are ${sniffed.mediaType}`,
+      `the body is labelled ${claimed}; send image/jpeg, image/png or image/webp`,
       { declared: claimed, detected: sniffed.mediaType },
     );
   }

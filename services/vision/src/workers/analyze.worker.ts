@@ -10,7 +10,8 @@ import { ErrorCode } from '@faceline/contracts';
 import { VisionError } from '../errors.js';
 import { decodeImage } from '../image/decode.js';
 import { facesToSource, minFaceSizeForAnalysis } from '../image/scale.js';
-import type { FacePipeline, PipelineSettings } from '../pipeline/types.js';
+import { createOnnxPipeline } from '../pipeline/index.js';
+import type { FacePipeline } from '../pipeline/types.js';
 import type { AnalyzeFromWorker, AnalyzeOutcome, AnalyzeTask, AnalyzeWorkerSettings, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -40,13 +41,8 @@ async function analyze(pipeline: FacePipeline, task: AnalyzeTask): Promise<Analy
   };
 }
 
-interface PipelineModule {
-  createOnnxPipeline(settings: PipelineSettings): Promise<FacePipeline>;
-}
-
 try {
-  const mod = (await import(settings.pipelineModule ?? '../pipeline/index.js')) as PipelineModule;
-  const pipeline = await mod.createOnnxPipeline({ intraOpThreads: settings.intraOpThreads });
+  const pipeline = await createOnnxPipeline({ intraOpThreads: settings.intraOpThreads });
   port.on('message', (m: ToWorker<AnalyzeTask>) => {
     analyze(pipeline, m.task).then(
       (value) => send({ type: 'result', id: m.id, ok: true, value }),

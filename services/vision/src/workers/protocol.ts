@@ -9,8 +9,6 @@ export interface AnalyzeWorkerSettings {
   intraOpThreads: number;
   maxPixels: number;
   maxSide: number;
-  /** module exporting createOnnxPipeline; the face models in src/pipeline unless a test says otherwise */
-  pipelineModule?: string;
 }
 
 export interface AnalyzeTask {
