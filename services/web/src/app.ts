@@ -1,0 +1,66 @@
+/**
+ * Builds the web service without listening: security headers, metrics, health, the auth
+ * proxy (local/compose mode) and the static app. server.ts listens; tests use inject().
+ */
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ErrorCode } from '@faceline/contracts';
+import type { WebConfig } from './config.js';
+import { securityHeaders } from './plugins/security.js';
+import { staticApp } from './plugins/static-app.js';
+import { authProxy } from './plugins/auth-proxy.js';
+import { healthRoutes } from './routes/health.routes.js';
+import { createMetrics, metricsRoutes } from './routes/metrics.routes.js';
+
+export interface WebDeps {
+  config: WebConfig;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface WebApp {
+  app: FastifyInstance;
+  /** Marks the service as shutting down: /readyz answers 503 from now on. */
+  beginShutdown: () => void;
+}
+
+export async function buildApp({ config, logger = false }: WebDeps): Promise<WebApp> {
+  let closing = false;
+  const https = config.tls
+    ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
+    : {};
+  const app = Fastify({
+    ...https,
+    logger,
+    trustProxy: config.trustProxy,
+    // Frames never pass through here as HTTP bodies (they go over Socket.IO); keep bodies small.
+    bodyLimit: 256 * 1024,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    // 5xx details stay in the log.
+    const message = status >= 500 ? 'internal error' : err.message;
+    const code = status >= 500 ? ErrorCode.INTERNAL : status === 404 ? ErrorCode.NOT_FOUND : ErrorCode.BAD_REQUEST;
+    void reply.code(status).send({ error: { code, message } });
+  });
+
+  await securityHeaders(app, { tls: Boolean(config.tls) });
+  await metricsRoutes(app, { metrics: createMetrics() });
+  await app.register(healthRoutes, {
+    version: config.version,
+    publicDir: config.publicDir,
+    authUrl: config.authUrl,
+    isClosing: () => closing,
+  });
+  if (config.authUrl) await app.register(authProxy, { authUrl: config.authUrl });
+  await app.register(staticApp, { publicDir: config.publicDir });
+
+  return {
+    app,
+    beginShutdown: () => {
+      closing = true;
+    },
+  };
+}

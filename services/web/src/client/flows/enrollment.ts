@@ -1,0 +1,96 @@
+/**
+ * The guided enrollment flow as a pure state machine: the page feeds it what happened
+ * (camera, socket answers) and draws whatever state comes out.
+ *
+ *   idle → camera → connecting → capturing → finishing → done
+ *                 ↘ failed (from any step; RETRY goes back to idle)
+ */
+import type { AckError, EnrollFrameResult, EnrollResult, EnrollStarted, FeedbackCode, User } from '@faceline/contracts';
+import type { CameraProblem } from '../i18n/index.js';
+import { serverProblem, type Problem } from '../lib/problems.js';
+import { isTransientFrameError } from './common.js';
+
+export type EnrollState =
+  | { phase: 'idle' }
+  | { phase: 'camera' }
+  | { phase: 'connecting' }
+  | {
+      phase: 'capturing';
+      enrollmentId: string;
+      accepted: number;
+      required: number;
+      feedback: FeedbackCode[];
+      lastSeq: number;
+      expiresAt: string;
+    }
+  | { phase: 'finishing'; enrollmentId: string; accepted: number; required: number }
+  | { phase: 'done'; user: User; templateCount: number }
+  | { phase: 'failed'; problem: Problem };
+
+export type EnrollEvent =
+  | { type: 'START' }
+  | { type: 'CAMERA_READY' }
+  | { type: 'CAMERA_FAILED'; problem: CameraProblem }
+  | { type: 'STARTED'; started: EnrollStarted }
+  | { type: 'FRAME'; result: EnrollFrameResult }
+  | { type: 'FRAME_REFUSED'; error: AckError }
+  | { type: 'RESULT'; result: EnrollResult }
+  | { type: 'FAILED'; problem: Problem }
+  | { type: 'RETRY' };
+
+export const initialEnrollState: EnrollState = { phase: 'idle' };
+
+export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollState {
+  switch (event.type) {
+    case 'START':
+      return state.phase === 'idle' || state.phase === 'failed' ? { phase: 'camera' } : state;
+    case 'CAMERA_READY':
+      return state.phase === 'camera' ? { phase: 'connecting' } : state;
+    case 'CAMERA_FAILED':
+      return state.phase === 'camera' ? { phase: 'failed', problem: { kind: 'camera', camera: event.problem } } : state;
+    case 'STARTED':
+      if (state.phase !== 'connecting') return state;
+      return {
+        phase: 'capturing',
+        enrollmentId: event.started.enrollmentId,
+        accepted: 0,
+        required: event.started.capturesRequired,
+        feedback: [],
+        lastSeq: -1,
+        expiresAt: event.started.expiresAt,
+      };
+    case 'FRAME': {
+      if (state.phase !== 'capturing' || event.result.seq <= state.lastSeq) return state;
+      const r = event.result;
+      if (r.completed) return { phase: 'finishing', enrollmentId: state.enrollmentId, accepted: r.capturesAccepted, required: r.capturesRequired };
+      return { ...state, accepted: r.capturesAccepted, required: r.capturesRequired, feedback: r.feedback, lastSeq: r.seq };
+    }
+    case 'FRAME_REFUSED':
+      if (state.phase !== 'capturing') return state;
+      if (isTransientFrameError(event.error)) return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
+      return { phase: 'failed', problem: serverProblem(event.error) };
+    case 'RESULT': {
+      if (state.phase !== 'capturing' && state.phase !== 'finishing') return state;
+      if (event.result.enrollmentId !== state.enrollmentId) return state;
+      return event.result.ok
+        ? { phase: 'done', user: event.result.user, templateCount: event.result.templateCount }
+        : { phase: 'failed', problem: serverProblem(event.result.error) };
+    }
+    case 'FAILED':
+      return state.phase === 'done' || state.phase === 'failed' || state.phase === 'idle' ? state : { phase: 'failed', problem: event.problem };
+    case 'RETRY':
+      return state.phase === 'failed' || state.phase === 'done' ? { phase: 'idle' } : state;
+  }
+}
+
+/** Frames flow only while captures are being collected. */
+export function enrollWantsFrames(state: EnrollState): boolean {
+  return state.phase === 'capturing';
+}
+
+/** 0..1 for the progress bar. */
+export function enrollProgress(state: EnrollState): number {
+  if (state.phase === 'done') return 1;
+  if (state.phase !== 'capturing' && state.phase !== 'finishing') return 0;
+  return state.required > 0 ? Math.min(1, state.accepted / state.required) : 0;
+}

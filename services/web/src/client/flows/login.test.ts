@@ -1,0 +1,91 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LoginFrameResult, LoginStarted, Profile, User } from '@faceline/contracts';
+import { initialLoginState, loginInstruction, loginReducer, loginWantsFrames, type LoginEvent, type LoginState } from './login.js';
+
+const user: User = { id: '0f0e0d0c-0b0a-4000-8000-000000000002', username: 'bo', displayName: 'Bo', role: 'user', createdAt: '2026-01-01T00:00:00Z', enrolled: true, templateCount: 3 };
+const profile: Profile = { station: 'Line 4' };
+const started = (extra: Partial<LoginStarted> = {}): LoginEvent => ({
+  type: 'STARTED',
+  started: { loginId: 'l1', mode: 'verify', liveness: true, challenge: ['TURN_LEFT', 'BLINK'], timeLimitMs: 20_000, expiresAt: '2026-01-01T00:00:20Z', ...extra },
+});
+const frame = (seq: number, extra: Partial<LoginFrameResult> = {}): LoginEvent => ({
+  type: 'FRAME',
+  result: { seq, feedback: ['GOOD'], step: 0, stepsCompleted: 0, identityMatched: false, status: 'continue', ...extra },
+});
+const run = (events: LoginEvent[], from: LoginState = initialLoginState) => events.reduce(loginReducer, from);
+const toScanning = (extra: Partial<LoginStarted> = {}): LoginEvent[] => [{ type: 'START' }, { type: 'CAMERA_READY' }, started(extra)];
+
+describe('login flow', () => {
+  it('identity, then each challenge step, then the grant is exchanged for a session', () => {
+    let s = run(toScanning());
+    assert.equal(s.phase, 'scanning');
+    assert.equal(loginWantsFrames(s), true);
+    assert.deepEqual(loginInstruction(s), { kind: 'wait' });
+    s = run([frame(1, { identityMatched: true, feedback: ['TURN_LEFT'] })], s);
+    assert.deepEqual(loginInstruction(s), { kind: 'step', step: 'TURN_LEFT', index: 0, total: 2 });
+    s = run([frame(2, { identityMatched: true, step: 1, stepsCompleted: 1, feedback: ['STEP_DONE'] })], s);
+    assert.deepEqual(loginInstruction(s), { kind: 'step', step: 'BLINK', index: 1, total: 2 });
+    s = run([frame(3, { identityMatched: true, step: 2, stepsCompleted: 2, status: 'succeeded' })], s);
+    assert.equal(s.phase, 'verifying');
+    assert.equal(loginWantsFrames(s), false);
+    s = run([{ type: 'RESULT', result: { ok: true, loginId: 'l1', mode: 'verify', user, profile, grant: 'g'.repeat(32), grantExpiresAt: '2026-01-01T00:01:00Z', liveness: true } }], s);
+    assert.equal(s.phase, 'signing-in');
+    s = run([{ type: 'SIGNED_IN', user, profile }], s);
+    assert.deepEqual(s, { phase: 'success', user, profile, liveness: true });
+  });
+
+  it('picture problems come before the challenge step in the instruction', () => {
+    const s = run([...toScanning(), frame(1, { identityMatched: true, feedback: ['TOO_DARK'] })]);
+    assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'TOO_DARK' });
+  });
+
+  it('without liveness there are no steps to show', () => {
+    const s = run([...toScanning({ liveness: false, challenge: [] }), frame(1, { identityMatched: true })]);
+    assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'GOOD' });
+  });
+
+  it('challenge pushes move the step forward but never back', () => {
+    let s = run([...toScanning(), { type: 'CHALLENGE', event: { loginId: 'l1', index: 1, step: 'BLINK', completed: 1, total: 2 } }]);
+    assert.equal(s.phase === 'scanning' && s.step, 1);
+    s = run([{ type: 'CHALLENGE', event: { loginId: 'l1', index: 0, step: 'TURN_LEFT', completed: 0, total: 2 } }], s);
+    assert.equal(s.phase === 'scanning' && s.step, 1);
+    s = run([{ type: 'CHALLENGE', event: { loginId: 'other', index: 2, step: null, completed: 2, total: 2 } }], s);
+    assert.equal(s.phase === 'scanning' && s.stepsCompleted, 1);
+  });
+
+  it('a photo held up: liveness failure is shown with its code', () => {
+    const s = run([...toScanning(), frame(1, { identityMatched: true, status: 'failed' }),
+      { type: 'RESULT', result: { ok: false, loginId: 'l1', mode: 'verify', error: { code: 'LIVENESS_FAILED', message: 'x' } } }]);
+    assert.equal(s.phase === 'failed' && s.problem.kind === 'server' && s.problem.code, 'LIVENESS_FAILED');
+  });
+
+  it('another person: FACE_MISMATCH; locked out: the details with the remaining time are kept', () => {
+    const mismatch = run([...toScanning(), { type: 'RESULT', result: { ok: false, loginId: 'l1', mode: 'verify', error: { code: 'FACE_MISMATCH', message: 'x' } } }]);
+    assert.equal(mismatch.phase === 'failed' && mismatch.problem.kind === 'server' && mismatch.problem.code, 'FACE_MISMATCH');
+    const locked = run([{ type: 'START' }, { type: 'CAMERA_READY' },
+      { type: 'FAILED', problem: { kind: 'server', code: 'BACKOFF', details: { retryAfterMs: 30_000 } } }]);
+    assert.deepEqual(locked, { phase: 'failed', problem: { kind: 'server', code: 'BACKOFF', details: { retryAfterMs: 30_000 } } });
+  });
+
+  it('single refused frames are survivable, the rest ends the attempt', () => {
+    let s = run([...toScanning(), { type: 'FRAME_REFUSED', error: { code: 'FRAME_REPLAYED', message: '' } }]);
+    assert.equal(s.phase, 'scanning');
+    s = run([{ type: 'FRAME_REFUSED', error: { code: 'CHALLENGE_EXPIRED', message: '' } }], s);
+    assert.equal(s.phase === 'failed' && s.problem.kind === 'server' && s.problem.code, 'CHALLENGE_EXPIRED');
+  });
+
+  it('stale frames and results of another login are ignored; success ignores late errors', () => {
+    let s = run([...toScanning(), frame(5, { stepsCompleted: 1, step: 1 }), frame(3, { stepsCompleted: 0, step: 0 })]);
+    assert.equal(s.phase === 'scanning' && s.stepsCompleted, 1);
+    s = run([{ type: 'RESULT', result: { ok: false, loginId: 'zzz', mode: 'verify', error: { code: 'FACE_MISMATCH', message: '' } } }], s);
+    assert.equal(s.phase, 'scanning');
+    const ok: LoginState = { phase: 'success', user, profile, liveness: true };
+    assert.equal(run([{ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }], ok), ok);
+    assert.equal(run([{ type: 'RETRY' }], ok).phase, 'idle');
+  });
+
+  it('camera denied ends in the camera problem', () => {
+    assert.deepEqual(run([{ type: 'START' }, { type: 'CAMERA_FAILED', problem: 'denied' }]), { phase: 'failed', problem: { kind: 'camera', camera: 'denied' } });
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * The face login flow (username + face, or kiosk face only) as a pure state machine.
+ *
+ *   idle → camera → connecting → scanning → verifying → signing-in → success
+ *                 ↘ failed (from any step; RETRY goes back to idle)
+ *
+ * "scanning" covers the identity frame and the liveness challenge steps; the server
+ * decides when a step is done and says so in each frame's acknowledgement.
+ */
+import type {
+  AckError,
+  ChallengeStep,
+  ChallengeStepEvent,
+  FeedbackCode,
+  LoginFrameResult,
+  LoginMode,
+  LoginResult,
+  LoginStarted,
+  Profile,
+  User,
+} from '@faceline/contracts';
+import type { CameraProblem } from '../i18n/index.js';
+import { serverProblem, type Problem } from '../lib/problems.js';
+import { isTransientFrameError } from './common.js';
+
+export interface Scanning {
+  phase: 'scanning';
+  loginId: string;
+  mode: LoginMode;
+  liveness: boolean;
+  challenge: ChallengeStep[];
+  step: number;
+  stepsCompleted: number;
+  identityMatched: boolean;
+  feedback: FeedbackCode[];
+  lastSeq: number;
+  expiresAt: string;
+}
+
+export type LoginState =
+  | { phase: 'idle' }
+  | { phase: 'camera' }
+  | { phase: 'connecting' }
+  | Scanning
+  | { phase: 'verifying'; loginId: string; challenge: ChallengeStep[]; stepsCompleted: number }
+  | { phase: 'signing-in'; user: User; grant: string; liveness: boolean }
+  | { phase: 'success'; user: User; profile: Profile; liveness: boolean }
+  | { phase: 'failed'; problem: Problem };
+
+export type LoginEvent =
+  | { type: 'START' }
+  | { type: 'CAMERA_READY' }
+  | { type: 'CAMERA_FAILED'; problem: CameraProblem }
+  | { type: 'STARTED'; started: LoginStarted }
+  | { type: 'FRAME'; result: LoginFrameResult }
+  | { type: 'CHALLENGE'; event: ChallengeStepEvent }
+  | { type: 'FRAME_REFUSED'; error: AckError }
+  | { type: 'RESULT'; result: LoginResult }
+  | { type: 'SIGNED_IN'; user: User; profile: Profile }
+  | { type: 'FAILED'; problem: Problem }
+  | { type: 'RETRY' };
+
+export const initialLoginState: LoginState = { phase: 'idle' };
+
+export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
+  switch (event.type) {
+    case 'START':
+      return state.phase === 'idle' || state.phase === 'failed' ? { phase: 'camera' } : state;
+    case 'CAMERA_READY':
+      return state.phase === 'camera' ? { phase: 'connecting' } : state;
+    case 'CAMERA_FAILED':
+      return state.phase === 'camera' ? { phase: 'failed', problem: { kind: 'camera', camera: event.problem } } : state;
+    case 'STARTED': {
+      if (state.phase !== 'connecting') return state;
+      const s = event.started;
+      return {
+        phase: 'scanning',
+        loginId: s.loginId,
+        mode: s.mode,
+        liveness: s.liveness,
+        challenge: s.challenge,
+        step: 0,
+        stepsCompleted: 0,
+        identityMatched: false,
+        feedback: [],
+        lastSeq: -1,
+        expiresAt: s.expiresAt,
+      };
+    }
+    case 'FRAME': {
+      if (state.phase !== 'scanning' || event.result.seq <= state.lastSeq) return state;
+      const r = event.result;
+      if (r.status !== 'continue') {
+        return { phase: 'verifying', loginId: state.loginId, challenge: state.challenge, stepsCompleted: r.stepsCompleted };
+      }
+      return { ...state, step: r.step, stepsCompleted: r.stepsCompleted, identityMatched: r.identityMatched, feedback: r.feedback, lastSeq: r.seq };
+    }
+    case 'CHALLENGE':
+      if (state.phase !== 'scanning' || event.event.loginId !== state.loginId) return state;
+      // Acks and pushes can cross; never move backwards.
+      if (event.event.completed < state.stepsCompleted) return state;
+      return { ...state, step: event.event.index, stepsCompleted: event.event.completed };
+    case 'FRAME_REFUSED':
+      if (state.phase !== 'scanning') return state;
+      if (isTransientFrameError(event.error)) return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
+      return { phase: 'failed', problem: serverProblem(event.error) };
+    case 'RESULT': {
+      if (state.phase !== 'scanning' && state.phase !== 'verifying') return state;
+      if (event.result.loginId !== state.loginId) return state;
+      const r = event.result;
+      return r.ok ? { phase: 'signing-in', user: r.user, grant: r.grant, liveness: r.liveness } : { phase: 'failed', problem: serverProblem(r.error) };
+    }
+    case 'SIGNED_IN':
+      return state.phase === 'signing-in' ? { phase: 'success', user: event.user, profile: event.profile, liveness: state.liveness } : state;
+    case 'FAILED':
+      return state.phase === 'success' || state.phase === 'failed' || state.phase === 'idle' ? state : { phase: 'failed', problem: event.problem };
+    case 'RETRY':
+      return state.phase === 'failed' || state.phase === 'success' ? { phase: 'idle' } : state;
+  }
+}
+
+export function loginWantsFrames(state: LoginState): boolean {
+  return state.phase === 'scanning';
+}
+
+export type Instruction =
+  | { kind: 'wait' }
+  | { kind: 'feedback'; code: FeedbackCode }
+  | { kind: 'step'; step: ChallengeStep; index: number; total: number };
+
+/**
+ * What to tell the person now. Problems with the picture (no face, too dark...) come
+ * before the challenge step, because the step cannot succeed until they are fixed.
+ */
+export function loginInstruction(state: LoginState): Instruction {
+  if (state.phase !== 'scanning') return { kind: 'wait' };
+  const first = state.feedback[0];
+  const blocking = first !== undefined && !['GOOD', 'STEP_DONE', 'CAPTURED', 'TURN_LEFT', 'TURN_RIGHT', 'BLINK', 'SLOW_DOWN'].includes(first);
+  if (blocking) return { kind: 'feedback', code: first };
+  const step = state.challenge[state.step];
+  if (state.liveness && step && (state.identityMatched || state.step > 0 || state.stepsCompleted > 0)) {
+    return { kind: 'step', step, index: state.step, total: state.challenge.length };
+  }
+  return first ? { kind: 'feedback', code: first } : { kind: 'wait' };
+}

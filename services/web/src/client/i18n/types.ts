@@ -1,0 +1,167 @@
+import type { AuditEventType, ChallengeStep, ErrorCode, FeedbackCode } from '@faceline/contracts';
+
+/** Why the camera could not be used, as told by getUserMedia's DOMException names. */
+export type CameraProblem = 'denied' | 'not-found' | 'in-use' | 'insecure' | 'unsupported' | 'failed';
+
+/** Failures that happen in the browser before any server answers. */
+export type ClientCode = 'NETWORK' | 'TIMEOUT' | 'DISCONNECTED' | 'UNKNOWN';
+
+export interface Explained {
+  title: string;
+  message: string;
+}
+
+/**
+ * Every text the app shows. `Record<...>` over the contract's codes makes a missing
+ * translation a compile error; the unit tests check the same at run time.
+ * Placeholders: {name}, {n}, {total}, {time}.
+ */
+export interface Messages {
+  langName: string;
+  common: {
+    appName: string;
+    skipToContent: string;
+    language: string;
+    loading: string;
+    retry: string;
+    back: string;
+    cancel: string;
+    close: string;
+    save: string;
+    saved: string;
+    yes: string;
+    no: string;
+    home: string;
+    signIn: string;
+    signOut: string;
+    kiosk: string;
+    register: string;
+    myPage: string;
+    admin: string;
+    mainNav: string;
+    somethingWrong: string;
+    seconds: string;
+    minutes: string;
+    hours: string;
+  };
+  home: { title: string; intro: string; signInHelp: string; kioskHelp: string; registerHelp: string };
+  register: {
+    title: string;
+    intro: string;
+    username: string;
+    usernameHelp: string;
+    usernameInvalid: string;
+    displayName: string;
+    displayNameHelp: string;
+    displayNameInvalid: string;
+    submit: string;
+    cameraNote: string;
+  };
+  camera: {
+    start: string;
+    starting: string;
+    connecting: string;
+    preview: string;
+    secureContext: string;
+  };
+  enroll: {
+    title: string;
+    intro: string;
+    progress: string;
+    progressLabel: string;
+    done: string;
+    doneMessage: string;
+    again: string;
+    noTicket: string;
+  };
+  login: {
+    title: string;
+    intro: string;
+    username: string;
+    start: string;
+    scanning: string;
+    step: string;
+    stepsLabel: string;
+    checking: string;
+    welcome: string;
+    livenessOff: string;
+    tryAgain: string;
+    noAccount: string;
+  };
+  kiosk: {
+    title: string;
+    tapToStart: string;
+    lookAtCamera: string;
+    welcome: string;
+    nextPerson: string;
+    openMyPage: string;
+    exit: string;
+  };
+  me: {
+    title: string;
+    account: string;
+    displayName: string;
+    greeting: string;
+    station: string;
+    preferredLanguage: string;
+    theme: string;
+    themeSystem: string;
+    themeLight: string;
+    themeDark: string;
+    largeText: string;
+    recentLogins: string;
+    noLogins: string;
+    loginsUnavailable: string;
+    when: string;
+    how: string;
+    result: string;
+    from: string;
+    face: string;
+    faceEnrolled: string;
+    faceNotEnrolled: string;
+    reEnroll: string;
+    deleteFace: string;
+    deleteFaceConfirm: string;
+    faceDeleted: string;
+    deleteAccount: string;
+    deleteAccountConfirm: string;
+    accountDeleted: string;
+    modeVerify: string;
+    modeIdentify: string;
+    modeEnroll: string;
+    success: string;
+    failure: string;
+    signedInWith: string;
+  };
+  admin: {
+    title: string;
+    users: string;
+    search: string;
+    username: string;
+    displayName: string;
+    role: string;
+    enrolled: string;
+    lastLogin: string;
+    status: string;
+    actions: string;
+    locked: string;
+    backoff: string;
+    active: string;
+    unlock: string;
+    delete: string;
+    deleteConfirm: string;
+    audit: string;
+    loadMore: string;
+    type: string;
+    never: string;
+    forbidden: string;
+  };
+  audit: Record<AuditEventType, string>;
+  errors: Record<ErrorCode, Explained>;
+  clientErrors: Record<ClientCode, Explained>;
+  cameraProblems: Record<CameraProblem, Explained>;
+  feedback: Record<FeedbackCode, string>;
+  steps: Record<ChallengeStep, string>;
+  /** "try again in {time}" */
+  retryIn: string;
+}

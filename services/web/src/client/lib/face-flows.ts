@@ -1,0 +1,200 @@
+/**
+ * Runs a face flow end to end: camera → socket → start → frames until the server decides.
+ * The reducers in ../flows decide what each answer means; this file only moves data.
+ */
+import type { ClientConfig, LoginStartRequest, SessionResponse } from '@faceline/contracts';
+import { enrollReducer, enrollWantsFrames, type EnrollEvent, type EnrollState } from '../flows/enrollment.js';
+import { loginReducer, loginWantsFrames, type LoginEvent, type LoginState } from '../flows/login.js';
+import { api } from './api.js';
+import { CameraError, openCamera, stopCamera } from './camera.js';
+import { ROUTES } from './contracts.js';
+import { FramePump } from './frames.js';
+import { connect, FlowError, request, type FacelineSocket } from './realtime.js';
+import type { Problem } from './problems.js';
+
+const ACK_TIMEOUT_MS = 15_000;
+
+export interface FlowHandle<S> {
+  state: () => S;
+  stop: () => void;
+}
+
+function problemOf(err: unknown): Problem {
+  if (err instanceof FlowError) return err.problem;
+  const p = (err as { problem?: Problem }).problem;
+  return p ?? { kind: 'client', code: 'UNKNOWN' };
+}
+
+/** Shared plumbing: camera, socket, pump; returns a stop function that undoes all three. */
+function plumbing(video: HTMLVideoElement) {
+  let socket: FacelineSocket | undefined;
+  let pump: FramePump | undefined;
+  let stopped = false;
+  return {
+    get stopped() {
+      return stopped;
+    },
+    setSocket(s: FacelineSocket) {
+      socket = s;
+    },
+    setPump(p: FramePump) {
+      pump = p;
+    },
+    stop() {
+      stopped = true;
+      pump?.stop();
+      socket?.removeAllListeners();
+      socket?.close();
+      stopCamera(video);
+    },
+    stopStreaming() {
+      pump?.stop();
+    },
+  };
+}
+
+export function runEnrollment(opts: {
+  video: HTMLVideoElement;
+  config: ClientConfig;
+  ticket: string | undefined;
+  onChange: (state: EnrollState) => void;
+}): FlowHandle<EnrollState> {
+  let state: EnrollState = { phase: 'idle' };
+  const p = plumbing(opts.video);
+  const dispatch = (event: EnrollEvent) => {
+    if (p.stopped) return;
+    const next = enrollReducer(state, event);
+    if (next === state) return;
+    state = next;
+    if (!enrollWantsFrames(state)) p.stopStreaming();
+    if (state.phase === 'done' || state.phase === 'failed') p.stop();
+    opts.onChange(state);
+  };
+
+  void (async () => {
+    dispatch({ type: 'START' });
+    try {
+      await openCamera(opts.video, opts.config.recommendedFrameWidth);
+    } catch (err) {
+      dispatch({ type: 'CAMERA_FAILED', problem: err instanceof CameraError ? err.problem : 'failed' });
+      return;
+    }
+    dispatch({ type: 'CAMERA_READY' });
+    try {
+      const socket = await connect();
+      if (p.stopped) return void socket.close();
+      p.setSocket(socket);
+      socket.on('enroll:result', (result) => dispatch({ type: 'RESULT', result }));
+      socket.on('flow:error', (e) => dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }));
+      socket.on('disconnect', () => dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }));
+      const started = await request(socket.emitWithAck('enroll:start', opts.ticket ? { ticket: opts.ticket } : {}), ACK_TIMEOUT_MS);
+      dispatch({ type: 'STARTED', started });
+      const pump = new FramePump({
+        video: opts.video,
+        targetWidth: opts.config.recommendedFrameWidth,
+        minIntervalMs: opts.config.minFrameIntervalMs,
+        maxBytes: opts.config.maxFrameBytes,
+        send: async (frame) => {
+          try {
+            const result = await request(socket.emitWithAck('enroll:frame', frame), ACK_TIMEOUT_MS);
+            dispatch({ type: 'FRAME', result });
+          } catch (err) {
+            const problem = problemOf(err);
+            if (problem.kind === 'server') {
+              dispatch({ type: 'FRAME_REFUSED', error: { code: problem.code, message: '', retryable: problem.retryable, details: problem.details } });
+            } else dispatch({ type: 'FAILED', problem });
+          }
+          if (!enrollWantsFrames(state)) pump.stop();
+        },
+        onError: (err) => dispatch({ type: 'FAILED', problem: problemOf(err) }),
+      });
+      p.setPump(pump);
+      if (enrollWantsFrames(state)) pump.start();
+    } catch (err) {
+      dispatch({ type: 'FAILED', problem: problemOf(err) });
+    }
+  })();
+
+  return { state: () => state, stop: () => p.stop() };
+}
+
+export function runLogin(opts: {
+  video: HTMLVideoElement;
+  config: ClientConfig;
+  start: LoginStartRequest;
+  onChange: (state: LoginState) => void;
+}): FlowHandle<LoginState> {
+  let state: LoginState = { phase: 'idle' };
+  const p = plumbing(opts.video);
+  const dispatch = (event: LoginEvent) => {
+    if (p.stopped && event.type !== 'SIGNED_IN' && event.type !== 'FAILED') return;
+    const next = loginReducer(state, event);
+    if (next === state) return;
+    state = next;
+    if (!loginWantsFrames(state)) p.stopStreaming();
+    if (state.phase === 'signing-in') {
+      p.stop();
+      void exchange(state.grant);
+    }
+    if (state.phase === 'failed') p.stop();
+    opts.onChange(state);
+  };
+
+  const exchange = async (grant: string) => {
+    try {
+      const session = await api<SessionResponse>('POST', ROUTES.sessions, { grant });
+      dispatch({ type: 'SIGNED_IN', user: session.user, profile: session.profile });
+    } catch (err) {
+      dispatch({ type: 'FAILED', problem: problemOf(err) });
+    }
+  };
+
+  void (async () => {
+    dispatch({ type: 'START' });
+    try {
+      await openCamera(opts.video, opts.config.recommendedFrameWidth);
+    } catch (err) {
+      dispatch({ type: 'CAMERA_FAILED', problem: err instanceof CameraError ? err.problem : 'failed' });
+      return;
+    }
+    dispatch({ type: 'CAMERA_READY' });
+    try {
+      const socket = await connect();
+      if (p.stopped) return void socket.close();
+      p.setSocket(socket);
+      socket.on('login:result', (result) => dispatch({ type: 'RESULT', result }));
+      socket.on('challenge:step', (event) => dispatch({ type: 'CHALLENGE', event }));
+      socket.on('flow:error', (e) => dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }));
+      socket.on('disconnect', () => {
+        if (state.phase !== 'signing-in' && state.phase !== 'success') dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } });
+      });
+      const started = await request(socket.emitWithAck('login:start', opts.start), ACK_TIMEOUT_MS);
+      dispatch({ type: 'STARTED', started });
+      const pump = new FramePump({
+        video: opts.video,
+        targetWidth: opts.config.recommendedFrameWidth,
+        minIntervalMs: opts.config.minFrameIntervalMs,
+        maxBytes: opts.config.maxFrameBytes,
+        send: async (frame) => {
+          try {
+            const result = await request(socket.emitWithAck('login:frame', frame), ACK_TIMEOUT_MS);
+            dispatch({ type: 'FRAME', result });
+          } catch (err) {
+            const problem = problemOf(err);
+            if (problem.kind === 'server') {
+              dispatch({ type: 'FRAME_REFUSED', error: { code: problem.code, message: '', retryable: problem.retryable, details: problem.details } });
+            } else dispatch({ type: 'FAILED', problem });
+          }
+          if (!loginWantsFrames(state)) pump.stop();
+        },
+        onError: (err) => dispatch({ type: 'FAILED', problem: problemOf(err) }),
+      });
+      p.setPump(pump);
+      if (loginWantsFrames(state)) pump.start();
+    } catch (err) {
+      dispatch({ type: 'FAILED', problem: problemOf(err) });
+    }
+  })();
+
+  return { state: () => state, stop: () => p.stop() };
+}

@@ -1,0 +1,85 @@
+/**
+ * Draws the guide over the (mirrored) camera preview: a face frame whose colour says
+ * whether the last frame was good, and arrows for head turns. The words are in a live
+ * region next to it, so screen readers hear the same hint.
+ */
+import type { ChallengeStep, FeedbackCode } from '@faceline/contracts';
+
+export type Tone = 'neutral' | 'good' | 'warn' | 'done';
+
+const COLORS: Record<Tone, string> = { neutral: '#ffffff', good: '#3ddc84', warn: '#ffb020', done: '#3ddc84' };
+
+const GOOD: ReadonlySet<FeedbackCode> = new Set(['GOOD', 'CAPTURED', 'STEP_DONE']);
+
+export function toneFor(feedback: readonly FeedbackCode[]): Tone {
+  const first = feedback[0];
+  if (!first) return 'neutral';
+  if (first === 'CAPTURED' || first === 'STEP_DONE') return 'done';
+  return GOOD.has(first) ? 'good' : first === 'SLOW_DOWN' ? 'neutral' : 'warn';
+}
+
+/** Which arrow to draw, in screen terms for a mirrored preview (the person's left is the screen's left). */
+export function arrowFor(hint: FeedbackCode | ChallengeStep | undefined): 'left' | 'right' | null {
+  if (hint === 'TURN_LEFT') return 'left';
+  if (hint === 'TURN_RIGHT') return 'right';
+  return null;
+}
+
+export function drawOverlay(
+  canvas: HTMLCanvasElement,
+  opts: { tone: Tone; arrow: 'left' | 'right' | null; progress?: number },
+): void {
+  const rect = canvas.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(rect.width * dpr));
+  const hgt = Math.max(1, Math.round(rect.height * dpr));
+  if (canvas.width !== w || canvas.height !== hgt) {
+    canvas.width = w;
+    canvas.height = hgt;
+  }
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.clearRect(0, 0, w, hgt);
+
+  // The face frame: an ellipse about the size of a face at arm's length.
+  const cx = w / 2;
+  const cy = hgt / 2;
+  const rx = Math.min(w, hgt) * 0.28;
+  const ry = rx * 1.3;
+  ctx.save();
+  ctx.fillStyle = 'rgba(0,0,0,0.35)';
+  ctx.beginPath();
+  ctx.rect(0, 0, w, hgt);
+  ctx.ellipse(cx, cy, rx, ry, 0, 0, Math.PI * 2);
+  ctx.fill('evenodd');
+  ctx.restore();
+
+  ctx.lineWidth = Math.max(3, 5 * dpr);
+  ctx.strokeStyle = COLORS[opts.tone];
+  ctx.setLineDash(opts.tone === 'neutral' ? [12 * dpr, 10 * dpr] : []);
+  ctx.beginPath();
+  ctx.ellipse(cx, cy, rx, ry, 0, 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.setLineDash([]);
+
+  if (opts.progress !== undefined && opts.progress > 0) {
+    ctx.strokeStyle = COLORS.done;
+    ctx.lineWidth = Math.max(6, 9 * dpr);
+    ctx.beginPath();
+    ctx.ellipse(cx, cy, rx + 12 * dpr, ry + 12 * dpr, -Math.PI / 2, 0, Math.PI * 2 * Math.min(1, opts.progress));
+    ctx.stroke();
+  }
+
+  if (opts.arrow) {
+    const dir = opts.arrow === 'left' ? -1 : 1;
+    const ax = cx + dir * (rx + Math.min(w * 0.12, 60 * dpr));
+    const size = Math.min(w, hgt) * 0.09;
+    ctx.fillStyle = COLORS.warn;
+    ctx.beginPath();
+    ctx.moveTo(ax + dir * size, cy);
+    ctx.lineTo(ax - dir * size * 0.2, cy - size);
+    ctx.lineTo(ax - dir * size * 0.2, cy + size);
+    ctx.closePath();
+    ctx.fill();
+  }
+}

@@ -1,0 +1,118 @@
+import type { AdminUser, AdminUserResponse, AdminUsersResponse, AuditEvent, AuditResponse } from '@faceline/contracts';
+import { format } from '../i18n/index.js';
+import { api } from '../lib/api.js';
+import { adminUnlock, adminUser, ROUTES } from '../lib/contracts.js';
+import type { AppContext, Page } from '../lib/context.js';
+import { h, id } from '../lib/dom.js';
+import { problemBox, problemFrom } from '../lib/ui.js';
+
+function when(iso: string | null, ctx: AppContext): string {
+  if (!iso) return ctx.m.admin.never;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(ctx.lang, { dateStyle: 'short', timeStyle: 'short' });
+}
+
+function userStatus(u: AdminUser, ctx: AppContext): string {
+  if (u.locked) return ctx.m.admin.locked;
+  if (u.backoffUntil && Date.parse(u.backoffUntil) > Date.now()) return ctx.m.admin.backoff;
+  return ctx.m.admin.active;
+}
+
+export const page: Page = async (root, ctx) => {
+  const { m } = ctx;
+  ctx.setTitle(m.admin.title);
+  root.append(h('h1', {}, m.admin.title));
+  const me = ctx.me() ?? (await ctx.refreshMe());
+  if (!me) return void root.append(problemBox({ kind: 'server', code: 'UNAUTHENTICATED' }, ctx));
+  if (me.user.role !== 'admin') return void root.append(h('p', { class: 'problem', role: 'alert' }, m.admin.forbidden));
+
+  const searchId = id('search');
+  const search = h('input', { id: searchId, type: 'search', name: 'q', maxlength: 80 });
+  const usersBox = h('div', { class: 'table-wrap' });
+  const usersMsg = h('div', { class: 'form-status', role: 'status' });
+  const auditBox = h('div', { class: 'table-wrap' });
+  const more = h('button', { type: 'button', hidden: true }, m.admin.loadMore);
+  let auditCursor: string | null = null;
+
+  const row = (u: AdminUser): HTMLTableRowElement => {
+    const unlock = h('button', { type: 'button', disabled: !u.locked && !u.backoffUntil }, m.admin.unlock);
+    const del = h('button', { type: 'button', class: 'danger', disabled: u.id === me.user.id }, m.admin.delete);
+    unlock.setAttribute('aria-label', `${m.admin.unlock}: ${u.username}`);
+    del.setAttribute('aria-label', `${m.admin.delete}: ${u.username}`);
+    const tr = h('tr', { 'data-user': u.username },
+      h('td', {}, u.username), h('td', {}, u.displayName), h('td', {}, u.role),
+      h('td', {}, u.enrolled ? String(u.templateCount) : '–'), h('td', {}, when(u.lastLoginAt, ctx)),
+      h('td', {}, userStatus(u, ctx)), h('td', { class: 'row-actions' }, unlock, del));
+    unlock.addEventListener('click', async () => {
+      try {
+        const res = await api<AdminUserResponse>('POST', adminUnlock(u.id), {});
+        tr.replaceWith(row(res.user));
+      } catch (err) {
+        usersMsg.replaceChildren(problemBox(problemFrom(err), ctx));
+      }
+    });
+    del.addEventListener('click', async () => {
+      if (!confirm(format(m.admin.deleteConfirm, { name: u.username }))) return;
+      try {
+        await api('DELETE', adminUser(u.id));
+        tr.remove();
+      } catch (err) {
+        usersMsg.replaceChildren(problemBox(problemFrom(err), ctx));
+      }
+    });
+    return tr;
+  };
+
+  async function loadUsers(): Promise<void> {
+    usersMsg.replaceChildren();
+    const q = new URLSearchParams({ limit: '100' });
+    if (search.value.trim()) q.set('q', search.value.trim());
+    try {
+      const res = await api<AdminUsersResponse>('GET', `${ROUTES.adminUsers}?${q}`);
+      const th = (t: string) => h('th', { scope: 'col' }, t);
+      usersBox.replaceChildren(h('table', {},
+        h('thead', {}, h('tr', {}, th(m.admin.username), th(m.admin.displayName), th(m.admin.role), th(m.admin.enrolled), th(m.admin.lastLogin), th(m.admin.status), th(m.admin.actions))),
+        h('tbody', {}, ...res.users.map(row))));
+    } catch (err) {
+      usersMsg.replaceChildren(problemBox(problemFrom(err), ctx, { onRetry: () => void loadUsers() }));
+    }
+  }
+
+  const auditRow = (e: AuditEvent) =>
+    h('tr', { class: e.outcome }, h('td', {}, when(e.at, ctx)), h('td', {}, m.audit[e.type] ?? e.type), h('td', {}, e.username ?? '–'),
+      h('td', {}, e.outcome === 'success' ? m.me.success : `${m.me.failure}${e.code ? ` (${e.code})` : ''}`), h('td', {}, e.ip ?? '–'));
+
+  async function loadAudit(append: boolean): Promise<void> {
+    const q = new URLSearchParams({ limit: '50' });
+    if (append && auditCursor) q.set('cursor', auditCursor);
+    try {
+      const res = await api<AuditResponse>('GET', `${ROUTES.adminAudit}?${q}`);
+      auditCursor = res.nextCursor;
+      more.hidden = !auditCursor;
+      let tbody = auditBox.querySelector('tbody');
+      if (!append || !tbody) {
+        const th = (t: string) => h('th', { scope: 'col' }, t);
+        tbody = h('tbody');
+        auditBox.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, th(m.me.when), th(m.admin.type), th(m.admin.username), th(m.me.result), th(m.me.from))), tbody));
+      }
+      tbody.append(...res.events.map(auditRow));
+    } catch (err) {
+      auditBox.replaceChildren(problemBox(problemFrom(err), ctx, { onRetry: () => void loadAudit(false) }));
+    }
+  }
+
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void loadUsers(), 250);
+  });
+  more.addEventListener('click', () => void loadAudit(true));
+
+  root.append(
+    h('section', { 'aria-labelledby': 'users-h' }, h('h2', { id: 'users-h' }, m.admin.users),
+      h('div', { class: 'field' }, h('label', { for: searchId }, m.admin.search), search), usersMsg, usersBox),
+    h('section', { 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, m.admin.audit), auditBox, more),
+  );
+  await Promise.all([loadUsers(), loadAudit(false)]);
+  return () => clearTimeout(debounce);
+};

@@ -1,0 +1,95 @@
+import type { LoginState } from '../flows/login.js';
+import { loginInstruction } from '../flows/login.js';
+import { format } from '../i18n/index.js';
+import type { AppContext, Page } from '../lib/context.js';
+import { field, h, setFieldError } from '../lib/dom.js';
+import { createFaceView, type FaceView } from '../lib/face-view.js';
+import { runLogin, type FlowHandle } from '../lib/face-flows.js';
+import { problemBox, problemFrom } from '../lib/ui.js';
+import { USERNAME_PATTERN } from './register.js';
+
+/** Turns a login state into words and overlay hints; shared with the kiosk page. */
+export function showLoginState(state: LoginState, view: FaceView, ctx: AppContext): void {
+  const { m } = ctx;
+  switch (state.phase) {
+    case 'camera':
+      view.update({ hint: m.camera.starting });
+      break;
+    case 'connecting':
+      view.update({ hint: m.camera.connecting });
+      break;
+    case 'scanning': {
+      const ins = loginInstruction(state);
+      const total = state.challenge.length;
+      const progress = total > 0 ? state.stepsCompleted / total : undefined;
+      const progressLabel = total > 0 ? format(m.login.step, { n: Math.min(state.stepsCompleted + 1, total), total }) : undefined;
+      if (ins.kind === 'step') view.update({ step: ins.step, feedback: state.feedback, hint: `${format(m.login.step, { n: ins.index + 1, total: ins.total })}: ${m.steps[ins.step]}`, progress, progressLabel });
+      else if (ins.kind === 'feedback') view.update({ feedback: state.feedback, hint: m.feedback[ins.code], progress, progressLabel });
+      else view.update({ feedback: [], hint: m.login.scanning, progress, progressLabel });
+      break;
+    }
+    case 'verifying':
+    case 'signing-in':
+      view.update({ tone: 'done', hint: m.login.checking });
+      break;
+    default:
+      break;
+  }
+}
+
+export const page: Page = (root, ctx) => {
+  const { m } = ctx;
+  ctx.setTitle(m.login.title);
+  const preset = new URLSearchParams(location.search).get('u') ?? '';
+  const username = field({ label: m.login.username, name: 'username', required: true, autocomplete: 'username', value: preset, maxlength: 64 });
+  const submit = h('button', { type: 'submit', class: 'primary big' }, m.login.start);
+  const form = h('form', { novalidate: true, class: 'login-form' }, username.wrap, h('div', { class: 'actions' }, submit));
+  const view = createFaceView(m.camera.preview);
+  const status = h('div', { class: 'flow-status' });
+  root.append(h('h1', {}, m.login.title), h('p', { class: 'lead' }, m.login.intro), form, view.el, status,
+    h('p', { class: 'aside' }, h('a', { href: '/register', 'data-link': '' }, m.login.noAccount)));
+
+  let flow: FlowHandle<LoginState> | undefined;
+
+  const show = (state: LoginState) => {
+    root.dataset.phase = state.phase;
+    const running = state.phase !== 'idle' && state.phase !== 'failed' && state.phase !== 'success';
+    view.setActive(running);
+    username.input.disabled = running;
+    submit.disabled = running;
+    status.replaceChildren();
+    showLoginState(state, view, ctx);
+    if (state.phase === 'failed') {
+      view.update({ hint: '' });
+      status.append(problemBox(state.problem, ctx, { onRetry: () => form.requestSubmit() }));
+    }
+    if (state.phase === 'success') {
+      ctx.flash(format(m.login.welcome, { name: state.user.displayName }) + (state.profile.greeting ? ` ${state.profile.greeting}` : ''));
+      void ctx.refreshMe().then(() => ctx.navigate('/me', { replace: true }));
+    }
+  };
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const u = username.input.value.trim().toLowerCase();
+    if (!new RegExp(USERNAME_PATTERN).test(u)) {
+      setFieldError(username, m.register.usernameInvalid);
+      username.input.focus();
+      return;
+    }
+    setFieldError(username, null);
+    flow?.stop();
+    status.replaceChildren();
+    let config;
+    try {
+      config = await ctx.config();
+    } catch (err) {
+      status.append(problemBox(problemFrom(err), ctx, { onRetry: () => form.requestSubmit() }));
+      return;
+    }
+    flow = runLogin({ video: view.video, config, start: { mode: 'verify', username: u }, onChange: show });
+  });
+
+  (preset ? submit : username.input).focus();
+  return () => flow?.stop();
+};

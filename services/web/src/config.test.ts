@@ -1,0 +1,32 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('web config', () => {
+  it('has working defaults for npm start', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.authUrl, undefined);
+    assert.equal(c.tls, undefined);
+    assert.match(c.publicDir, /services\/web\/dist\/public$/);
+  });
+
+  it('normalises AUTH_URL to its origin', () => {
+    assert.equal(loadConfig({ AUTH_URL: 'http://127.0.0.1:8081/' }).authUrl, 'http://127.0.0.1:8081');
+  });
+
+  it('reports every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: 'x', AUTH_URL: 'ftp://a', LOG_LEVEL: 'loud', TLS_CERT_FILE: '/nope.pem', TRUST_PROXY: 'maybe' });
+      assert.fail('expected ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 5);
+      assert.match(err.message, /PORT/);
+      assert.match(err.message, /AUTH_URL/);
+      assert.match(err.message, /LOG_LEVEL/);
+      assert.match(err.message, /TLS_CERT_FILE and TLS_KEY_FILE/);
+      assert.match(err.message, /TRUST_PROXY/);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Local and compose mode: the web service is the single entry point and forwards the
+ * auth service's paths (HTTP API, JWKS, Socket.IO with its websocket upgrade), so the
+ * browser only ever talks to its own origin. In Kubernetes the Ingress does this instead.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
+import { ErrorCode } from '@faceline/contracts';
+
+function forwarded(headers: IncomingHttpHeaders, req: FastifyRequest): IncomingHttpHeaders {
+  return {
+    ...headers,
+    'x-forwarded-for': req.ip,
+    'x-forwarded-proto': req.protocol,
+    'x-forwarded-host': req.headers.host ?? '',
+  };
+}
+
+function upstreamDown(reply: Pick<FastifyReply, 'log' | 'code'>, error: unknown): void {
+  reply.log.warn({ err: error }, 'auth service unreachable');
+  void reply
+    .code(503)
+    .header('retry-after', '2')
+    .send({ error: { code: ErrorCode.NOT_READY, message: 'the auth service is not reachable; try again shortly', retryable: true } });
+}
+
+export async function authProxy(app: FastifyInstance, opts: { authUrl: string }): Promise<void> {
+  const replyOptions: FastifyHttpProxyOptions['replyOptions'] = {
+    rewriteRequestHeaders: (req, headers) => forwarded(headers, req as FastifyRequest),
+    onError: (reply, { error }) => upstreamDown(reply as unknown as FastifyReply, error),
+  };
+  for (const prefix of ['/api', '/.well-known']) {
+    await app.register(httpProxy, { upstream: opts.authUrl, prefix, rewritePrefix: prefix, replyOptions });
+  }
+  await app.register(httpProxy, {
+    upstream: opts.authUrl,
+    prefix: '/socket.io',
+    rewritePrefix: '/socket.io',
+    websocket: true,
+    replyOptions,
+    wsClientOptions: {
+      rewriteRequestHeaders: (headers: IncomingHttpHeaders, req: FastifyRequest) => {
+        const out = forwarded(headers, req);
+        if (req.headers.cookie) out.cookie = req.headers.cookie;
+        if (req.headers['user-agent']) out['user-agent'] = req.headers['user-agent'];
+        return out;
+      },
+    } as Record<string, unknown>,
+  });
+}

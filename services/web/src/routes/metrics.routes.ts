@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per app instance so that tests can build several apps in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'web' });
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'faceline_web_http_requests_total',
+    help: 'HTTP requests answered by the web service (proxied ones included)',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'faceline_web_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
+  return { registry, requests, duration };
+}
+export type WebMetrics = ReturnType<typeof createMetrics>;
+
+export async function metricsRoutes(app: FastifyInstance, opts: { metrics: WebMetrics }): Promise<void> {
+  const { metrics } = opts;
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
+    reply.type(metrics.registry.contentType).header('cache-control', 'no-store');
+    return metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Starts the web service: `node --conditions=source --import tsx services/web/src/server.ts`.
+ * On SIGTERM/SIGINT it reports not-ready, stops accepting connections and exits once open
+ * requests are done (or after SHUTDOWN_GRACE_SECONDS).
+ */
+import pino from 'pino';
+import { ConfigError, loadConfig, type WebConfig } from './config.js';
+import { buildApp } from './app.js';
+import { appIsBuilt } from './plugins/static-app.js';
+
+let config: WebConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`web: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const logger = pino({ level: config.logLevel, base: { service: 'web' } });
+const { app, beginShutdown } = await buildApp({ config, logger });
+
+if (!appIsBuilt(config.publicDir)) {
+  logger.warn({ publicDir: config.publicDir }, 'browser app not built: run `npm run build:app -w @faceline/web`');
+}
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  beginShutdown();
+  const timer = setTimeout(() => {
+    logger.warn('grace period over, exiting with connections still open');
+    process.exit(1);
+  }, config.shutdownGraceSeconds * 1000);
+  timer.unref();
+  try {
+    await app.close();
+    process.exit(0);
+  } catch (err) {
+    logger.error({ err }, 'error while closing');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
+try {
+  const address = await app.listen({ host: config.host, port: config.port });
+  logger.info({ address, authUrl: config.authUrl ?? null, tls: Boolean(config.tls) }, 'web listening');
+} catch (err) {
+  logger.fatal({ err }, 'could not listen');
+  process.exit(1);
+}
