@@ -1,0 +1,108 @@
+/**
+ * Builds the auth service: Fastify (HTTP) and Socket.IO on the same server. Never listens;
+ * server.ts does, and tests call `app.listen({ port: 0 })` or `app.inject`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorCode } from '@faceline/contracts';
+import type { AppContext } from './context.js';
+import { AuthError } from './errors.js';
+import { createRealtime, type RealtimeServer } from './realtime/socket.js';
+import { accountRoutes } from './routes/account.routes.js';
+import { adminRoutes } from './routes/admin.routes.js';
+import { sessionRoutes } from './routes/session.routes.js';
+import { systemRoutes } from './routes/system.routes.js';
+
+export interface AuthApp {
+  app: FastifyInstance;
+  io: RealtimeServer;
+}
+
+export async function buildApp(ctx: AppContext): Promise<AuthApp> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Fastify accepts a hop count at run time; its types only list the other forms
+    trustProxy: ctx.config.trustProxy as boolean | string,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('auth', null);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Faceline auth',
+        version: '1',
+        description:
+          'Accounts, sessions, administration and JWKS of the Faceline auth service. Enrollment and face login run over Socket.IO (path /socket.io); their events are typed in @faceline/contracts realtime.ts.',
+      },
+      tags: [
+        { name: 'system' }, { name: 'tokens' }, { name: 'accounts' }, { name: 'me' }, { name: 'sessions' }, { name: 'admin' },
+      ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'faceline_access' },
+        },
+      },
+    },
+  });
+  await app.register(cookie);
+
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.http.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err: FastifyError | AuthError, req, reply) => {
+    if (err instanceof AuthError) {
+      if (err.statusCode >= 500) req.log.error({ err, cause: (err.cause as Error | undefined)?.message }, err.message);
+      return reply.code(err.statusCode).send(err.toBody());
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      return reply.code(400).send({ error: { code: ErrorCode.VALIDATION_FAILED, message: fe.message, details: { context: fe.validationContext } } });
+    }
+    if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: { code: ErrorCode.PAYLOAD_TOO_LARGE, message: 'request body too large' } });
+    }
+    if (fe.statusCode === 415 || fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'send application/json' } });
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send({ error: { code: ErrorCode.BAD_REQUEST, message: fe.message } });
+    }
+    const dbDown = typeof (err as { code?: unknown }).code === 'string' && /^(ECONNREFUSED|57P01|57P03|53300)$/.test(String((err as { code?: unknown }).code));
+    req.log.error({ err }, 'request failed');
+    return reply
+      .code(dbDown ? 503 : 500)
+      .send({ error: dbDown ? { code: ErrorCode.DATABASE_UNAVAILABLE, message: 'database unavailable', retryable: true } : { code: ErrorCode.INTERNAL, message: 'internal error' } });
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  await app.register(systemRoutes(ctx));
+  await app.register(accountRoutes(ctx));
+  await app.register(sessionRoutes(ctx));
+  await app.register(adminRoutes(ctx));
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const io = createRealtime(app.server, ctx);
+  // Socket.IO's own close() would close the HTTP server Fastify is closing; disconnect clients only.
+  app.addHook('preClose', async () => {
+    io.local.disconnectSockets(true);
+    io.engine.close();
+  });
+
+  await app.ready();
+  return { app, io };
+}

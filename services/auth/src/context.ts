@@ -1,0 +1,102 @@
+/**
+ * Wires the service together: database (migrated), repositories, services, background sync.
+ * `server.ts` and tests create one context per replica and hand it to `buildApp`.
+ */
+import type { Logger } from 'pino';
+import type { AuthConfig } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { Sealer, keyFingerprint } from './lib/crypto.js';
+import { resolveMasterKey } from './lib/master-key.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { AttemptRepository } from './repositories/attempt.repository.js';
+import { AuditRepository } from './repositories/audit.repository.js';
+import { MetaRepository } from './repositories/meta.repository.js';
+import { SessionRepository } from './repositories/session.repository.js';
+import { SigningKeyRepository } from './repositories/signing-key.repository.js';
+import { TemplateRepository } from './repositories/template.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
+import { HttpVisionClient, type VisionClient } from './repositories/vision.repository.js';
+import { AuditService } from './services/audit.service.js';
+import { BruteForceService } from './services/brute-force.service.js';
+import { EnrollmentService } from './services/enrollment.service.js';
+import { LoginService } from './services/login.service.js';
+import { SessionService } from './services/session.service.js';
+import { TemplateService } from './services/template.service.js';
+import { TokenService } from './services/token.service.js';
+import { UserService } from './services/user.service.js';
+
+export interface AppContext {
+  config: AuthConfig;
+  log: Logger;
+  metrics: Metrics;
+  db: Database;
+  vision: VisionClient;
+  templates: TemplateService;
+  tokens: TokenService;
+  sessions: SessionService;
+  users: UserService;
+  enrollment: EnrollmentService;
+  login: LoginService;
+  close(): Promise<void>;
+}
+
+export class MasterKeyMismatchError extends Error {
+  constructor() {
+    super('FACELINE_MASTER_KEY does not match the key this database was created with; stored templates and signing keys cannot be read');
+    this.name = 'MasterKeyMismatchError';
+  }
+}
+
+export async function createContext(config: AuthConfig, log: Logger, opts: { vision?: VisionClient } = {}): Promise<AppContext> {
+  const metrics = createMetrics();
+  if (!config.liveness) log.warn('LIVENESS is off: a photo of an enrolled person can log in. Use only for testing.');
+  if (config.challengeSeed) log.warn('LIVENESS_CHALLENGE_SEED is set: every challenge is the same fixed sequence. Use only for tests and demos.');
+
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, log });
+  try {
+    await migrate(db, log);
+    const masterKey = resolveMasterKey({ configured: config.masterKey, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });
+    const meta = new MetaRepository();
+    const fingerprint = keyFingerprint(masterKey);
+    if ((await meta.setIfAbsent(db, 'master_key_fingerprint', fingerprint)) !== fingerprint) throw new MasterKeyMismatchError();
+
+    const users = new UserRepository();
+    const audit = new AuditService(db, new AuditRepository(), log);
+    const vision =
+      opts.vision ??
+      new HttpVisionClient(config.visionUrls, config.visionTimeoutMs, (o) =>
+        metrics.vision.observe({ url: o.url, ok: String(o.ok) }, o.ms / 1000),
+      );
+    const templates = new TemplateService(db, new TemplateRepository(), new Sealer(masterKey, 'templates'), log, (n) => metrics.indexSize.set(n));
+    const tokens = new TokenService(db, new SigningKeyRepository(), new Sealer(masterKey, 'signing-keys'), config, log);
+    const bruteForce = new BruteForceService(db, new AttemptRepository(), config);
+    const sessionRepo = new SessionRepository();
+    const sessions = new SessionService(db, sessionRepo, users, tokens, audit, config);
+    const userService = new UserService(db, users, new AuditRepository(), templates, tokens, bruteForce, audit, config);
+    const enrollment = new EnrollmentService(config, userService, vision, templates, audit, (o) => metrics.enrollments.inc({ outcome: o }));
+    const login = new LoginService(config, db, users, vision, templates, bruteForce, sessions, audit, (mode, outcome, ms) => {
+      metrics.logins.inc({ mode, outcome });
+      metrics.loginDuration.observe({ mode, outcome }, ms / 1000);
+    });
+
+    await tokens.start();
+    await templates.loadAll();
+    await templates.startSync(config.indexResyncSeconds);
+    const housekeeping = setInterval(() => void sessionRepo.purgeExpired(db).catch(() => undefined), 3_600_000);
+    housekeeping.unref();
+
+    return {
+      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login,
+      async close() {
+        clearInterval(housekeeping);
+        tokens.stop();
+        await templates.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

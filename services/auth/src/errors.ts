@@ -1,0 +1,70 @@
+/**
+ * Every error auth answers with: a stable code from the contracts, its HTTP status, and
+ * an optional cause that is logged but never sent. 5xx answers never carry details.
+ */
+import { ErrorCode, RETRYABLE_CODES, type AckError, type ErrorBody } from '@faceline/contracts';
+
+export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.BAD_REQUEST]: 400,
+  [ErrorCode.VALIDATION_FAILED]: 400,
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.TOKEN_EXPIRED]: 401,
+  [ErrorCode.TOKEN_INVALID]: 401,
+  [ErrorCode.SESSION_REVOKED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.ACCOUNT_LOCKED]: 423,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.USER_NOT_FOUND]: 404,
+  [ErrorCode.METHOD_NOT_ALLOWED]: 405,
+  [ErrorCode.USERNAME_TAKEN]: 409,
+  [ErrorCode.FACE_ALREADY_ENROLLED]: 409,
+  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ErrorCode.IMAGE_UNSUPPORTED_TYPE]: 415,
+  [ErrorCode.NOT_ENROLLED]: 409,
+  [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.BACKOFF]: 429,
+  [ErrorCode.INTERNAL]: 500,
+  [ErrorCode.RECOGNITION_UNAVAILABLE]: 503,
+  [ErrorCode.DATABASE_UNAVAILABLE]: 503,
+  [ErrorCode.NOT_READY]: 503,
+  [ErrorCode.OVERLOADED]: 503,
+};
+
+export class AuthError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AuthError';
+    this.statusCode = STATUS_BY_CODE[code] ?? 400;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE_CODES.has(this.code);
+  }
+
+  toAck(): AckError {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.retryable ? { retryable: true } : {}),
+      ...(this.details && this.statusCode < 500 ? { details: this.details } : {}),
+    };
+  }
+
+  toBody(): ErrorBody {
+    return { error: this.toAck() };
+  }
+}
+
+export const internalAck = (): AckError => ({ code: ErrorCode.INTERNAL, message: 'internal error' });
+
+/** Any thrown value as what a client may see: AuthErrors as they are, everything else as INTERNAL. */
+export function toAckError(err: unknown): AckError {
+  return err instanceof AuthError ? err.toAck() : internalAck();
+}

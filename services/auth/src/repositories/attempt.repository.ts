@@ -1,0 +1,75 @@
+/**
+ * Failed-attempt state in the database, so that limits hold across replicas. Each update is a
+ * single atomic statement: concurrent failures on two replicas both count.
+ */
+import type { Queryable } from '../db/database.js';
+import { toDate } from '../lib/sql.js';
+
+export interface AttemptState {
+  consecutive: number;
+  windowFailures: number;
+  backoffUntil: Date | null;
+  locked: boolean;
+}
+
+type Row = Record<string, unknown>;
+const map = (r: Row | undefined): AttemptState =>
+  r
+    ? {
+        consecutive: Number(r.consecutive ?? 0),
+        windowFailures: Number(r.window_failures ?? 0),
+        backoffUntil: r.backoff_until ? toDate(r.backoff_until) : null,
+        locked: r.locked_at !== null && r.locked_at !== undefined,
+      }
+    : { consecutive: 0, windowFailures: 0, backoffUntil: null, locked: false };
+
+export class AttemptRepository {
+  async get(q: Queryable, scope: 'user' | 'ip', key: string): Promise<AttemptState> {
+    const { rows } = await q.query<Row>('SELECT * FROM attempt_counters WHERE scope = $1 AND key = $2', [scope, key]);
+    return map(rows[0]);
+  }
+
+  /**
+   * Counts one failure. The window restarts when older than `windowSeconds`; back-off and lock
+   * are computed by the caller's policy from the returned counts and written with `setPenalty`.
+   */
+  async recordFailure(q: Queryable, scope: 'user' | 'ip', key: string, windowSeconds: number): Promise<AttemptState> {
+    const { rows } = await q.query<Row>(
+      `INSERT INTO attempt_counters (scope, key, consecutive, window_start, window_failures, updated_at)
+       VALUES ($1, $2, 1, now(), 1, now())
+       ON CONFLICT (scope, key) DO UPDATE SET
+         consecutive = attempt_counters.consecutive + 1,
+         window_failures = CASE WHEN attempt_counters.window_start < now() - make_interval(secs => $3)
+                                THEN 1 ELSE attempt_counters.window_failures + 1 END,
+         window_start = CASE WHEN attempt_counters.window_start < now() - make_interval(secs => $3)
+                             THEN now() ELSE attempt_counters.window_start END,
+         updated_at = now()
+       RETURNING *`,
+      [scope, key, windowSeconds],
+    );
+    return map(rows[0]);
+  }
+
+  async setPenalty(q: Queryable, scope: 'user' | 'ip', key: string, p: { backoffSeconds: number | null; lock: boolean }): Promise<void> {
+    await q.query(
+      `UPDATE attempt_counters SET
+         backoff_until = CASE WHEN $3::float8 IS NULL THEN backoff_until ELSE now() + make_interval(secs => $3::float8) END,
+         locked_at = CASE WHEN $4::boolean THEN COALESCE(locked_at, now()) ELSE locked_at END
+       WHERE scope = $1 AND key = $2`,
+      [scope, key, p.backoffSeconds, p.lock],
+    );
+  }
+
+  /** A success clears the consecutive count (not the IP window, which counts failures only). */
+  async recordSuccess(q: Queryable, scope: 'user' | 'ip', key: string): Promise<void> {
+    await q.query(
+      `UPDATE attempt_counters SET consecutive = 0, backoff_until = NULL, updated_at = now()
+       WHERE scope = $1 AND key = $2 AND locked_at IS NULL`,
+      [scope, key],
+    );
+  }
+
+  async unlock(q: Queryable, scope: 'user' | 'ip', key: string): Promise<void> {
+    await q.query('DELETE FROM attempt_counters WHERE scope = $1 AND key = $2', [scope, key]);
+  }
+}

@@ -1,0 +1,124 @@
+/** Users and their profile. */
+import type { Profile, Role } from '@faceline/contracts';
+import type { Queryable } from '../db/database.js';
+import { toIso, toIsoOrNull, toDate } from '../lib/sql.js';
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  profile: Profile;
+  createdAt: string;
+  lastLoginAt: string | null;
+  templateCount: number;
+}
+
+export interface AdminUserRecord extends UserRecord {
+  failedAttempts: number;
+  backoffUntil: string | null;
+  locked: boolean;
+}
+
+const SELECT_USER = `
+  SELECT u.id, u.username, u.display_name, u.role, u.profile, u.created_at, u.last_login_at,
+         (SELECT count(*)::int FROM face_templates t WHERE t.user_id = u.id) AS template_count
+  FROM users u`;
+
+const SELECT_ADMIN_USER = `
+  SELECT u.id, u.username, u.display_name, u.role, u.profile, u.created_at, u.last_login_at,
+         (SELECT count(*)::int FROM face_templates t WHERE t.user_id = u.id) AS template_count,
+         COALESCE(a.consecutive, 0) AS consecutive, a.backoff_until, a.locked_at
+  FROM users u LEFT JOIN attempt_counters a ON a.scope = 'user' AND a.key = u.id::text`;
+
+type Row = Record<string, unknown>;
+
+function mapUser(r: Row): UserRecord {
+  return {
+    id: String(r.id),
+    username: String(r.username),
+    displayName: String(r.display_name),
+    role: r.role === 'admin' ? 'admin' : 'user',
+    profile: (typeof r.profile === 'string' ? JSON.parse(r.profile) : (r.profile ?? {})) as Profile,
+    createdAt: toIso(r.created_at),
+    lastLoginAt: toIsoOrNull(r.last_login_at),
+    templateCount: Number(r.template_count ?? 0),
+  };
+}
+
+function mapAdminUser(r: Row): AdminUserRecord {
+  const backoff = r.backoff_until ? toDate(r.backoff_until) : null;
+  return {
+    ...mapUser(r),
+    failedAttempts: Number(r.consecutive ?? 0),
+    backoffUntil: backoff && backoff.getTime() > Date.now() ? backoff.toISOString() : null,
+    locked: r.locked_at !== null && r.locked_at !== undefined,
+  };
+}
+
+export class UserRepository {
+  /** The very first account becomes an admin when `firstIsAdmin`, so a fresh install can be administered. */
+  async create(
+    q: Queryable,
+    u: { id: string; username: string; displayName: string; role: Role; firstIsAdmin: boolean },
+  ): Promise<UserRecord> {
+    await q.query(
+      `INSERT INTO users (id, username, display_name, role)
+       SELECT $1, $2, $3, CASE WHEN $4::boolean AND NOT EXISTS (SELECT 1 FROM users) THEN 'admin' ELSE $5 END`,
+      [u.id, u.username, u.displayName, u.firstIsAdmin, u.role],
+    );
+    return (await this.findById(q, u.id)) as UserRecord;
+  }
+
+  async findById(q: Queryable, id: string): Promise<UserRecord | undefined> {
+    const { rows } = await q.query<Row>(`${SELECT_USER} WHERE u.id = $1`, [id]);
+    return rows[0] ? mapUser(rows[0]) : undefined;
+  }
+
+  async findByUsername(q: Queryable, username: string): Promise<UserRecord | undefined> {
+    const { rows } = await q.query<Row>(`${SELECT_USER} WHERE u.username = $1`, [username]);
+    return rows[0] ? mapUser(rows[0]) : undefined;
+  }
+
+  async findAdminView(q: Queryable, id: string): Promise<AdminUserRecord | undefined> {
+    const { rows } = await q.query<Row>(`${SELECT_ADMIN_USER} WHERE u.id = $1`, [id]);
+    return rows[0] ? mapAdminUser(rows[0]) : undefined;
+  }
+
+  /** Keyset pagination on username: stable while users are added or removed. */
+  async list(q: Queryable, opts: { search?: string; limit: number; after?: string }): Promise<AdminUserRecord[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (opts.search) {
+      params.push(`%${opts.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(u.username LIKE $${params.length} OR lower(u.display_name) LIKE $${params.length})`);
+    }
+    if (opts.after) {
+      params.push(opts.after);
+      where.push(`u.username > $${params.length}`);
+    }
+    params.push(opts.limit);
+    const { rows } = await q.query<Row>(
+      `${SELECT_ADMIN_USER} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY u.username LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(mapAdminUser);
+  }
+
+  async update(q: Queryable, id: string, patch: { displayName?: string; profile?: Profile }): Promise<void> {
+    await q.query(
+      `UPDATE users SET display_name = COALESCE($2, display_name), profile = COALESCE($3::jsonb, profile), updated_at = now()
+       WHERE id = $1`,
+      [id, patch.displayName ?? null, patch.profile ? JSON.stringify(patch.profile) : null],
+    );
+  }
+
+  async touchLogin(q: Queryable, id: string): Promise<void> {
+    await q.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
+  }
+
+  async delete(q: Queryable, id: string): Promise<boolean> {
+    const res = await q.query('DELETE FROM users WHERE id = $1', [id]);
+    return res.rowCount > 0;
+  }
+}

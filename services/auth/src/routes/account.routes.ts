@@ -1,0 +1,67 @@
+/** Registration and the signed-in user's own account. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  AUTH_ROUTES, DeleteFaceResponse, EnrollmentTicketResponse, ErrorBody, MeResponse, RegisterRequest, RegisterResponse, UpdateMeRequest,
+} from '@faceline/contracts';
+import type { AppContext } from '../context.js';
+import type { UserRecord } from '../repositories/user.repository.js';
+import { toUser } from '../services/user.service.js';
+import type { Authenticated } from '../services/session.service.js';
+import { clearSessionCookies, clientInfo, requireUser } from './plugin-auth.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 500: ErrorBody };
+
+function me(user: UserRecord, auth: Authenticated) {
+  return {
+    user: toUser(user),
+    profile: user.profile,
+    session: { id: auth.session.id, createdAt: auth.session.createdAt, mode: auth.session.mode, liveness: auth.session.liveness },
+  };
+}
+
+export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  const auth = requireUser(ctx);
+
+  app.post(
+    AUTH_ROUTES.register,
+    { schema: { tags: ['accounts'], summary: 'create an account; enroll the face next with the returned ticket', body: RegisterRequest, response: { 201: RegisterResponse, ...errors } } },
+    async (req, reply) => reply.code(201).send(await ctx.users.register(req.body, clientInfo(req))),
+  );
+
+  app.get(AUTH_ROUTES.me, { preHandler: auth, schema: { tags: ['me'], summary: 'the signed-in user', response: { 200: MeResponse, ...errors } } }, async (req) => {
+    const a = req.auth as Authenticated;
+    return me(a.user, a);
+  });
+
+  app.patch(
+    AUTH_ROUTES.me,
+    { preHandler: auth, schema: { tags: ['me'], summary: 'change display name and profile', body: UpdateMeRequest, response: { 200: MeResponse, ...errors } } },
+    async (req) => {
+      const a = req.auth as Authenticated;
+      return me(await ctx.users.update(a.user, req.body, clientInfo(req)), a);
+    },
+  );
+
+  app.delete(
+    AUTH_ROUTES.meFace,
+    { preHandler: auth, schema: { tags: ['me'], summary: 'erase my face templates (the account stays)', response: { 200: DeleteFaceResponse, ...errors } } },
+    async (req) => ({ deletedTemplates: await ctx.users.deleteFace((req.auth as Authenticated).user, clientInfo(req)) }),
+  );
+
+  app.post(
+    AUTH_ROUTES.meEnrollmentTicket,
+    { preHandler: auth, schema: { tags: ['me'], summary: 'a ticket to enroll again', response: { 200: EnrollmentTicketResponse, ...errors } } },
+    async (req) => ctx.users.enrollmentTicket((req.auth as Authenticated).user.id),
+  );
+
+  app.delete(
+    AUTH_ROUTES.me,
+    { preHandler: auth, schema: { tags: ['me'], summary: 'erase my account, face data, sessions and profile', response: { 204: Type.Null(), ...errors } } },
+    async (req, reply) => {
+      await ctx.users.deleteAccount((req.auth as Authenticated).user, clientInfo(req));
+      clearSessionCookies(ctx, req, reply);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,61 @@
+/** Turning a login grant into a session, refreshing it, ending it. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AUTH_COOKIES, AUTH_ROUTES, CreateSessionRequest, ErrorBody, ErrorCode, RefreshRequest, SessionResponse } from '@faceline/contracts';
+import type { AppContext } from '../context.js';
+import { AuthError } from '../errors.js';
+import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies } from './plugin-auth.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 500: ErrorBody };
+
+export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.post(
+    AUTH_ROUTES.sessions,
+    { schema: { tags: ['sessions'], summary: 'exchange the one-time grant from login:result for a session (sets cookies)', body: CreateSessionRequest, response: { 200: SessionResponse, ...errors } } },
+    async (req, reply) => {
+      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req));
+      setSessionCookies(ctx, req, reply, s);
+      return sessionBody(s);
+    },
+  );
+
+  app.post(
+    AUTH_ROUTES.refresh,
+    { schema: { tags: ['sessions'], summary: 'new access token; the refresh token rotates', body: Type.Optional(RefreshRequest), response: { 200: SessionResponse, ...errors } } },
+    async (req, reply) => {
+      const token = req.body?.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
+      if (!token) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'no refresh token');
+      try {
+        const s = await ctx.sessions.refresh(token, clientInfo(req));
+        setSessionCookies(ctx, req, reply, s);
+        return sessionBody(s);
+      } catch (err) {
+        clearSessionCookies(ctx, req, reply);
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    AUTH_ROUTES.logout,
+    { schema: { tags: ['sessions'], summary: 'end the session (access token or refresh token)', body: Type.Optional(RefreshRequest), response: { 204: Type.Null(), ...errors } } },
+    async (req, reply) => {
+      const client = clientInfo(req);
+      const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7).trim() : req.cookies[AUTH_COOKIES.access];
+      let done = false;
+      if (bearer) {
+        try {
+          const a = await ctx.sessions.authenticate(bearer);
+          await ctx.sessions.logoutSession(a.session.id, a.user.id, client);
+          done = true;
+        } catch {
+          // expired or already revoked: fall back to the refresh token
+        }
+      }
+      const refresh = req.body?.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
+      if (!done && refresh) await ctx.sessions.logoutByRefresh(refresh, client);
+      clearSessionCookies(ctx, req, reply);
+      return reply.code(204).send(null);
+    },
+  );
+};

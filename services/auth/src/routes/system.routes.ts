@@ -1,0 +1,70 @@
+/** Health, readiness, metrics, browser configuration, service info and the JWKS. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AUTH_ROUTES, ClientConfig, HealthResponse, JwksResponse, ServiceInfo } from '@faceline/contracts';
+import type { AppContext } from '../context.js';
+
+export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  const { config } = ctx;
+
+  app.get(AUTH_ROUTES.healthz, { schema: { tags: ['system'], summary: 'process is alive', response: { 200: HealthResponse } } }, async () => ({
+    status: 'ok' as const,
+    service: 'auth',
+    version: config.version,
+  }));
+
+  app.get(
+    AUTH_ROUTES.readyz,
+    { schema: { tags: ['system'], summary: 'database and at least one vision replica reachable', response: { 200: HealthResponse, 503: HealthResponse } } },
+    async (_req, reply) => {
+      const [database, vision] = await Promise.all([
+        ctx.db.query('SELECT 1').then(() => 'ok', () => 'unavailable'),
+        ctx.vision.ready().then((ok) => (ok ? 'ok' : 'unavailable')),
+      ]);
+      const ok = database === 'ok' && vision === 'ok';
+      return reply.code(ok ? 200 : 503).send({
+        status: ok ? 'ok' : 'unavailable',
+        service: 'auth',
+        version: config.version,
+        checks: { database, vision, index: String(ctx.templates.index.size) },
+      });
+    },
+  );
+
+  app.get(AUTH_ROUTES.metrics, { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+
+  app.get(AUTH_ROUTES.config, { schema: { tags: ['system'], summary: 'settings the browser needs', response: { 200: ClientConfig } } }, async () => ({
+    liveness: config.liveness,
+    capturesRequired: config.capturesRequired,
+    challengeSteps: config.liveness ? config.challengeSteps : 0,
+    challengeTimeLimitMs: config.challengeTimeLimitMs,
+    enrollTimeLimitMs: config.enrollTimeLimitMs,
+    maxFrameBytes: config.maxFrameBytes,
+    minFrameIntervalMs: config.minFrameIntervalMs,
+    recommendedFrameWidth: 640,
+    minFaceSizePx: config.minFaceSizePx,
+    kiosk: config.kiosk,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  }));
+
+  app.get(AUTH_ROUTES.info, { schema: { tags: ['system'], summary: 'issuer, audience, JWKS location', response: { 200: ServiceInfo } } }, async () => ({
+    service: 'auth' as const,
+    version: config.version,
+    issuer: config.issuer,
+    audience: config.audience,
+    jwksUri: AUTH_ROUTES.jwks,
+    database: ctx.db.kind,
+  }));
+
+  app.get(
+    AUTH_ROUTES.jwks,
+    { schema: { tags: ['tokens'], summary: 'public keys that verify access tokens', response: { 200: JwksResponse } } },
+    async (_req, reply) => {
+      // short cache: verifiers pick up a rotated key within a minute
+      reply.header('cache-control', 'public, max-age=60');
+      return ctx.tokens.jwks();
+    },
+  );
+};

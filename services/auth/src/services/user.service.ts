@@ -1,0 +1,135 @@
+/** Accounts: registration, the user's own data, and administration. */
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, type Profile, type UpdateMeRequest, type User } from '@faceline/contracts';
+import type { AuthConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import { AuthError } from '../errors.js';
+import { isUniqueViolation } from '../lib/sql.js';
+import type { AuditRepository } from '../repositories/audit.repository.js';
+import type { AdminUserRecord, UserRecord, UserRepository } from '../repositories/user.repository.js';
+import type { AuditService } from './audit.service.js';
+import type { BruteForceService } from './brute-force.service.js';
+import type { ClientInfo } from './session.service.js';
+import type { TemplateService } from './template.service.js';
+import type { TokenService } from './token.service.js';
+
+export function toUser(u: UserRecord): User {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    role: u.role,
+    createdAt: u.createdAt,
+    enrolled: u.templateCount > 0,
+    templateCount: u.templateCount,
+  };
+}
+
+export function toAdminUser(u: AdminUserRecord) {
+  return { ...toUser(u), lastLoginAt: u.lastLoginAt, failedAttempts: u.failedAttempts, backoffUntil: u.backoffUntil, locked: u.locked };
+}
+
+export class UserService {
+  constructor(
+    private readonly db: Database,
+    private readonly users: UserRepository,
+    private readonly auditRepo: AuditRepository,
+    private readonly templates: TemplateService,
+    private readonly tokens: TokenService,
+    private readonly bruteForce: BruteForceService,
+    private readonly audit: AuditService,
+    private readonly cfg: AuthConfig,
+  ) {}
+
+  async register(input: { username: string; displayName: string }, client: ClientInfo) {
+    const username = input.username.toLowerCase();
+    let user: UserRecord;
+    try {
+      user = await this.users.create(this.db, {
+        id: randomUUID(),
+        username,
+        displayName: input.displayName.trim() || username,
+        role: this.cfg.adminUsernames.includes(username) ? 'admin' : 'user',
+        firstIsAdmin: this.cfg.firstUserIsAdmin,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AuthError(ErrorCode.USERNAME_TAKEN, 'this username is taken; choose another one');
+      throw err;
+    }
+    await this.audit.record({ type: 'user.registered', outcome: 'success', userId: user.id, username, ip: client.ip, userAgent: client.userAgent, details: { role: user.role } });
+    const t = await this.tokens.signEnrollTicket(user.id);
+    return { user: toUser(user), enrollmentTicket: t.ticket, enrollmentTicketExpiresAt: t.expiresAt.toISOString() };
+  }
+
+  async get(userId: string): Promise<UserRecord> {
+    const u = await this.users.findById(this.db, userId);
+    if (!u) throw new AuthError(ErrorCode.USER_NOT_FOUND, 'no such user');
+    return u;
+  }
+
+  async enrollmentTicket(userId: string) {
+    const t = await this.tokens.signEnrollTicket(userId);
+    return { enrollmentTicket: t.ticket, enrollmentTicketExpiresAt: t.expiresAt.toISOString() };
+  }
+
+  /** Profile fields are merged; null removes one. */
+  async update(user: UserRecord, patch: UpdateMeRequest, client: ClientInfo): Promise<UserRecord> {
+    let profile: Profile | undefined;
+    if (patch.profile) {
+      const merged: Record<string, unknown> = { ...user.profile };
+      for (const [k, v] of Object.entries(patch.profile)) {
+        if (v === null) delete merged[k];
+        else if (v !== undefined) merged[k] = v;
+      }
+      profile = merged as Profile;
+    }
+    await this.users.update(this.db, user.id, { displayName: patch.displayName?.trim() || undefined, profile });
+    await this.audit.record({ type: 'profile.updated', outcome: 'success', userId: user.id, username: user.username, ip: client.ip, userAgent: client.userAgent, details: { fields: Object.keys(patch) } });
+    return this.get(user.id);
+  }
+
+  async deleteFace(user: UserRecord, client: ClientInfo, actorId?: string): Promise<number> {
+    const n = await this.db.tx((q) => this.templates.deleteForUserIn(q, user.id));
+    this.templates.forgetLocally(user.id);
+    await this.audit.record({ type: 'face.deleted', outcome: 'success', userId: user.id, username: user.username, actorId: actorId ?? null, ip: client.ip, userAgent: client.userAgent, details: { templates: n } });
+    return n;
+  }
+
+  /** Templates, sessions, grants and profile go with the account (cascades); the audit trail stays. */
+  async deleteAccount(user: UserRecord, client: ClientInfo, actorId?: string): Promise<void> {
+    await this.db.tx(async (q) => {
+      await this.templates.deleteForUserIn(q, user.id);
+      await this.users.delete(q, user.id);
+    });
+    this.templates.forgetLocally(user.id);
+    await this.bruteForce.unlock(user.id);
+    await this.audit.record({ type: 'user.deleted', outcome: 'success', userId: user.id, username: user.username, actorId: actorId ?? null, ip: client.ip, userAgent: client.userAgent });
+  }
+
+  async list(opts: { q?: string; limit: number; cursor?: string }) {
+    const users = await this.users.list(this.db, { search: opts.q, limit: opts.limit + 1, after: opts.cursor });
+    const page = users.slice(0, opts.limit);
+    return { users: page.map(toAdminUser), nextCursor: users.length > opts.limit ? (page[page.length - 1]?.username ?? null) : null };
+  }
+
+  async adminView(userId: string) {
+    const u = await this.users.findAdminView(this.db, userId);
+    if (!u) throw new AuthError(ErrorCode.USER_NOT_FOUND, 'no such user');
+    return toAdminUser(u);
+  }
+
+  async unlock(userId: string, actorId: string, client: ClientInfo) {
+    const u = await this.get(userId);
+    await this.bruteForce.unlock(userId);
+    await this.audit.record({ type: 'account.unlocked', outcome: 'success', userId, username: u.username, actorId, ip: client.ip, userAgent: client.userAgent });
+    return this.adminView(userId);
+  }
+
+  async auditLog(opts: { limit: number; cursor?: string; userId?: string; type?: string }) {
+    const before = opts.cursor !== undefined && /^\d+$/.test(opts.cursor) ? Number(opts.cursor) : undefined;
+    if (opts.cursor !== undefined && before === undefined) throw new AuthError(ErrorCode.VALIDATION_FAILED, 'cursor is not valid');
+    const events = await this.auditRepo.list(this.db, { limit: opts.limit + 1, before, userId: opts.userId, type: opts.type });
+    const page = events.slice(0, opts.limit);
+    return { events: page, nextCursor: events.length > opts.limit ? (page[page.length - 1]?.id ?? null) : null };
+  }
+}
