@@ -54,10 +54,16 @@ async function main(): Promise<void> {
     app.log.info({ event: 'ready', ms: Math.round(performance.now() - loadStart) }, 'all workers have loaded their models'),
   );
 
+  let stopping = false;
+  // answers sent while draining close their connection, or keep-alive clients would hold the
+  // server open until the grace period ends
+  app.addHook('onSend', async (_req, reply) => {
+    if (stopping) reply.header('connection', 'close');
+  });
+
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ event: 'listening', url: address }, `vision listening at ${address}`);
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -30,6 +30,9 @@ export const ANALYZE_REQUEST_BODY = {
 const DEFAULTS: PipelineOptions = { largestOnly: false, maxFaces: 20, embeddings: true, minFaceSize: 40 };
 
 export const analyzeRoutes: FastifyPluginAsyncTypebox<{ pool: AnalyzePool; bodyLimitBytes: number }> = async (app, { pool }) => {
+  // Fastify's built-in parsers would turn text or JSON into strings and objects; here they are
+  // simply not images (415), and that is only known if they are not parsed at all
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.post(
     ANALYZE_PATH,
     {
@@ -104,7 +107,10 @@ interface Upload {
 function readRawImage(req: FastifyRequest): Upload {
   const body = req.body;
   // no body at all (Content-Length: 0 or none) arrives as undefined
-  const bytes = body instanceof Uint8Array ? body : new Uint8Array(0);
+  if (body !== undefined && body !== null && !(body instanceof Uint8Array)) {
+    throw new VisionError(ErrorCode.IMAGE_UNSUPPORTED_TYPE, 'the body is not an image');
+  }
+  const bytes = body ?? new Uint8Array(0);
   return { bytes, declared: req.headers['content-type'] };
 }
 
