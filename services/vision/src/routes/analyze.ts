@@ -116,11 +116,18 @@ function readRawImage(req: FastifyRequest): Upload {
 
 async function readMultipartImage(req: FastifyRequest): Promise<Upload> {
   let found: Upload | undefined;
-  for await (const part of req.parts()) {
-    if (part.type !== 'file') continue;
-    const file = part as MultipartFile;
-    const bytes = await file.toBuffer();
-    if (file.fieldname === IMAGE_FIELD && !found) found = { bytes, declared: file.mimetype };
+  try {
+    for await (const part of req.parts()) {
+      if (part.type !== 'file') continue;
+      const file = part as MultipartFile;
+      const bytes = await file.toBuffer();
+      if (file.fieldname === IMAGE_FIELD && !found) found = { bytes, declared: file.mimetype };
+    }
+  } catch (e) {
+    // size limits keep their own 413 codes (app.ts); anything else is a malformed body
+    if ((e as { statusCode?: number }).statusCode === 413) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new VisionError(ErrorCode.BAD_REQUEST, `malformed multipart/form-data body: ${message.slice(0, 200)}`);
   }
   if (!found) {
     throw new VisionError(ErrorCode.VALIDATION_FAILED, `the multipart body has no file field "${IMAGE_FIELD}"`);
