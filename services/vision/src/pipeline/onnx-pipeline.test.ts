@@ -1,0 +1,89 @@
+import { before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import sharp from 'sharp';
+import { descriptorDistance, MATCH_THRESHOLDS } from '@faceline/contracts';
+import { requireFaces } from '@faceline/testkit';
+import { createOnnxPipeline } from './index.js';
+import type { FacePipeline, PipelineOptions, RgbImage } from './types.js';
+
+let pipeline: FacePipeline;
+let faces: string;
+const all: PipelineOptions = { largestOnly: false, maxFaces: 20, embeddings: true, minFaceSize: 20 };
+const one: PipelineOptions = { ...all, largestOnly: true };
+
+async function load(rel: string, edit: (s: sharp.Sharp) => sharp.Sharp = (s) => s): Promise<RgbImage> {
+  const { data, info } = await edit(sharp(path.join(faces, rel)).rotate())
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+before(async () => {
+  faces = requireFaces();
+  pipeline = await createOnnxPipeline({ intraOpThreads: 1 });
+});
+after(() => pipeline?.close());
+
+test('analyze returns every face largest first and honours maxFaces, largestOnly, minFaceSize, embeddings', async () => {
+  const img = await load('face-api.js/multi/bbt4.jpg');
+  const found = await pipeline.analyze(img, all);
+  assert.ok(found.length >= 5, `found ${found.length} faces`);
+  const areas = found.map((f) => f.box.width * f.box.height);
+  assert.deepEqual(areas, [...areas].sort((a, b) => b - a));
+  for (const f of found) {
+    assert.equal(f.landmarks.length, 68);
+    assert.equal(f.embedding?.length, 128);
+    assert.ok(f.score > 0.5 && f.score <= 1);
+    assert.ok(f.box.x >= 0 && f.box.y >= 0 && f.box.x + f.box.width <= img.width && f.box.y + f.box.height <= img.height);
+    for (const v of Object.values(f.quality).flatMap((q) => (typeof q === 'number' ? [q] : Object.values(q)))) assert.ok(Number.isFinite(v));
+  }
+  assert.equal((await pipeline.analyze(img, { ...all, maxFaces: 2 })).length, 2);
+  const largest = await pipeline.analyze(img, one);
+  assert.equal(largest.length, 1);
+  assert.deepEqual(largest[0]!.box, found[0]!.box);
+  const minSide = Math.min(found[1]!.box.width, found[1]!.box.height) + 1;
+  assert.ok((await pipeline.analyze(img, { ...all, minFaceSize: minSide })).length < found.length);
+  const noEmbeddings = await pipeline.analyze(img, { ...all, embeddings: false });
+  assert.equal(noEmbeddings.length, found.length);
+  assert.ok(noEmbeddings.every((f) => f.embedding === undefined));
+});
+
+test('no face in a picture of a room; a close-up that fills the frame is still found', async () => {
+  assert.deepEqual(await pipeline.analyze(await load('human/noface/background.jpg'), all), []);
+  const closeUp = await pipeline.analyze(await load('face-api.js/bbt_raj/raj1.png'), one);
+  assert.equal(closeUp.length, 1);
+});
+
+test('yaw and roll change sign in the mirror image; yaw follows the turn of the head', async () => {
+  // In obama1.jpg he turns to his own left (nose towards image right).
+  const [face] = await pipeline.analyze(await load('face_recognition/barack_obama/obama1.jpg'), one);
+  const [mirrored] = await pipeline.analyze(await load('face_recognition/barack_obama/obama1.jpg', (s) => s.flop()), one);
+  assert.ok(face && mirrored);
+  assert.ok(face.quality.yaw > 15, `yaw ${face.quality.yaw}`);
+  assert.ok(mirrored.quality.yaw < -15, `mirrored yaw ${mirrored.quality.yaw}`);
+  assert.ok(Math.abs(face.quality.roll + mirrored.quality.roll) < 3, `roll ${face.quality.roll} vs ${mirrored.quality.roll}`);
+  assert.ok(face.quality.eyeOpenness.left > 0.2 && face.quality.eyeOpenness.right > 0.2);
+});
+
+test('a tilted head is levelled: roll follows the tilt and the descriptor barely moves', async () => {
+  const rel = 'face_recognition/joe_biden/biden.jpg';
+  const [upright] = await pipeline.analyze(await load(rel), one);
+  assert.ok(upright?.embedding);
+  for (const angle of [-30, 15, 30]) {
+    // sharp rotates clockwise for positive angles: roll (clockwise positive) grows by the angle.
+    const [tilted] = await pipeline.analyze(await load(rel, (s) => s.rotate(angle, { background: '#000' })), one);
+    assert.ok(tilted?.embedding, `no face at ${angle}°`);
+    const dRoll = tilted.quality.roll - upright.quality.roll;
+    assert.ok(Math.abs(dRoll - angle) < 8, `roll changed by ${dRoll.toFixed(1)} for a ${angle}° tilt`);
+    const d = descriptorDistance(upright.embedding, tilted.embedding);
+    assert.ok(d < MATCH_THRESHOLDS.verify / 2, `descriptor moved ${d.toFixed(3)} at ${angle}°`);
+  }
+});
+
+test('a buffer that does not match the size is refused', async () => {
+  await assert.rejects(pipeline.analyze({ data: new Uint8Array(10), width: 4, height: 4 }, all), RangeError);
+  await assert.rejects(pipeline.analyze({ data: new Uint8Array(0), width: 0, height: 0 }, all), RangeError);
+});
