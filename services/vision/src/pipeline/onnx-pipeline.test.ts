@@ -12,7 +12,7 @@ let faces: string;
 const all: PipelineOptions = { largestOnly: false, maxFaces: 20, embeddings: true, minFaceSize: 20 };
 const one: PipelineOptions = { ...all, largestOnly: true };
 
-async function load(rel: string, edit: (s: sharp.Sharp) => sharp.Sharp = (s) => s): Promise<RgbImage> {
+async function load(rel: string, edit: (s: ReturnType<typeof sharp>) => ReturnType<typeof sharp> = (s) => s): Promise<RgbImage> {
   const { data, info } = await edit(sharp(path.join(faces, rel)).rotate())
     .removeAlpha()
     .toColourspace('srgb')
