@@ -83,6 +83,15 @@ test('a tilted head is levelled: roll follows the tilt and the descriptor barely
   }
 });
 
+test('overlapping analyze() calls give the same results as one after the other', async () => {
+  const a = await load('face_recognition/barack_obama/obama1.jpg');
+  const b = await load('face-api.js/multi/bbt2.jpg');
+  const [sa, sb] = [await pipeline.analyze(a, all), await pipeline.analyze(b, all)];
+  const [ca, cb] = await Promise.all([pipeline.analyze(a, all), pipeline.analyze(b, all)]);
+  assert.deepEqual(ca, sa);
+  assert.deepEqual(cb, sb);
+});
+
 test('a buffer that does not match the size is refused', async () => {
   await assert.rejects(pipeline.analyze({ data: new Uint8Array(10), width: 4, height: 4 }, all), RangeError);
   await assert.rejects(pipeline.analyze({ data: new Uint8Array(0), width: 0, height: 0 }, all), RangeError);

@@ -84,13 +84,18 @@ export interface FaceAnalysis extends Face {
 
 export class OnnxFacePipeline implements FacePipeline {
   readonly info: ModelInfo;
-  /** Time spent in each net during the last analyze() call. */
+  /**
+   * Time spent in each net (with its pre-processing) during the last analyze() call.
+   * detect(), landmarks() and embed() are building blocks for tests and tools: they share
+   * buffers, so do not run them concurrently with each other or with analyze().
+   */
   lastTimings: NetTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
   private readonly detIn = new Float32Array(3 * DETECTOR_INPUT * DETECTOR_INPUT);
   private readonly lmIn = new Float32Array(3 * LANDMARK_INPUT * LANDMARK_INPUT);
   private readonly recIn = new Float32Array(3 * RECOGNITION_INPUT * RECOGNITION_INPUT);
   private readonly chipRgb = new Float32Array(3 * CHIP_SIZE * CHIP_SIZE);
   private readonly chipValid = new Uint8Array(CHIP_SIZE * CHIP_SIZE);
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly detector: OnnxNet,
@@ -212,7 +217,20 @@ export class OnnxFacePipeline implements FacePipeline {
     return faces.map(({ landmarkCrop: _l, descriptorCrop: _d, ...face }) => face);
   }
 
-  async analyzeDetailed(img: RgbImage, options: PipelineOptions): Promise<FaceAnalysis[]> {
+  /**
+   * Like analyze(), with the crops each net saw. Calls are serialised: the pipeline reuses its
+   * input buffers, so overlapping calls (a caller that does not wait) queue instead of mixing.
+   */
+  analyzeDetailed(img: RgbImage, options: PipelineOptions): Promise<FaceAnalysis[]> {
+    const run = this.queue.then(() => this.analyzeNow(img, options));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async analyzeNow(img: RgbImage, options: PipelineOptions): Promise<FaceAnalysis[]> {
     this.lastTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
     const detections = await this.detect(img);
     const area = (d: Detection) => d.box.width * d.box.height;
