@@ -59,3 +59,27 @@ test('SIGTERM: requests already received are answered, then the process exits 0'
   assert.match(svc.output(), /shutting down/);
   await assert.rejects(fetch(`${svc.url}/healthz`), 'no longer listening');
 });
+
+test('before the models are loaded: /healthz 200, /readyz and /v1/analyze 503 NOT_READY with Retry-After', async (t) => {
+  // the service listens at once and loads the models in the background (~1 s or more)
+  const svc = await startVision({ VISION_WORKERS: '1' }, { waitReady: false });
+  t.after(() => svc.stop());
+  const [health, ready, analyze] = await Promise.all([
+    fetch(`${svc.url}/healthz`),
+    fetch(`${svc.url}/readyz`),
+    analyzeRaw(svc, PHOTO, { contentType: 'image/jpeg' }),
+  ]);
+  assert.equal(health.status, 200);
+  assert.equal(ready.status, 503);
+  assert.equal(((await ready.json()) as { checks: { workers: string } }).checks.workers, '0/1 ready');
+  assert.equal(analyze.status, 503);
+  assert.equal(analyze.json.error.code, ErrorCode.NOT_READY);
+  assert.equal(analyze.json.error.retryable, true);
+  assert.ok(analyze.headers.get('retry-after'));
+
+  for (let i = 0; (await fetch(`${svc.url}/readyz`)).status !== 200; i++) {
+    assert.ok(i < 1200, 'ready within two minutes');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal((await analyzeRaw(svc, PHOTO, { contentType: 'image/jpeg' })).status, 200);
+});
