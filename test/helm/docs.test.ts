@@ -1,0 +1,84 @@
+// The chart's generated and hand-kept artefacts agree with values.yaml: every value has a
+// `## @param` line, the README table is current, the schema describes every value and
+// closes every object it defines.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { CHART, ROOT } from './chart.js';
+// @ts-expect-error -- plain ESM script without type declarations
+import { coverageProblems, leafPaths, readParams, updatedReadme } from '../../scripts/chart-docs.mjs';
+
+const valuesText = readFileSync(path.join(CHART, 'values.yaml'), 'utf8');
+const values = parse(valuesText) as Record<string, unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Schema = Record<string, any>;
+const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as Schema;
+
+function resolve(s: Schema): Schema {
+  if (s.$ref) return resolve(schema.$defs[(s.$ref as string).replace('#/$defs/', '')]);
+  return s;
+}
+
+/** The schema node that describes a dotted value path, or undefined. */
+function schemaAt(key: string): Schema | undefined {
+  let cur: Schema | undefined = schema;
+  for (const part of key.split('.')) {
+    cur = cur && resolve(cur);
+    if (!cur || cur.type !== 'object') return undefined;
+    if (cur.properties?.[part]) cur = cur.properties[part];
+    else if (cur.additionalProperties && typeof cur.additionalProperties === 'object') cur = cur.additionalProperties;
+    else if (cur.additionalProperties === undefined) return {}; // inside a free-form Kubernetes object
+    else return undefined;
+  }
+  return cur && resolve(cur);
+}
+
+describe('helm chart: documentation and schema', () => {
+  it('every value has a ## @param comment and every @param names a value', () => {
+    assert.deepEqual(coverageProblems(valuesText), []);
+    assert.ok((readParams(valuesText) as { key?: string }[]).filter((p) => p.key).length > 100);
+  });
+
+  it('the README values table is generated from the current values.yaml', () => {
+    const readme = readFileSync(path.join(CHART, 'README.md'), 'utf8');
+    assert.equal(readme, updatedReadme(readme, valuesText), 'README.md is stale: run `npm run chart:docs`');
+    for (const key of ['vision.placement', 'global.edge.nodeLabel.key', 'database.external.existingSecret']) {
+      assert.ok(readme.includes(`| \`${key}\` |`), `${key} missing from the README table`);
+    }
+  });
+
+  it('the schema describes every value in values.yaml with a matching type', () => {
+    for (const leaf of leafPaths(values) as string[]) {
+      const node = schemaAt(leaf);
+      assert.ok(node, `values.schema.json does not allow ${leaf}`);
+      if (!node.type) continue; // inside a pass-through Kubernetes object (its keys may contain dots)
+      let v: unknown = values;
+      for (const part of leaf.split('.')) v = (v as Record<string, unknown>)[part];
+      const type = Array.isArray(v) ? 'array' : v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v;
+      const allowed = [node.type].flat();
+      assert.ok(allowed.includes(type) || (type === 'integer' && allowed.includes('number')), `${leaf}: value is ${type}, schema wants ${allowed}`);
+    }
+  });
+
+  it('every object the schema defines refuses unknown keys, except maps and pass-through Kubernetes objects', () => {
+    const open: string[] = [];
+    const walk = (s: Schema, at: string): void => {
+      if (s.type === 'object' && s.properties) {
+        if (s.additionalProperties !== false) open.push(at);
+        for (const [k, v] of Object.entries(s.properties)) walk(v as Schema, `${at}.${k}`);
+      }
+    };
+    walk(schema, '$');
+    for (const [name, def] of Object.entries(schema.$defs as Record<string, Schema>)) walk(def, `$defs.${name}`);
+    assert.deepEqual(open, []);
+    assert.equal(schema.additionalProperties, false);
+  });
+
+  it('the chart appVersion is the project version, so image tags follow releases', () => {
+    const chart = parse(readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(chart.appVersion, pkg.version);
+  });
+});

@@ -1,0 +1,161 @@
+// Pod hardening, probes, resources, disruption budgets, autoscaling, settings and the
+// checksum annotations, checked on the rendered objects of every value set.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { VALUE_SETS, deployment, find, fullName, podSpec, render, renderSet, type K8sObject } from './chart.js';
+
+const COMPONENTS = ['web', 'auth', 'vision'] as const;
+const PORTS = { web: 8080, auth: 8081, vision: 8082 };
+
+function workloads(objs: K8sObject[]): K8sObject[] {
+  return objs.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind) || (o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test'));
+}
+
+describe('helm chart: hardening', () => {
+  for (const set of VALUE_SETS) {
+    it(`${set}: every pod runs non-root, read-only, without capabilities or a service account token`, () => {
+      const objs = renderSet(set);
+      assert.ok(workloads(objs).length >= 4);
+      for (const w of workloads(objs)) {
+        const spec = podSpec(w);
+        const at = `${w.kind}/${w.metadata.name}`;
+        assert.equal(spec.automountServiceAccountToken, false, at);
+        assert.equal(spec.securityContext.runAsNonRoot, true, at);
+        assert.ok(spec.securityContext.runAsUser > 0, `${at} runs as root`);
+        assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault', at);
+        assert.equal(spec.hostNetwork ?? false, false, at);
+        for (const c of spec.containers) {
+          const sc = c.securityContext;
+          assert.equal(sc.readOnlyRootFilesystem, true, `${at}/${c.name} root filesystem writable`);
+          assert.equal(sc.allowPrivilegeEscalation, false, `${at}/${c.name}`);
+          assert.equal(sc.privileged, false, `${at}/${c.name}`);
+          assert.equal(sc.runAsNonRoot, true, `${at}/${c.name}`);
+          assert.deepEqual(sc.capabilities.drop, ['ALL'], `${at}/${c.name}`);
+          assert.equal(sc.capabilities.add, undefined, `${at}/${c.name}`);
+          assert.equal(sc.seccompProfile.type, 'RuntimeDefault', `${at}/${c.name}`);
+          assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory, `${at}/${c.name} has no requests`);
+          assert.ok(c.resources?.limits?.memory, `${at}/${c.name} has no memory limit`);
+        }
+      }
+    });
+  }
+
+  it('the ServiceAccounts mount no API token', () => {
+    const sas = renderSet('hybrid').filter((o) => o.kind === 'ServiceAccount');
+    assert.deepEqual(sas.map((s) => s.metadata.name).sort(), COMPONENTS.map(fullName).sort());
+    for (const sa of sas) assert.equal(sa.automountServiceAccountToken, false, sa.metadata.name);
+    for (const c of COMPONENTS) assert.equal(podSpec(deployment(renderSet('hybrid'), c)).serviceAccountName, fullName(c));
+  });
+
+  it('writable /tmp is an emptyDir with a size limit, the only writable path of the services', () => {
+    for (const c of COMPONENTS) {
+      const spec = podSpec(deployment(renderSet('single-node'), c));
+      assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }], c);
+      const tmp = spec.volumes.find((v: { name: string }) => v.name === 'tmp');
+      assert.ok(tmp.emptyDir.sizeLimit, `${c} /tmp has no size limit`);
+    }
+    const pg = podSpec(find(renderSet('single-node'), 'StatefulSet', fullName('postgresql')));
+    assert.deepEqual(
+      pg.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(),
+      ['/tmp', '/var/lib/postgresql/data', '/var/run/postgresql'],
+    );
+  });
+
+  it('probes: startup and liveness on /healthz, readiness on /readyz, on the named http port', () => {
+    for (const c of COMPONENTS) {
+      const container = podSpec(deployment(renderSet('hybrid'), c)).containers[0];
+      assert.deepEqual(container.ports, [{ name: 'http', containerPort: PORTS[c], protocol: 'TCP' }], c);
+      assert.deepEqual(container.startupProbe.httpGet, { path: '/healthz', port: 'http' }, c);
+      assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'http' }, c);
+      assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'http' }, c);
+    }
+  });
+
+  it('vision gets a longer startup window than web and auth, for model loading', () => {
+    const window = (c: string): number => {
+      const p = podSpec(deployment(renderSet('hybrid'), c)).containers[0].startupProbe;
+      return p.periodSeconds * p.failureThreshold;
+    };
+    assert.ok(window('vision') >= 90, `vision startup window ${window('vision')} s`);
+    assert.ok(window('vision') > window('auth') && window('vision') > window('web'));
+  });
+
+  it('the bundled PostgreSQL checks itself with pg_isready and runs as the postgres user', () => {
+    const pg = podSpec(find(renderSet('single-node'), 'StatefulSet', fullName('postgresql')));
+    assert.equal(pg.securityContext.runAsUser, 999);
+    assert.equal(pg.containers[0].readinessProbe.exec.command[0], 'pg_isready');
+    assert.match(pg.containers[0].image, /^docker\.io\/library\/postgres:\d+/);
+  });
+
+  it('settings reach each service through its ConfigMap; the vision threads fit its CPU limit', () => {
+    const objs = renderSet('hybrid');
+    const cm = (c: string): Record<string, string> => find(objs, 'ConfigMap', fullName(c)).data;
+    assert.equal(cm('auth').VISION_URL, 'http://fl-faceline-vision:8082');
+    assert.equal(cm('auth').TRUST_PROXY, 'true');
+    assert.equal(cm('auth').PORT, '8081');
+    assert.equal(cm('web').PORT, '8080');
+    assert.equal(cm('web').AUTH_URL, undefined, 'web must not proxy behind the Ingress');
+    assert.equal(cm('vision').VISION_WORKERS, '4');
+    assert.equal(cm('vision').VISION_INTRA_OP_THREADS, '1');
+    for (const c of COMPONENTS) {
+      const container = podSpec(deployment(objs, c)).containers[0];
+      assert.deepEqual(container.envFrom, [{ configMapRef: { name: fullName(c) } }], c);
+    }
+    const several = render({ set: ['auth.visionUrls[0]=http://vision-a:8082', 'auth.visionUrls[1]=http://vision-b:8082'] });
+    assert.equal(find(several, 'ConfigMap', fullName('auth')).data.VISION_URL, 'http://vision-a:8082,http://vision-b:8082');
+  });
+
+  it('images default to the chart appVersion and honour registry, digest and pull secrets', () => {
+    const objs = renderSet('hybrid');
+    assert.equal(podSpec(deployment(objs, 'vision')).containers[0].image, 'ghcr.io/faceline/vision:0.1.0');
+    const custom = render({
+      set: ['global.imageRegistry=registry.plant.local:5000', 'web.image.digest=sha256:' + 'a'.repeat(64), 'global.imagePullSecrets[0]=plant-pull'],
+    });
+    assert.equal(podSpec(deployment(custom, 'web')).containers[0].image, `registry.plant.local:5000/faceline/web@sha256:${'a'.repeat(64)}`);
+    assert.equal(podSpec(deployment(custom, 'auth')).containers[0].image, 'registry.plant.local:5000/faceline/auth:0.1.0');
+    assert.deepEqual(podSpec(deployment(custom, 'auth')).imagePullSecrets, [{ name: 'plant-pull' }]);
+  });
+
+  it('pods roll when their settings change (checksum annotations)', () => {
+    const checksum = (objs: K8sObject[], c: string, which: string): string =>
+      deployment(objs, c).spec.template.metadata.annotations[`checksum/${which}`];
+    const base = render();
+    const changed = render({ set: ['vision.workers=1'] });
+    assert.notEqual(checksum(base, 'vision', 'config'), checksum(changed, 'vision', 'config'));
+    assert.equal(checksum(base, 'auth', 'config'), checksum(changed, 'auth', 'config'));
+    const rekeyed = render({ set: [`auth.masterKey=${Buffer.alloc(32, 7).toString('base64')}`] });
+    assert.notEqual(checksum(base, 'auth', 'secret'), checksum(rekeyed, 'auth', 'secret'));
+    assert.equal(checksum(base, 'auth', 'secret'), checksum(render(), 'auth', 'secret'), 'secret checksum must not change between renders');
+  });
+
+  it('Prometheus annotations point at /metrics on the service port', () => {
+    for (const c of COMPONENTS) {
+      const a = deployment(renderSet('single-node'), c).spec.template.metadata.annotations;
+      assert.equal(a['prometheus.io/scrape'], 'true');
+      assert.equal(a['prometheus.io/port'], String(PORTS[c]));
+      assert.equal(a['prometheus.io/path'], '/metrics');
+    }
+  });
+
+  it('PodDisruptionBudgets select their component; HPAs scale auth and vision, whose Deployments then leave replicas alone', () => {
+    const objs = renderSet('hybrid');
+    for (const c of COMPONENTS) {
+      const pdb = find(objs, 'PodDisruptionBudget', fullName(c));
+      assert.equal(pdb.spec.maxUnavailable, 1);
+      assert.deepEqual(pdb.spec.selector.matchLabels, deployment(objs, c).spec.selector.matchLabels);
+    }
+    for (const c of ['auth', 'vision']) {
+      const hpa = find(objs, 'HorizontalPodAutoscaler', fullName(c));
+      assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: fullName(c) });
+      assert.ok(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas > hpa.spec.minReplicas);
+      assert.equal(hpa.spec.metrics[0].resource.name, 'cpu');
+      assert.equal(deployment(objs, c).spec.replicas, undefined, `${c} sets replicas while autoscaled`);
+    }
+    assert.equal(deployment(objs, 'web').spec.replicas, 2);
+    assert.equal(renderSet('single-node').filter((o) => o.kind === 'HorizontalPodAutoscaler').length, 0);
+  });
+
+  it('rolling updates never drop below the wanted replica count', () => {
+    for (const c of COMPONENTS) assert.deepEqual(deployment(renderSet('hybrid'), c).spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
+  });
+});

@@ -1,0 +1,283 @@
+// Traffic: the NetworkPolicies are evaluated the way Kubernetes evaluates them, for the
+// pairs of pods that must and must not talk; the Ingress routes, TLS, sticky sessions and
+// the LoadBalancer option are checked on the rendered objects.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { NAMESPACE, deployment, find, fullName, render, renderSet, type K8sObject } from './chart.js';
+
+interface Pod {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  ports: Record<string, number>;
+}
+interface Endpoint {
+  pod?: Pod;
+  ip?: string;
+}
+
+const NS_LABELS: Record<string, Record<string, string>> = {};
+const nsLabels = (ns: string): Record<string, string> => NS_LABELS[ns] ?? { 'kubernetes.io/metadata.name': ns };
+
+function matches(selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return true;
+  if (selector.matchExpressions?.length) throw new Error('matchExpressions not modelled');
+  return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+function ipIn(ip: string, cidr: string): boolean {
+  const [base, bitsText] = cidr.split('/') as [string, string];
+  const bits = Number(bitsText);
+  if (bits === 0) return true;
+  const n = (a: string): number => a.split('.').reduce((acc, x) => acc * 256 + Number(x), 0);
+  return Math.floor(n(ip) / 2 ** (32 - bits)) === Math.floor(n(base) / 2 ** (32 - bits));
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function peerMatches(peer: any, policyNs: string, other: Endpoint): boolean {
+  if (peer.ipBlock) return other.ip !== undefined && ipIn(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c: string) => ipIn(other.ip!, c));
+  if (!other.pod) return false;
+  const nsOk = peer.namespaceSelector ? matches(peer.namespaceSelector, nsLabels(other.pod.namespace)) : other.pod.namespace === policyNs;
+  const podOk = peer.podSelector ? matches(peer.podSelector, other.pod.labels) : true;
+  return nsOk && podOk;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function portMatches(ports: any[] | undefined, target: Pod | undefined, port: number, protocol: string): boolean {
+  if (!ports || ports.length === 0) return true;
+  return ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || p.port === port || (typeof p.port === 'string' && target?.ports[p.port] === port)));
+}
+
+/** Kubernetes semantics: a pod selected by a policy of a direction allows only what one of those policies' rules allows. */
+function check(policies: K8sObject[], from: Endpoint, to: Endpoint, port: number, protocol: string, sides: 'both' | 'ingress'): boolean {
+  const direction = (self: Endpoint, other: Endpoint, type: 'Ingress' | 'Egress'): boolean => {
+    if (!self.pod) return true;
+    const selecting = policies.filter(
+      (p) => (p.metadata.namespace ?? NAMESPACE) === self.pod!.namespace && matches(p.spec.podSelector, self.pod!.labels) && p.spec.policyTypes.includes(type),
+    );
+    if (selecting.length === 0) return true;
+    const key = type === 'Ingress' ? 'from' : 'to';
+    const target = type === 'Ingress' ? self.pod : other.pod;
+    return selecting.some((p) =>
+      (p.spec[type.toLowerCase()] ?? []).some(
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        (rule: any) =>
+          (rule[key] === undefined || rule[key].some((peer: unknown) => peerMatches(peer, self.pod!.namespace, other))) &&
+          portMatches(rule.ports, target, port, protocol),
+      ),
+    );
+  };
+  return (sides === 'ingress' || direction(from, to, 'Egress')) && direction(to, from, 'Ingress');
+}
+
+/** Both the sender's egress and the receiver's ingress allow it. */
+const allowed = (policies: K8sObject[], from: Endpoint, to: Endpoint, port: number, protocol = 'TCP'): boolean =>
+  check(policies, from, to, port, protocol, 'both');
+/** The receiver's ingress rules alone allow it (each side must hold on its own). */
+const admitted = (policies: K8sObject[], from: Endpoint, to: Endpoint, port: number): boolean => check(policies, from, to, port, 'TCP', 'ingress');
+
+function podsOf(objs: K8sObject[]): Record<string, Pod> {
+  const pods: Record<string, Pod> = {};
+  for (const w of objs.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind) || (o.kind === 'Pod' && o.metadata.name === fullName('test')))) {
+    const spec = w.kind === 'Pod' ? w.spec : w.spec.template.spec;
+    const labels = w.kind === 'Pod' ? w.metadata.labels : w.spec.template.metadata.labels;
+    const ports: Record<string, number> = {};
+    for (const c of spec.containers) for (const p of c.ports ?? []) ports[p.name] = p.containerPort;
+    pods[labels['app.kubernetes.io/component']] = { name: w.metadata.name, namespace: NAMESPACE, labels, ports };
+  }
+  return pods;
+}
+
+const outsider = (namespace: string, labels: Record<string, string>, ports: Record<string, number> = {}): Endpoint => ({
+  pod: { name: 'x', namespace, labels, ports },
+});
+const traefik = outsider('kube-system', { 'app.kubernetes.io/name': 'traefik' });
+const coredns = outsider('kube-system', { 'k8s-app': 'kube-dns' }, { dns: 53 });
+const prometheus = outsider('cattle-monitoring-system', { 'app.kubernetes.io/name': 'prometheus' });
+const neighbour = outsider(NAMESPACE, { app: 'some-other-app' });
+const foreign = outsider('default', { app: 'curl' });
+const internet: Endpoint = { ip: '203.0.113.9' };
+
+describe('helm chart: NetworkPolicies', () => {
+  for (const set of ['single-node', 'hybrid', 'cloud-only'] as const) {
+    describe(set, () => {
+      const objs = renderSet(set);
+      const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+      const pods = podsOf(objs);
+      const p = (c: string): Endpoint => {
+        assert.ok(pods[c], `no ${c} pod`);
+        return { pod: pods[c] };
+      };
+
+      it('every Faceline pod is selected for ingress and egress', () => {
+        for (const [c, pod] of Object.entries(pods)) {
+          const types = policies.filter((np) => matches(np.spec.podSelector, pod.labels)).flatMap((np) => np.spec.policyTypes);
+          assert.ok(types.includes('Ingress') && types.includes('Egress'), `${c} is not isolated`);
+        }
+      });
+
+      it('only the ingress controller (and the test pod) reach web; the ingress controller and web reach auth', () => {
+        assert.ok(allowed(policies, traefik, p('web'), 8080));
+        assert.ok(allowed(policies, traefik, p('auth'), 8081));
+        assert.ok(allowed(policies, p('web'), p('auth'), 8081));
+        assert.ok(allowed(policies, p('test'), p('web'), 8080));
+        assert.ok(allowed(policies, p('test'), p('auth'), 8081));
+        for (const from of [neighbour, foreign, internet, p('vision')]) {
+          assert.ok(!allowed(policies, from, p('web'), 8080), `${JSON.stringify(from).slice(0, 80)} reaches web`);
+          assert.ok(!allowed(policies, from, p('auth'), 8081), `${JSON.stringify(from).slice(0, 80)} reaches auth`);
+          assert.ok(!admitted(policies, from, p('auth'), 8081), `auth's ingress admits ${JSON.stringify(from).slice(0, 80)}`);
+        }
+        assert.ok(!allowed(policies, traefik, p('auth'), 9229), 'another port of auth is open');
+      });
+
+      it('only auth reaches vision', () => {
+        assert.ok(allowed(policies, p('auth'), p('vision'), 8082));
+        for (const from of [traefik, p('web'), p('test'), neighbour, foreign, internet]) {
+          assert.ok(!allowed(policies, from, p('vision'), 8082), `${JSON.stringify(from).slice(0, 80)} reaches vision`);
+          assert.ok(!admitted(policies, from, p('vision'), 8082), `vision's ingress admits ${JSON.stringify(from).slice(0, 80)}`);
+        }
+      });
+
+      it('vision and web reach nothing but DNS (and web only auth)', () => {
+        assert.ok(allowed(policies, p('vision'), coredns, 53, 'UDP'));
+        assert.ok(allowed(policies, p('web'), coredns, 53, 'UDP'));
+        assert.ok(allowed(policies, p('auth'), coredns, 53, 'TCP'));
+        assert.ok(!allowed(policies, p('vision'), internet, 443));
+        assert.ok(!allowed(policies, p('vision'), p('auth'), 8081));
+        assert.ok(!allowed(policies, p('web'), p('vision'), 8082));
+        assert.ok(!allowed(policies, p('web'), internet, 443));
+        assert.ok(!allowed(policies, p('auth'), internet, 443));
+      });
+
+      it('the metrics namespace may scrape the services', () => {
+        for (const [c, port] of [['web', 8080], ['auth', 8081], ['vision', 8082]] as const) {
+          assert.ok(allowed(policies, prometheus, p(c), port), `prometheus cannot scrape ${c}`);
+        }
+      });
+
+      if (set === 'single-node') {
+        it('only auth reaches the bundled database', () => {
+          assert.ok(allowed(policies, p('auth'), p('postgresql'), 5432));
+          for (const from of [p('web'), p('vision'), p('test'), traefik, prometheus, neighbour, foreign]) {
+            assert.ok(!allowed(policies, from, p('postgresql'), 5432), `${JSON.stringify(from).slice(0, 80)} reaches the database`);
+            assert.ok(!admitted(policies, from, p('postgresql'), 5432), `the database's ingress admits ${JSON.stringify(from).slice(0, 80)}`);
+          }
+        });
+      }
+    });
+  }
+
+  it('hybrid: auth reaches the CloudNativePG pods and no other address on the database port', () => {
+    const policies = renderSet('hybrid').filter((o) => o.kind === 'NetworkPolicy');
+    const auth = { pod: podsOf(renderSet('hybrid')).auth };
+    assert.ok(allowed(policies, auth, outsider(NAMESPACE, { 'cnpg.io/cluster': 'faceline-db' }), 5432));
+    assert.ok(!allowed(policies, auth, internet, 5432));
+  });
+
+  it('cloud-only: auth reaches an external database on port 5432 only', () => {
+    const policies = renderSet('cloud-only').filter((o) => o.kind === 'NetworkPolicy');
+    const auth = { pod: podsOf(renderSet('cloud-only')).auth };
+    assert.ok(allowed(policies, auth, internet, 5432));
+    assert.ok(!allowed(policies, auth, internet, 6379));
+  });
+
+  it('edge-site (LoadBalancer): anyone reaches web, still nobody but web and the ingress reach auth', () => {
+    const objs = renderSet('edge-site');
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const pods = podsOf(objs);
+    for (const from of [internet, foreign]) assert.ok(allowed(policies, from, { pod: pods.web }, 8080));
+    assert.ok(allowed(policies, { pod: pods.web }, { pod: pods.auth }, 8081));
+    assert.ok(!allowed(policies, internet, { pod: pods.auth }, 8081));
+    assert.ok(!allowed(policies, internet, { pod: pods.vision }, 8082));
+  });
+
+  it('networkPolicy.enabled=false renders none', () => {
+    assert.equal(render({ set: ['networkPolicy.enabled=false'] }).filter((o) => o.kind === 'NetworkPolicy').length, 0);
+  });
+});
+
+describe('helm chart: Ingress and load balancer', () => {
+  const routes = (ing: K8sObject): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    for (const rule of ing.spec.rules) {
+      out[rule.host ?? '*'] = rule.http.paths.map(
+        (p: { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }) =>
+          `${p.pathType} ${p.path} -> ${p.backend.service.name}:${p.backend.service.port.name}`,
+      );
+    }
+    return out;
+  };
+  const expected = [
+    'Prefix /api -> fl-faceline-auth:http',
+    'Prefix /socket.io -> fl-faceline-auth:http',
+    'Prefix /.well-known -> fl-faceline-auth:http',
+    'Prefix / -> fl-faceline-web:http',
+  ];
+
+  it('routes /api, /socket.io and /.well-known to auth and the rest to web, with Traefik by default', () => {
+    const ing = find(renderSet('single-node'), 'Ingress', 'fl-faceline');
+    assert.equal(ing.spec.ingressClassName, 'traefik');
+    assert.deepEqual(routes(ing), { 'faceline.local': expected });
+    assert.equal(ing.spec.tls, undefined);
+    const anyHost = find(render(), 'Ingress', 'fl-faceline');
+    assert.deepEqual(routes(anyHost), { '*': expected });
+  });
+
+  it('the Services the Ingress names exist and expose the named port', () => {
+    const objs = renderSet('hybrid');
+    for (const name of ['fl-faceline-auth', 'fl-faceline-web']) {
+      const svc = find(objs, 'Service', name);
+      assert.deepEqual(svc.spec.ports.map((p: { name: string; targetPort: string }) => [p.name, p.targetPort]), [['http', 'http']]);
+    }
+  });
+
+  it('TLS with a cert-manager ClusterIssuer, an Issuer, or an existing Secret; extra host names get the same routes', () => {
+    const hybrid = find(renderSet('hybrid'), 'Ingress', 'fl-faceline');
+    assert.equal(hybrid.metadata.annotations['cert-manager.io/cluster-issuer'], 'letsencrypt-prod');
+    assert.deepEqual(hybrid.spec.tls, [{ hosts: ['login.example.com'], secretName: 'fl-faceline-tls' }]);
+    const cloud = find(renderSet('cloud-only'), 'Ingress', 'fl-faceline');
+    assert.deepEqual(cloud.spec.tls, [{ hosts: ['faceline.example.org'], secretName: 'faceline-example-org-tls' }]);
+    assert.equal(cloud.metadata.annotations?.['cert-manager.io/cluster-issuer'], undefined);
+    const issuer = find(
+      render({ set: ['ingress.hostname=a.example', 'ingress.extraHostnames[0]=b.example', 'ingress.tls.enabled=true', 'ingress.tls.issuer=ca', 'ingress.className=haproxy'] }),
+      'Ingress',
+      'fl-faceline',
+    );
+    assert.equal(issuer.metadata.annotations['cert-manager.io/issuer'], 'ca');
+    assert.equal(issuer.metadata.annotations['traefik.ingress.kubernetes.io/router.tls'], undefined, 'Traefik annotation on another controller');
+    assert.equal(issuer.spec.ingressClassName, 'haproxy');
+    assert.deepEqual(routes(issuer), { 'a.example': expected, 'b.example': expected });
+    assert.deepEqual(issuer.spec.tls[0].hosts, ['a.example', 'b.example']);
+  });
+
+  it('Socket.IO sticky sessions: Traefik cookie annotations on the auth Service, Secure under TLS', () => {
+    const a = find(renderSet('hybrid'), 'Service', 'fl-faceline-auth').metadata.annotations;
+    assert.equal(a['traefik.ingress.kubernetes.io/service.sticky.cookie'], 'true');
+    assert.equal(a['traefik.ingress.kubernetes.io/service.sticky.cookie.name'], 'faceline_auth');
+    assert.equal(a['traefik.ingress.kubernetes.io/service.sticky.cookie.secure'], 'true');
+    assert.equal(a['traefik.ingress.kubernetes.io/service.sticky.cookie.httponly'], 'true');
+    const plain = find(renderSet('single-node'), 'Service', 'fl-faceline-auth').metadata.annotations;
+    assert.equal(plain['traefik.ingress.kubernetes.io/service.sticky.cookie.secure'], 'false');
+    const off = find(render({ set: ['ingress.stickySessions.enabled=false'] }), 'Service', 'fl-faceline-auth');
+    assert.equal(off.metadata.annotations, undefined);
+    assert.equal(find(renderSet('hybrid'), 'Service', 'fl-faceline-web').metadata.annotations, undefined);
+  });
+
+  it('LoadBalancer option: a ServiceLB-compatible Service to web, which then forwards to auth with client-IP affinity', () => {
+    const objs = renderSet('edge-site');
+    assert.equal(objs.filter((o) => o.kind === 'Ingress').length, 0);
+    const lb = find(objs, 'Service', 'fl-faceline-lb');
+    assert.equal(lb.spec.type, 'LoadBalancer');
+    assert.deepEqual(lb.spec.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    assert.deepEqual(lb.spec.selector, deployment(objs, 'web').spec.selector.matchLabels);
+    assert.equal(lb.spec.sessionAffinity, 'ClientIP');
+    assert.equal(lb.spec.externalTrafficPolicy, 'Local');
+    assert.equal(find(objs, 'ConfigMap', fullName('web')).data.AUTH_URL, 'http://fl-faceline-auth:8081');
+    assert.equal(find(objs, 'Service', fullName('auth')).spec.sessionAffinity, 'ClientIP');
+    assert.equal(renderSet('hybrid').filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer').length, 0);
+  });
+
+  it('the chart refuses to render with neither an Ingress nor a LoadBalancer', () => {
+    assert.throws(() => render({ set: ['ingress.enabled=false'] }), /enable ingress.enabled or loadBalancer.enabled/);
+  });
+});
