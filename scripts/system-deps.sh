@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_isready >/dev/null 2>&1 || need+=(postgresql-client)
+# the load harness (npm run bench:load) puts HAProxy in front of the replicas
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "system-deps: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
