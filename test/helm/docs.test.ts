@@ -3,10 +3,11 @@
 // closes every object it defines.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import { CHART, ROOT } from './chart.js';
+import { parse, stringify } from 'yaml';
+import { CHART, ROOT, VALUES_DIR, deployment, podSpec, render } from './chart.js';
 // @ts-expect-error -- plain ESM script without type declarations
 import { coverageProblems, leafPaths, readParams, updatedReadme } from '../../scripts/chart-docs.mjs';
 
@@ -80,5 +81,33 @@ describe('helm chart: documentation and schema', () => {
     const chart = parse(readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string };
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal(chart.appVersion, pkg.version);
+  });
+
+  it('every target of the Fleet example in docs/kubernetes.md renders with the chart', () => {
+    const guide = readFileSync(path.join(ROOT, 'docs', 'kubernetes.md'), 'utf8');
+    const marker = guide.indexOf('<!-- fleet.yaml example');
+    assert.ok(marker >= 0, 'fleet.yaml example marker missing from docs/kubernetes.md');
+    const block = guide.slice(marker).match(/```yaml\n([\s\S]*?)```/);
+    assert.ok(block?.[1], 'no yaml block after the marker');
+    const fleet = parse(block[1]) as {
+      helm: { chart: string; valuesFiles: string[] };
+      targetCustomizations: { name: string; clusterSelector: { matchLabels: Record<string, string> }; helm: { values: Record<string, unknown> } }[];
+    };
+    assert.equal(fleet.helm.chart, './chart');
+    const files = fleet.helm.valuesFiles.map((f) => path.join(VALUES_DIR, path.basename(f)));
+    assert.ok(fleet.targetCustomizations.length >= 2);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'faceline-fleet-'));
+    try {
+      for (const target of fleet.targetCustomizations) {
+        const file = path.join(dir, `${target.name}.yaml`);
+        writeFileSync(file, stringify(target.helm.values));
+        const objs = render({ files: [...files, file] });
+        const site = target.clusterSelector.matchLabels['faceline.io/site'];
+        const terms = podSpec(deployment(objs, 'vision')).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+        assert.deepEqual(terms, [{ matchExpressions: [{ key: 'faceline.io/site', operator: 'In', values: [site] }] }], target.name);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
