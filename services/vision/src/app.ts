@@ -99,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { pool, version: config.version });
   await app.register(metricsRoutes);
   await app.register(openapiRoutes);
-  await app.register(analyzeRoutes, { pool, bodyLimitBytes: config.bodyLimitBytes });
+  await app.register(analyzeRoutes, { pool });
   return app;
 }
 

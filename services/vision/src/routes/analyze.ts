@@ -29,7 +29,7 @@ export const ANALYZE_REQUEST_BODY = {
 
 const DEFAULTS: PipelineOptions = { largestOnly: false, maxFaces: 20, embeddings: true, minFaceSize: 40 };
 
-export const analyzeRoutes: FastifyPluginAsyncTypebox<{ pool: AnalyzePool; bodyLimitBytes: number }> = async (app, { pool }) => {
+export const analyzeRoutes: FastifyPluginAsyncTypebox<{ pool: AnalyzePool }> = async (app, { pool }) => {
   // Fastify's built-in parsers would turn text or JSON into strings and objects; here they are
   // simply not images (415), and that is only known if they are not parsed at all
   app.removeContentTypeParser(['application/json', 'text/plain']);
@@ -58,7 +58,7 @@ export const analyzeRoutes: FastifyPluginAsyncTypebox<{ pool: AnalyzePool; bodyL
       },
       // refuse before the body is read when the answer is already known
       onRequest: async () => {
-        if (!pool.ready && pool.stats().ready === 0) throw notReady();
+        if (pool.stats().ready === 0) throw notReady();
         if (pool.saturated()) throw overloaded(pool.stats().queued);
       },
     },
