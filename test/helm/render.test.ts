@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { CHART, FIXTURES, VALUE_SETS, helm, helmBin, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
+import { CHART, FIXTURES, RELEASE, VALUE_SETS, helm, helmBin, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
 import { unknownFields, validateWithModels } from './validate.js';
 
 const kinds = (objs: K8sObject[]): string[] => objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
@@ -83,6 +83,20 @@ describe('helm chart: lint and render', () => {
       assert.equal(svc.spec.selector['app.kubernetes.io/component'], component);
       assert.ok(svc.spec.ports.some((p: { name: string }) => p.name === 'http'));
     }
+  });
+
+  it('NOTES tell the user the address', () => {
+    const notes = (set: (typeof VALUE_SETS)[number]): string => {
+      const r = helm(['install', RELEASE, CHART, '--namespace', 'faceline', '--dry-run=client', '-f', valuesFile(set)]);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.slice(r.stdout.indexOf('NOTES:'));
+    };
+    assert.match(notes('hybrid'), /^\s+https:\/\/login\.example\.com$/m);
+    assert.match(notes('hybrid'), /https:\/\/login\.example\.com\/\.well-known\/jwks\.json/);
+    assert.match(notes('hybrid'), /web=cloud auth=cloud vision=edge/);
+    assert.match(notes('single-node'), /^\s+http:\/\/faceline\.local$/m);
+    assert.match(notes('edge-site'), /kubectl get service fl-faceline-lb -n faceline/);
+    assert.match(notes('edge-site'), /open http:\/\/<that address>:80\//);
   });
 
   it('the schema rejects wrong types, unknown keys and values outside their enums', () => {
