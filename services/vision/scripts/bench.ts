@@ -91,8 +91,11 @@ async function throughput(pool: WorkerPool<AnalyzeTask, AnalyzeOutcome, ModelInf
     }
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: size * 2 }, lane));
-  return done / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time of the whole process (all threads) per image: independent of other load on the machine
+  return { perSecond: done / ((performance.now() - t0) / 1000), cpuMsPerImage: (cpu.user + cpu.system) / 1000 / done };
 }
 
 async function httpLatency(frame: Buffer, n: number) {
@@ -167,7 +170,7 @@ async function main() {
   }
 
   const p50 = pct(lat.total, 50);
-  const ratio = tputAll / tput1;
+  const ratio = tputAll.perSecond / tput1.perSecond;
   console.log('\nlatency, one 640x480 frame, 1 worker, decode included (150 runs after 20 warm-up)');
   console.log(`  pool (decode + inference + thread hand-off): p50 ${ms(p50)}  p95 ${ms(pct(lat.total, 95))}`);
   console.log(`    of which decode p50 ${ms(pct(lat.decode, 50))}, inference p50 ${ms(pct(lat.inference, 50))}`);
@@ -176,8 +179,12 @@ async function main() {
     console.log(`  face-api reference (tfjs WASM, 1 thread, decode included): p50 ${ms(refP50)}  -> ONNX pipeline ${(refP50 / p50).toFixed(1)}x faster`);
   }
   console.log(`\nthroughput through the pool (${SECONDS} s each, 2 tasks in flight per worker)`);
-  console.log(`  1 worker:  ${tput1.toFixed(1)} images/s`);
-  console.log(`  ${ALL} workers: ${tputAll.toFixed(1)} images/s  (${ratio.toFixed(2)}x)`);
+  console.log(`  1 worker:  ${tput1.perSecond.toFixed(1)} images/s  (CPU ${ms(tput1.cpuMsPerImage)} per image, all threads)`);
+  console.log(`  ${ALL} workers: ${tputAll.perSecond.toFixed(1)} images/s  (${ratio.toFixed(2)}x; CPU ${ms(tputAll.cpuMsPerImage)} per image)`);
+  if (ALL > 1) {
+    const ideal = Math.min(ALL, os.availableParallelism()) * (tput1.cpuMsPerImage / tputAll.cpuMsPerImage);
+    console.log(`  scaling expected on an otherwise idle machine, from CPU per image: ${ideal.toFixed(2)}x`);
+  }
   console.log(`\nload average after: ${os.loadavg()[0]!.toFixed(2)} (includes this benchmark)`);
   console.log(`peak RSS (process incl. workers): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   console.log('\nbars');
