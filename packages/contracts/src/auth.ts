@@ -9,7 +9,16 @@
  * that other line applications can send it as `Authorization: Bearer`. The grant step exists
  * because a Socket.IO acknowledgement cannot set an HTTP cookie.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
+
+// TypeBox's Value.Check refuses unknown formats; register the two these schemas use so that
+// browsers and tests can check answers without extra set-up (Fastify's Ajv has its own).
+if (!FormatRegistry.Has('uuid')) {
+  FormatRegistry.Set('uuid', (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v));
+}
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
+}
 
 /** Prefix of every auth HTTP route (the web service forwards `/api` and `/socket.io` to auth). */
 export const AUTH_API_PREFIX = '/api/v1';

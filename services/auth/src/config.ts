@@ -188,7 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     minFaceSizePx: num('QUALITY_MIN_FACE_PX', 112, 40, 4096),
     minSharpness: num('QUALITY_MIN_SHARPNESS', 20, 0, 100_000, false),
     minBrightness: num('QUALITY_MIN_BRIGHTNESS', 40, 0, 255, false),
-    maxFrontalAngle: num('QUALITY_MAX_ANGLE', 20, 1, 90, false),
+    maxFrontalAngle: num('QUALITY_MAX_ANGLE', 25, 1, 90, false),
     maxFrameBytes: num('MAX_FRAME_BYTES', 1_048_576, 1024, 16 * 1_048_576),
     minFrameIntervalMs: num('MIN_FRAME_INTERVAL_MS', 0, 0, 10_000),
     socketEventsPerSecond: num('SOCKET_EVENTS_PER_SECOND', 40, 1, 10_000),

@@ -1,10 +1,16 @@
 /** Turning a login grant into a session, refreshing it, ending it. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AUTH_COOKIES, AUTH_ROUTES, CreateSessionRequest, ErrorBody, ErrorCode, RefreshRequest, SessionResponse } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import { AuthError } from '../errors.js';
 import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies } from './plugin-auth.js';
+
+/** Browsers refresh and log out with an empty POST (the token is in a cookie). */
+async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
+  if (req.body === undefined || req.body === null) req.body = {};
+}
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 500: ErrorBody };
 
@@ -21,9 +27,9 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
 
   app.post(
     AUTH_ROUTES.refresh,
-    { schema: { tags: ['sessions'], summary: 'new access token; the refresh token rotates', body: Type.Optional(RefreshRequest), response: { 200: SessionResponse, ...errors } } },
+    { schema: { tags: ['sessions'], summary: 'new access token; the refresh token rotates', body: RefreshRequest, response: { 200: SessionResponse, ...errors } }, preValidation: emptyBodyIsObject },
     async (req, reply) => {
-      const token = req.body?.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
+      const token = req.body.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
       if (!token) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'no refresh token');
       try {
         const s = await ctx.sessions.refresh(token, clientInfo(req));
@@ -38,7 +44,7 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
 
   app.post(
     AUTH_ROUTES.logout,
-    { schema: { tags: ['sessions'], summary: 'end the session (access token or refresh token)', body: Type.Optional(RefreshRequest), response: { 204: Type.Null(), ...errors } } },
+    { schema: { tags: ['sessions'], summary: 'end the session (access token or refresh token)', body: RefreshRequest, response: { 204: Type.Null(), ...errors } }, preValidation: emptyBodyIsObject },
     async (req, reply) => {
       const client = clientInfo(req);
       const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7).trim() : req.cookies[AUTH_COOKIES.access];
@@ -52,7 +58,7 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
           // expired or already revoked: fall back to the refresh token
         }
       }
-      const refresh = req.body?.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
+      const refresh = req.body.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
       if (!done && refresh) await ctx.sessions.logoutByRefresh(refresh, client);
       clearSessionCookies(ctx, req, reply);
       return reply.code(204).send(null);

@@ -1,0 +1,88 @@
+/**
+ * Auth replicas for system tests: real database (a fresh PostgreSQL schema per test file, or a
+ * PGlite data directory), real vision, real HTTP and Socket.IO on port 0.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { buildApp, type AuthApp } from '../../src/app.js';
+import { testConfig, type AuthConfig } from '../../src/config.js';
+import { createContext, type AppContext } from '../../src/context.js';
+
+// a test-only default; tests read it from the environment like CI does
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export type Backend = 'postgres' | 'pglite';
+
+export interface Store {
+  backend: Backend;
+  /** DATABASE_URL for replicas, undefined for PGlite */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  masterKey: Buffer;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database for one test file: a new schema in PostgreSQL or a new PGlite directory. */
+export async function createStore(backend: Backend): Promise<Store> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'faceline-auth-test-'));
+  const masterKey = randomBytes(32);
+  if (backend === 'pglite') {
+    return { backend, databaseUrl: undefined, dataDir, masterKey, async drop() { rmSync(dataDir, { recursive: true, force: true }); } };
+  }
+  const schema = `auth_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    backend,
+    databaseUrl: url.toString(),
+    dataDir,
+    masterKey,
+    async drop() {
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Replica {
+  ctx: AppContext;
+  app: AuthApp;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startReplica(store: Store, visionUrl: string, overrides: Partial<AuthConfig> = {}): Promise<Replica> {
+  const config = testConfig({
+    databaseUrl: store.databaseUrl,
+    dataDir: store.dataDir,
+    masterKey: store.masterKey,
+    visionUrls: [visionUrl],
+    databasePoolSize: 4,
+    indexResyncSeconds: 0,
+    ...overrides,
+  });
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const ctx = await createContext(config, log);
+  const app = await buildApp(ctx);
+  const url = await app.app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    ctx,
+    app,
+    url,
+    async stop() {
+      await app.app.close();
+      await ctx.close();
+    },
+  };
+}
