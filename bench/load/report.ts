@@ -84,7 +84,12 @@ function niceMax(v: number): number {
  * Two panels over one time axis: logins per second (succeeded, failed) and login latency
  * (p50, p95 per second, log-free linear scale capped at the run's p99 of p95s), phases shaded.
  */
-export function renderChart(points: TimelinePoint[], phases: { label: string; from: number; to: number }[], title: string): string {
+export function renderChart(
+  points: TimelinePoint[],
+  phases: { label: string; from: number; to: number }[],
+  title: string,
+  marks: { t: number; label: string }[] = [],
+): string {
   const W = 960;
   const H = 520;
   const L = 64;
@@ -109,6 +114,11 @@ export function renderChart(points: TimelinePoint[], phases: { label: string; fr
     const b = x(ph.to / 1000);
     for (const top of [top1, top2]) out.push(`<rect x="${a.toFixed(1)}" y="${top}" width="${Math.max(0, b - a).toFixed(1)}" height="${panelH}" fill="${shades[i % 2]}"/>`);
     out.push(`<text x="${(a + 3).toFixed(1)}" y="${top1 - 6}" font-size="10" fill="#555">${esc(ph.label)}</text>`);
+  });
+  marks.forEach((mk, i) => {
+    const mx = x(mk.t / 1000).toFixed(1);
+    out.push(`<line x1="${mx}" x2="${mx}" y1="${top1}" y2="${top2 + panelH}" stroke="#7f1d1d" stroke-dasharray="3,3"/>`);
+    out.push(`<text x="${(Number(mx) + 3).toFixed(1)}" y="${top1 + 12 + (i % 3) * 12}" font-size="10" fill="#7f1d1d">${esc(mk.label)}</text>`);
   });
   const axis = (top: number, max: number, unit: string) => {
     for (let k = 0; k <= 4; k++) {

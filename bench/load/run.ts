@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
     'vision-route': { type: 'string', default: 'lb' },
     out: { type: 'string', default: 'docs/load-report.md' },
     'no-report': { type: 'boolean', default: false },
+    json: { type: 'string' },
   },
 });
 const QUICK = args.quick === true;
@@ -594,7 +595,7 @@ async function main(): Promise<number> {
     logins: rec.logins, http: rec.http.length,
   };
   const artifactsDir = path.join(REPO_ROOT, 'artifacts', 'load');
-  writeFileSync(path.join(artifactsDir, `load-${runId}.json`), JSON.stringify(result, null, 1));
+  writeFileSync(args.json ? path.resolve(args.json) : path.join(artifactsDir, `load-${runId}.json`), JSON.stringify(result, null, 1));
   if (!args['no-report']) writeReport(result, steps, totalSeconds);
   const failed = checks.filter((c) => !c.ok);
   log(`done in ${fmt(totalSeconds)} s: capacity ${fmt(capacity, 2)} logins/s; ${checks.length - failed.length}/${checks.length} fault checks passed`);
@@ -643,7 +644,8 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   const best = steps.find((s) => s.vus === result.capacity.atVirtualUsers) ?? steps.at(-1);
   const bn = bottleneck(best, cores);
   const chartPhases = phases.map((p) => ({ label: p.name, from: p.from, to: p.to }));
-  const svg = renderChart(timeline(rec.logins, rec.now()), chartPhases, `Faceline face logins through HAProxy: 2 auth + 3 vision replicas on ${cores} cores`);
+  const svg = renderChart(timeline(rec.logins, rec.now()), chartPhases, `Faceline face logins through HAProxy: 2 auth + 3 vision replicas on ${cores} cores`,
+    rec.marks.filter((mk) => mk.label !== 'enroll'));
   const outMd = path.resolve(REPO_ROOT, args.out as string);
   const outSvg = outMd.replace(/\.md$/, '.svg');
   mkdirSync(path.dirname(outMd), { recursive: true });
@@ -662,6 +664,20 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   lines.push(`- **Bottleneck: ${bn.text}.**`);
   const failed = checks.filter((c) => !c.ok);
   lines.push(`- Fault checks: ${checks.length - failed.length} of ${checks.length} passed${failed.length ? ` — FAILED: ${failed.map((c) => c.name).join('; ')}` : ''}.`);
+  lines.push('');
+  const capPhases = phases.filter((p) => p.name.startsWith('capacity-'));
+  const spreadOf = (backend: string) => {
+    const servers = new Map<string, number>();
+    for (const p of capPhases) for (const st of p.lb) if (st.backend === backend) servers.set(st.server, (servers.get(st.server) ?? 0) + st.total);
+    const sum = [...servers.values()].reduce((a, b) => a + b, 0);
+    if (!sum) return 'no traffic';
+    const even = 100 / servers.size;
+    const shares = [...servers.entries()].map(([n, v]) => [n, (100 * v) / sum] as const);
+    const worst = Math.max(...shares.map(([, v]) => Math.abs(v - even)));
+    return `${shares.map(([n, v]) => `${n} ${fmt(v, 1)}%`).join(', ')} of ${sum} requests (even would be ${fmt(even, 1)}% each; largest deviation ${fmt(worst, 1)} points)`;
+  };
+  lines.push(`- Balance during the capacity steps (HAProxy stats socket): auth ${spreadOf('auth')}; vision ${spreadOf('vision')}. ` +
+    `Sticky Socket.IO sessions: ${rec.logins.filter((e) => e.phase.startsWith('capacity-') && !e.ok && /CONNECT|DISCONNECT/.test(e.code ?? '')).length} connection failures in those steps (a missing affinity would break long-polling with "Session ID unknown").`);
   lines.push('');
   lines.push(`![throughput and latency over time](${path.basename(outSvg)})`);
   lines.push('');
