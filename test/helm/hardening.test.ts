@@ -47,17 +47,21 @@ describe('helm chart: hardening', () => {
     for (const c of COMPONENTS) assert.equal(podSpec(deployment(renderSet('hybrid'), c)).serviceAccountName, fullName(c));
   });
 
-  it('writable /tmp is an emptyDir with a size limit, the only writable path of the services', () => {
+  it('writable /tmp is an emptyDir with a size limit, the only writable path of the services; secrets are read-only files', () => {
     for (const c of COMPONENTS) {
       const spec = podSpec(deployment(renderSet('single-node'), c));
-      assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }], c);
+      const mounts = spec.containers[0].volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[];
+      assert.deepEqual(mounts[0], { name: 'tmp', mountPath: '/tmp' }, c);
+      for (const m of mounts.slice(1)) assert.equal(m.readOnly, true, `${c}: ${m.mountPath} is writable`);
       const tmp = spec.volumes.find((v: { name: string }) => v.name === 'tmp');
       assert.ok(tmp.emptyDir.sizeLimit, `${c} /tmp has no size limit`);
     }
+    assert.equal(podSpec(deployment(renderSet('single-node'), 'web')).containers[0].volumeMounts.length, 1, 'web needs no secrets');
+    assert.equal(podSpec(deployment(renderSet('single-node'), 'vision')).containers[0].volumeMounts.length, 1, 'vision needs no secrets');
     const pg = podSpec(find(renderSet('single-node'), 'StatefulSet', fullName('postgresql')));
     assert.deepEqual(
       pg.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(),
-      ['/tmp', '/var/lib/postgresql/data', '/var/run/postgresql'],
+      ['/run/secrets/postgresql', '/tmp', '/var/lib/postgresql/data', '/var/run/postgresql'],
     );
   });
 

@@ -11,6 +11,19 @@ const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 const envOf = (objs: K8sObject[], c: string): { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[] =>
   podSpec(deployment(objs, c)).containers[0].env ?? [];
 const secretData = (objs: K8sObject[], name: string): Record<string, string> => find(objs, 'Secret', name).data;
+const envValue = (objs: K8sObject[], c: string, name: string): string | undefined => envOf(objs, c).find((e) => e.name === name)?.value;
+
+/** Where each file under /run/secrets/faceline of the auth pod comes from: path -> "secret/key". */
+function secretFiles(objs: K8sObject[]): Record<string, string> {
+  const spec = podSpec(deployment(objs, 'auth'));
+  const mount = spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'secrets');
+  assert.deepEqual(mount, { name: 'secrets', mountPath: '/run/secrets/faceline', readOnly: true });
+  const volume = spec.volumes.find((v: { name: string }) => v.name === 'secrets');
+  assert.equal(volume.projected.defaultMode, 0o440);
+  const out: Record<string, string> = {};
+  for (const src of volume.projected.sources) for (const item of src.secret.items) out[`/run/secrets/faceline/${item.path}`] = `${src.secret.name}/${item.key}`;
+  return out;
+}
 
 /** A Secret as the previous release left it (Helm's ownership labels, so the upgrade may take it over). */
 function previous(name: string, data: Record<string, string>): Parameters<FakeApiServer['put']>[0] {
@@ -76,25 +89,34 @@ describe('helm chart: secrets', () => {
     assert.notEqual(a, b);
   });
 
-  it('bundled database: auth builds DATABASE_URL from the password Secret, declared before it is used', () => {
+  it('secrets reach auth as files named by *_FILE variables, never as env values', () => {
+    for (const objs of [renderSet('single-node'), renderSet('hybrid'), render({ set: ['database.mode=external', 'database.external.url=postgres://a:b@h/db'] })]) {
+      for (const e of envOf(objs, 'auth')) assert.equal(e.valueFrom, undefined, `${e.name} comes from a Secret as an env variable`);
+      const files = secretFiles(objs);
+      for (const e of envOf(objs, 'auth').filter((x) => x.name.endsWith('_FILE'))) assert.ok(files[e.value!], `${e.name} points at ${e.value}, which is not mounted`);
+    }
+  });
+
+  it('bundled database: the URL has no password; PGPASSWORD_FILE holds it; postgres reads the same key', () => {
     const objs = renderSet('single-node');
-    const env = envOf(objs, 'auth');
-    const names = env.map((e) => e.name);
-    assert.deepEqual(env.find((e) => e.name === 'FACELINE_DATABASE_PASSWORD')?.valueFrom, {
-      secretKeyRef: { name: fullName('postgresql'), key: 'POSTGRES_PASSWORD' },
+    assert.equal(envValue(objs, 'auth', 'DATABASE_URL'), 'postgres://faceline@fl-faceline-postgresql:5432/faceline');
+    assert.equal(envValue(objs, 'auth', 'PGPASSWORD_FILE'), '/run/secrets/faceline/PGPASSWORD');
+    assert.equal(envValue(objs, 'auth', 'FACELINE_MASTER_KEY_FILE'), '/run/secrets/faceline/FACELINE_MASTER_KEY');
+    assert.deepEqual(secretFiles(objs), {
+      '/run/secrets/faceline/FACELINE_MASTER_KEY': 'fl-faceline-auth/FACELINE_MASTER_KEY',
+      '/run/secrets/faceline/PGPASSWORD': 'fl-faceline-postgresql/POSTGRES_PASSWORD',
     });
-    assert.equal(env.find((e) => e.name === 'DATABASE_URL')?.value, 'postgres://faceline:$(FACELINE_DATABASE_PASSWORD)@fl-faceline-postgresql:5432/faceline');
-    assert.ok(names.indexOf('FACELINE_DATABASE_PASSWORD') < names.indexOf('DATABASE_URL'), 'Kubernetes expands $(VAR) only from earlier entries');
-    assert.deepEqual(env.find((e) => e.name === 'FACELINE_MASTER_KEY')?.valueFrom, { secretKeyRef: { name: fullName('auth'), key: 'FACELINE_MASTER_KEY' } });
-    const pgEnv = podSpec(find(objs, 'StatefulSet', fullName('postgresql'))).containers[0].env;
-    assert.deepEqual(pgEnv.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').valueFrom, {
-      secretKeyRef: { name: fullName('postgresql'), key: 'POSTGRES_PASSWORD' },
-    });
+    const pg = podSpec(find(objs, 'StatefulSet', fullName('postgresql')));
+    assert.equal(pg.containers[0].env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD_FILE').value, '/run/secrets/postgresql/POSTGRES_PASSWORD');
+    const vol = pg.volumes.find((v: { name: string }) => v.name === 'secrets');
+    assert.deepEqual(vol.secret, { secretName: 'fl-faceline-postgresql', defaultMode: 0o440, items: [{ key: 'POSTGRES_PASSWORD', path: 'POSTGRES_PASSWORD' }] });
   });
 
   it('external database from an existing Secret (CloudNativePG): no URL in the chart Secret', () => {
     const objs = renderSet('hybrid');
-    assert.deepEqual(envOf(objs, 'auth').find((e) => e.name === 'DATABASE_URL')?.valueFrom, { secretKeyRef: { name: 'faceline-db-app', key: 'uri' } });
+    assert.equal(secretFiles(objs)['/run/secrets/faceline/DATABASE_URL'], 'faceline-db-app/uri');
+    assert.equal(envValue(objs, 'auth', 'DATABASE_URL_FILE'), '/run/secrets/faceline/DATABASE_URL');
+    assert.equal(envValue(objs, 'auth', 'DATABASE_URL'), undefined);
     assert.deepEqual(Object.keys(secretData(objs, fullName('auth'))), ['FACELINE_MASTER_KEY']);
     assert.equal(objs.filter((o) => o.kind === 'Secret' && o.metadata.name === fullName('postgresql')).length, 0);
   });
@@ -103,7 +125,7 @@ describe('helm chart: secrets', () => {
     const url = 'postgres://faceline:s3cret@db.example.net:5432/faceline?sslmode=require';
     const objs = render({ set: ['database.mode=external', `database.external.url=${url}`] });
     assert.equal(unb64(secretData(objs, fullName('auth')).DATABASE_URL!), url);
-    assert.deepEqual(envOf(objs, 'auth').find((e) => e.name === 'DATABASE_URL')?.valueFrom, { secretKeyRef: { name: fullName('auth'), key: 'DATABASE_URL' } });
+    assert.equal(secretFiles(objs)['/run/secrets/faceline/DATABASE_URL'], 'fl-faceline-auth/DATABASE_URL');
     assert.ok(!JSON.stringify(deployment(objs, 'auth')).includes('s3cret'), 'the password leaked into the Deployment');
     assert.throws(() => render({ set: ['database.mode=external', 'database.external.url=mysql://x'] }), /must start with postgres/);
   });
@@ -113,11 +135,13 @@ describe('helm chart: secrets', () => {
       set: ['auth.existingSecret=vault-faceline', 'auth.secretKeys.masterKey=key', 'postgresql.existingSecret=vault-pg', 'postgresql.existingSecretKey=pw'],
     });
     assert.equal(objs.filter((o) => o.kind === 'Secret').length, 0, 'the chart still generates a Secret');
-    const env = envOf(objs, 'auth');
-    assert.deepEqual(env.find((e) => e.name === 'FACELINE_MASTER_KEY')?.valueFrom, { secretKeyRef: { name: 'vault-faceline', key: 'key' } });
-    assert.deepEqual(env.find((e) => e.name === 'FACELINE_DATABASE_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'vault-pg', key: 'pw' } });
-    const pgEnv = podSpec(find(objs, 'StatefulSet', fullName('postgresql'))).containers[0].env;
-    assert.deepEqual(pgEnv.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').valueFrom, { secretKeyRef: { name: 'vault-pg', key: 'pw' } });
+    assert.deepEqual(secretFiles(objs), {
+      '/run/secrets/faceline/FACELINE_MASTER_KEY': 'vault-faceline/key',
+      '/run/secrets/faceline/PGPASSWORD': 'vault-pg/pw',
+    });
+    const pg = podSpec(find(objs, 'StatefulSet', fullName('postgresql')));
+    assert.deepEqual(pg.volumes.find((v: { name: string }) => v.name === 'secrets').secret.items, [{ key: 'pw', path: 'POSTGRES_PASSWORD' }]);
+    assert.equal(pg.volumes.find((v: { name: string }) => v.name === 'secrets').secret.secretName, 'vault-pg');
   });
 
   it('no secret value appears in a ConfigMap or in plain env values', () => {

@@ -152,10 +152,23 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if .secretSources }}
+            - name: secrets
+              mountPath: /run/secrets/faceline
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: {{ $v.tmpSizeLimit }}
+        {{- with .secretSources }}
+        - name: secrets
+          projected:
+            # Readable by the pod's group (fsGroup) only.
+            defaultMode: 288 # 0440
+            sources:
+              {{- toYaml . | nindent 14 }}
+        {{- end }}
 {{- end -}}
 
 {{- define "faceline.component.service" -}}
