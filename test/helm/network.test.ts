@@ -277,7 +277,44 @@ describe('helm chart: Ingress and load balancer', () => {
     assert.equal(renderSet('hybrid').filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer').length, 0);
   });
 
-  it('the chart refuses to render with neither an Ingress nor a LoadBalancer', () => {
-    assert.throws(() => render({ set: ['ingress.enabled=false'] }), /enable ingress.enabled or loadBalancer.enabled/);
+  it('the chart refuses to render without an entry point, and a Gateway API route without a Gateway', () => {
+    assert.throws(() => render({ set: ['ingress.enabled=false'] }), /enable ingress.enabled, gatewayApi.enabled or loadBalancer.enabled/);
+    assert.throws(() => render({ set: ['gatewayApi.enabled=true'] }), /gatewayApi.enabled needs gatewayApi.parentRefs/);
+  });
+
+  it('Gateway API: an HTTPRoute with the Ingress routes, optional cookie session persistence for auth', () => {
+    const objs = render({
+      set: [
+        'ingress.enabled=false',
+        'gatewayApi.enabled=true',
+        'gatewayApi.parentRefs[0].name=public',
+        'gatewayApi.parentRefs[0].namespace=gateway-system',
+        'gatewayApi.hostnames[0]=login.example.com',
+        'gatewayApi.sessionPersistence=true',
+      ],
+    });
+    assert.equal(objs.filter((o) => o.kind === 'Ingress').length, 0);
+    const route = find(objs, 'HTTPRoute', 'fl-faceline');
+    assert.equal(route.apiVersion, 'gateway.networking.k8s.io/v1');
+    assert.deepEqual(Object.keys(route.spec).sort(), ['hostnames', 'parentRefs', 'rules']);
+    assert.deepEqual(route.spec.parentRefs, [{ name: 'public', namespace: 'gateway-system' }]);
+    assert.deepEqual(route.spec.hostnames, ['login.example.com']);
+    const summary = route.spec.rules.map((r: { matches: { path: { type: string; value: string } }[]; backendRefs: { name: string; port: number }[] }) => [
+      r.matches.map((m) => `${m.path.type} ${m.path.value}`),
+      r.backendRefs.map((b) => `${b.name}:${b.port}`),
+    ]);
+    assert.deepEqual(summary, [
+      [['PathPrefix /api', 'PathPrefix /socket.io', 'PathPrefix /.well-known'], ['fl-faceline-auth:8081']],
+      [['PathPrefix /'], ['fl-faceline-web:8080']],
+    ]);
+    for (const rule of route.spec.rules) {
+      for (const k of Object.keys(rule)) assert.ok(['matches', 'backendRefs', 'sessionPersistence'].includes(k), `unknown HTTPRoute rule field ${k}`);
+      for (const b of rule.backendRefs) {
+        const svc = find(objs, 'Service', b.name);
+        assert.ok(svc.spec.ports.some((p: { port: number }) => p.port === b.port), `${b.name} has no port ${b.port}`);
+      }
+    }
+    assert.deepEqual(route.spec.rules[0].sessionPersistence, { sessionName: 'faceline_auth', type: 'Cookie' });
+    assert.equal(route.spec.rules[1].sessionPersistence, undefined);
   });
 });

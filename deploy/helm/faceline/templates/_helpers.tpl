@@ -248,8 +248,11 @@ nodeAffinity:
 {{- if and $v.ingress.enabled $v.ingress.tls.enabled (not $v.ingress.hostname) -}}
 {{- $errors = append $errors "ingress.tls.enabled needs ingress.hostname" -}}
 {{- end -}}
-{{- if and (not $v.ingress.enabled) (not $v.loadBalancer.enabled) -}}
-{{- $errors = append $errors "enable ingress.enabled or loadBalancer.enabled, or users cannot reach Faceline" -}}
+{{- if not (or $v.ingress.enabled $v.loadBalancer.enabled $v.gatewayApi.enabled) -}}
+{{- $errors = append $errors "enable ingress.enabled, gatewayApi.enabled or loadBalancer.enabled, or users cannot reach Faceline" -}}
+{{- end -}}
+{{- if and $v.gatewayApi.enabled (not $v.gatewayApi.parentRefs) -}}
+{{- $errors = append $errors "gatewayApi.enabled needs gatewayApi.parentRefs (the Gateway to attach to)" -}}
 {{- end -}}
 {{- if $errors -}}
 {{- fail (printf "\n\nFaceline values are not valid:\n  - %s\n" (join "\n  - " $errors)) -}}
