@@ -18,7 +18,7 @@ type Schema = Record<string, any>;
 const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as Schema;
 
 function resolve(s: Schema): Schema {
-  if (s.$ref) return resolve(schema.$defs[(s.$ref as string).replace('#/$defs/', '')]);
+  if (s.$ref) return resolve(schema.definitions[(s.$ref as string).replace('#/definitions/', '')]);
   return s;
 }
 
@@ -72,7 +72,7 @@ describe('helm chart: documentation and schema', () => {
       }
     };
     walk(schema, '$');
-    for (const [name, def] of Object.entries(schema.$defs as Record<string, Schema>)) walk(def, `$defs.${name}`);
+    for (const [name, def] of Object.entries(schema.definitions as Record<string, Schema>)) walk(def, `definitions.${name}`);
     assert.deepEqual(open, []);
     assert.equal(schema.additionalProperties, false);
   });
