@@ -110,4 +110,26 @@ describe('helm chart: documentation and schema', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the Rancher questions name real values with matching types, defaults and options', () => {
+    interface Question {
+      variable: string;
+      type: string;
+      default: unknown;
+      options?: string[];
+      subquestions?: Question[];
+    }
+    const questions = (parse(readFileSync(path.join(CHART, 'questions.yaml'), 'utf8')) as { questions: Question[] }).questions;
+    const all = questions.flatMap((q) => [q, ...(q.subquestions ?? [])]);
+    assert.ok(all.length >= 10);
+    const jsType: Record<string, string> = { boolean: 'boolean', int: 'number', enum: 'string', string: 'string', hostname: 'string', secret: 'string', storageclass: 'string' };
+    for (const q of all) {
+      let v: unknown = values;
+      for (const part of q.variable.split('.')) v = (v as Record<string, unknown> | undefined)?.[part];
+      assert.notEqual(v, undefined, `${q.variable} is not a value`);
+      assert.equal(typeof v, jsType[q.type], `${q.variable}: question type ${q.type}, value ${typeof v}`);
+      assert.deepEqual(q.default, v, `${q.variable}: question default differs from values.yaml`);
+      if (q.options) assert.deepEqual([...q.options].sort(), [...(schemaAt(q.variable)?.enum as string[])].sort(), `${q.variable} options`);
+    }
+  });
 });

@@ -85,6 +85,13 @@ describe('helm chart: lint and render', () => {
     }
   });
 
+  it('renders on the oldest Kubernetes it claims (1.27) and refuses older ones', () => {
+    assert.equal(renderRaw({ files: [valuesFile('hybrid')], extraArgs: ['--kube-version', '1.27.0'] }).status, 0);
+    const old = renderRaw({ files: [valuesFile('hybrid')], extraArgs: ['--kube-version', '1.26.9'] });
+    assert.notEqual(old.status, 0);
+    assert.match(old.stderr, /kubeVersion|incompatible/i);
+  });
+
   it('NOTES tell the user the address', () => {
     const notes = (set: (typeof VALUE_SETS)[number]): string => {
       const r = helm(['install', RELEASE, CHART, '--namespace', 'faceline', '--dry-run=client', '-f', valuesFile(set)]);
