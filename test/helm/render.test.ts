@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { CHART, FIXTURES, RELEASE, VALUE_SETS, helm, helmBin, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
+import { CHART, FIXTURES, RELEASE, VALUE_SETS, helm, helmBin, parseManifests, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
 import { unknownFields, validateWithModels } from './validate.js';
 
 const kinds = (objs: K8sObject[]): string[] => objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
@@ -83,6 +83,17 @@ describe('helm chart: lint and render', () => {
       assert.equal(svc.spec.selector['app.kubernetes.io/component'], component);
       assert.ok(svc.spec.ports.some((p: { name: string }) => p.name === 'http'));
     }
+  });
+
+  it('keeps every name within Kubernetes limits for the longest release name Helm allows', () => {
+    const release = 'r'.repeat(53);
+    const r = helm(['template', release, CHART, '-f', valuesFile('single-node')]);
+    assert.equal(r.status, 0, r.stderr);
+    const objs = parseManifests(r.stdout);
+    for (const o of objs) assert.ok(o.metadata.name.length <= 63, `${o.kind}/${o.metadata.name}`);
+    for (const o of objs.filter((x) => x.kind === 'StatefulSet')) assert.ok(o.metadata.name.length <= 52, `${o.kind}/${o.metadata.name}`);
+    const names = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+    assert.equal(new Set(names).size, names.length, 'truncation made two names equal');
   });
 
   it('renders on the oldest Kubernetes it claims (1.27) and refuses older ones', () => {

@@ -1,6 +1,7 @@
 {{/*
-Names. Kubernetes names are limited to 63 characters; component suffixes are at most
-11 characters ("-postgresql"), so the prefix is cut to 52.
+Names. The longest name is "<fullname>-postgresql-hl" (14 characters of suffix), and a
+StatefulSet name must stay within 52 characters (its pods get a 63-character revision
+label), so the prefix is cut to 38.
 */}}
 {{- define "faceline.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
@@ -8,13 +9,13 @@ Names. Kubernetes names are limited to 63 characters; component suffixes are at 
 
 {{- define "faceline.fullname" -}}
 {{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" -}}
+{{- .Values.fullnameOverride | trunc 38 | trimSuffix "-" -}}
 {{- else -}}
 {{- $name := default .Chart.Name .Values.nameOverride -}}
 {{- if contains $name .Release.Name -}}
-{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 38 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 38 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
