@@ -148,6 +148,33 @@ async function call<T>(conn: Connection, event: keyof ClientToServerEvents, payl
   return r.data;
 }
 
+/**
+ * A control for the sticky sessions: long-polling connections that do NOT keep the affinity
+ * cookie. Their requests are spread over the replicas, and a replica that did not do the
+ * handshake does not know the session. Returns how many of `n` such connections failed to
+ * complete a round trip (connect + one acknowledged event).
+ */
+export async function connectionsWithoutAffinity(base: string, n: number): Promise<{ failed: number; tried: number }> {
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    const socket: AppSocket = io(base, { path: SOCKET_PATH, forceNew: true, reconnection: false, withCredentials: false, transports: ['polling'], upgrade: false, timeout: 4000 });
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      socket.once('connect_error', () => (clearTimeout(timer), resolve(false)));
+      socket.once('disconnect', () => (clearTimeout(timer), resolve(false)));
+      socket.once('connect', () => {
+        // an event that needs no account: a cancel with nothing running is acknowledged
+        (socket.timeout(4000) as unknown as { emitWithAck(ev: string): Promise<unknown> })
+          .emitWithAck('login:cancel')
+          .then(() => (clearTimeout(timer), resolve(true)), () => (clearTimeout(timer), resolve(false)));
+      });
+    });
+    socket.close();
+    if (!ok) failed++;
+  }
+  return { failed, tried: n };
+}
+
 // ---------------------------------------------------------------- enrollment
 
 export async function register(base: string, username: string, displayName: string): Promise<RegisterResponse> {

@@ -23,7 +23,7 @@ import pg from 'pg';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { AUTH_ROUTES, type MeResponse, type ServiceInfo, type SessionResponse } from '@faceline/contracts';
 import { REPO_ROOT } from '@faceline/testkit';
-import { enroll, faceLogin, http, register } from './client.js';
+import { connectionsWithoutAffinity, enroll, faceLogin, http, register } from './client.js';
 import { Cluster, type Replica } from './cluster.js';
 import { preparePeople, type Person } from './faces.js';
 import { diffStats, serverStats, type ServerStats } from './haproxy.js';
@@ -43,8 +43,8 @@ const { values: args } = parseArgs({
 });
 const QUICK = args.quick === true;
 const P = QUICK
-  ? { users: 6, reserve: 2, steps: [6], stepMs: 8000, faultMs: 10_000, pgDownMs: 4000, overloadMs: 8000, recoveryMs: 6000, budget: 4000 }
-  : { users: 14, reserve: 3, steps: [2, 4, 8, 12], stepMs: 15_000, faultMs: 25_000, pgDownMs: 8000, overloadMs: 20_000, recoveryMs: 15_000, budget: 20_000 };
+  ? { users: 5, reserve: 2, steps: [6], stepMs: 8000, faultMs: 9000, pgDownMs: 4000, overloadMs: 7000, recoveryMs: 5000, budget: 4000 }
+  : { users: 14, reserve: 3, steps: [2, 4, 8, 12, 16], stepMs: 15_000, faultMs: 25_000, pgDownMs: 8000, overloadMs: 20_000, recoveryMs: 15_000, budget: 20_000 };
 if (args.users) P.users = Math.max(2, Number(args.users));
 const VISION_ROUTE = args['vision-route'] === 'list' ? 'list' : 'lb';
 const MAX_FRAME_BYTES = 1_048_576;
@@ -311,6 +311,8 @@ async function main(): Promise<number> {
   log(`${users.length} users log in with a photo they were not enrolled with`);
   if (users.length === 0) throw new Error('no user could log in: nothing to load-test (see the auth and vision logs)');
   const acknowledged = new Map<string, number>(enrolledAll.map((e) => [e.user.username, e.user.templateCount]));
+  const control = await connectionsWithoutAffinity(base, 6);
+  log(`control: ${control.failed} of ${control.tried} long-polling connections without the affinity cookie failed a round trip`);
 
   const ctx: LoadContext = { base, users, rec, budget };
   const bgCtx = { ...ctx, pagePath: cluster.web.length ? '/' : AUTH_ROUTES.config, issuer: info.issuer, audience: info.audience };
@@ -338,7 +340,7 @@ async function main(): Promise<number> {
 
   // ---- vision replica killed
   const victimV = cluster.vision[1] as Replica;
-  await phase(cluster, 'vision-kill', `fault: ${victimV.name} killed (SIGKILL) under load`, async (p) => {
+  const vk = await phase(cluster, 'vision-kill', `fault: ${victimV.name} killed (SIGKILL) under load`, async (p) => {
     const until = performance.now() + P.faultMs;
     let killAt = 0;
     const killer = (async () => {
@@ -371,6 +373,8 @@ async function main(): Promise<number> {
   });
   await waitServer(cluster, 'vision', victimV.name, 'UP');
   log(`${victimV.name} back in rotation`);
+  const vs = vk.lb.find((x) => x.backend === 'vision' && x.server === victimV.name);
+  if (vs) vk.figures[`requests HAProxy resent after ${victimV.name} failed them (retries / redispatched to another replica)`] = `${vs.wretr} / ${vs.wredis}`;
 
   // ---- auth replica killed
   const victimA = cluster.auth[0] as Replica;
@@ -468,24 +472,22 @@ async function main(): Promise<number> {
       })();
       await Promise.all([withBackground(P.faultMs + P.pgDownMs, (u) => closedLoop(ctx, faultVus, Math.min(u, until))), fault]);
 
-      // recovery: the same processes serve logins again
-      let recoveredAfter = NaN;
+      // recovery: the same processes serve logins again (the first success after the start, from
+      // the load itself, or from a few extra logins when the load ended before one succeeded)
+      let recoveredAfter = (rec.logins.find((e) => e.phase === 'pg-restart' && e.ok && e.t - e.ms >= downTo)?.t ?? NaN) - downTo;
       const rStart = performance.now();
-      while (performance.now() - rStart < 30_000) {
+      while (!Number.isFinite(recoveredAfter) && performance.now() - rStart < 30_000) {
         const u = users[0] as EnrolledUser;
         const a = await faceLogin(base, u.username, u.loginFrames);
         rec.login(a, u.username);
-        if (a.ok) {
-          recoveredAfter = rec.now() - downTo;
-          break;
-        }
-        await sleep(500);
+        if (a.ok) recoveredAfter = rec.now() - downTo;
+        else await sleep(500);
       }
       const pidsAfter = [...cluster.auth, ...cluster.vision].map((r) => r.proc?.pid);
       const exitedNow = [...cluster.auth, ...cluster.vision].filter((r) => !r.proc || r.proc.exited);
       const alive = exitedNow.length === 0;
       p.figures['database down (ms)'] = Math.round(downTo - downFrom);
-      p.figures['first successful login after the start (ms)'] = Math.round(recoveredAfter);
+      p.figures['first login started after PostgreSQL was back and succeeded, ended after (ms)'] = Math.round(recoveredAfter);
       const during = rec.logins.filter((e) => e.phase === 'pg-restart' && e.t >= downFrom && e.t <= downTo + 1000);
       const failedDuring = during.filter((e) => !e.ok);
       const httpDuring = rec.http.filter((e) => e.phase === 'pg-restart' && e.t >= downFrom && e.t <= downTo && !e.ok);
@@ -591,7 +593,7 @@ async function main(): Promise<number> {
     settings: { ...P, visionRoute: VISION_ROUTE, visionWorkers: VISION_WORKERS, visionReplicas: 3, authReplicas: 2, web: cluster.web.length > 0 },
     users: { people: people.length, enrolled: enrolledAll.length, usable: users.length },
     capacity: { loginsPerSecond: capacity, atVirtualUsers: kneeVus, steps: steps.map((s) => ({ vus: s.vus, ...s.s, cpu: s.cpu })) },
-    phases, checks, budget: { max: budget.max, used: budget.used }, lbTotal, marks: rec.marks,
+    stickyControl: control, phases, checks, budget: { max: budget.max, used: budget.used }, lbTotal, marks: rec.marks,
     logins: rec.logins, http: rec.http.length,
   };
   const artifactsDir = path.join(REPO_ROOT, 'artifacts', 'load');
@@ -627,15 +629,16 @@ function bottleneck(step: Step | undefined, cores: number): { text: string; grou
   // CPU time per login, by process group: what a login costs, whatever else ran on the machine
   const perLogin = Object.fromEntries(ranked.map(([g, v]) => [g, (v * 10) / Math.max(1e-9, step?.s.perSecond ?? 0)]));
   const serverMs = Object.entries(perLogin).filter(([g]) => g !== 'load-generator').reduce((a, [, v]) => a + v, 0);
-  const costText = ranked.map(([g]) => `${g} ${fmt(perLogin[g] ?? NaN)}`).join(', ');
+  const costText = ranked.filter(([g]) => g !== 'load-generator').map(([g]) => `${g} ${fmt(perLogin[g] ?? NaN)}`).join(', ');
+  const genText = `the load generator itself used ${fmt(perLogin['load-generator'] ?? NaN)} ms per login on the same cores`;
   const projection = (cores * 1000) / Math.max(1e-9, serverMs);
   const [topGroup] = ranked.filter(([g]) => g !== 'load-generator')[0] ?? ['?'];
   const text = saturated
     ? `CPU. The ${cores} cores were ${fmt(machine)}% busy at capacity (every process on the machine counted, other work included); ` +
-      `one face login costs ${fmt(serverMs)} ms of CPU in the services (${costText} ms per login, load generator listed for comparison), ` +
+      `one face login costs ${fmt(serverMs)} ms of CPU in the services (${costText} ms per login; ${genText}), ` +
       `the largest share in ${topGroup}. With both cores for the services alone that is at most about ${fmt(projection, 1)} logins/s`
     : `not the cores (machine ${fmt(machine)}% busy at capacity, the run's processes ${fmt(total)}% of one core: ${share}); ` +
-      `CPU per login ${costText} ms; the slowest step of a login is ${slowest?.[0]} (median ${fmt(slowest?.[1] ?? NaN)} ms)`;
+      `CPU per login ${costText} ms (${genText}); the slowest step of a login is ${slowest?.[0]} (median ${fmt(slowest?.[1] ?? NaN)} ms)`;
   return { text, groups };
 }
 
@@ -677,7 +680,8 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     return `${shares.map(([n, v]) => `${n} ${fmt(v, 1)}%`).join(', ')} of ${sum} requests (even would be ${fmt(even, 1)}% each; largest deviation ${fmt(worst, 1)} points)`;
   };
   lines.push(`- Balance during the capacity steps (HAProxy stats socket): auth ${spreadOf('auth')}; vision ${spreadOf('vision')}. ` +
-    `Sticky Socket.IO sessions: ${rec.logins.filter((e) => e.phase.startsWith('capacity-') && !e.ok && /CONNECT|DISCONNECT/.test(e.code ?? '')).length} connection failures in those steps (a missing affinity would break long-polling with "Session ID unknown").`);
+    `Sticky Socket.IO sessions: ${rec.logins.filter((e) => e.phase.startsWith('capacity-') && !e.ok && /CONNECT|DISCONNECT/.test(e.code ?? '')).length} connection failures in those steps; ` +
+    `as a control, ${(result.stickyControl as { failed: number; tried: number }).failed} of ${(result.stickyControl as { failed: number; tried: number }).tried} long-polling connections that drop the affinity cookie failed a round trip (the replica that did not do the handshake does not know the session).`);
   lines.push('');
   lines.push(`![throughput and latency over time](${path.basename(outSvg)})`);
   lines.push('');
