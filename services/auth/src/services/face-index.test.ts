@@ -20,9 +20,10 @@ function reference(rows: { user: string; v: Float32Array }[], q: Float32Array, l
   return [...best.entries()].sort((a, b) => a[1] - b[1]);
 }
 
-test('search returns the exact nearest and second-nearest distinct people', () => {
+for (const simd of [true, false]) test(`search returns the exact nearest and second-nearest distinct people (${simd ? 'WebAssembly SIMD' : 'JavaScript'})`, () => {
   const r = rng(7);
-  const index = new FaceIndex(8);
+  const index = new FaceIndex(8, { simd });
+  assert.equal(index.simd, simd, 'WebAssembly SIMD is available on Node 20');
   const rows: { user: string; v: Float32Array }[] = [];
   for (let i = 0; i < 3000; i++) {
     const user = `u${i % 1000}`;
@@ -45,9 +46,9 @@ test('search returns the exact nearest and second-nearest distinct people', () =
   }
 });
 
-test('removing templates and users keeps the index consistent (swap-remove)', () => {
+for (const simd of [true, false]) test(`removing templates and users keeps the index consistent (swap-remove, ${simd ? 'SIMD' : 'JS'})`, () => {
   const r = rng(3);
-  const index = new FaceIndex(4);
+  const index = new FaceIndex(4, { simd });
   const vs = Array.from({ length: 10 }, () => vec(r));
   vs.forEach((v, i) => index.add(`t${i}`, `u${i % 3}`, v));
   assert.equal(index.size, 10);

@@ -1,14 +1,17 @@
 /**
  * The in-memory 1:N index: every enrolled template as 128 float32 values in one contiguous
- * array, searched exhaustively (exact). Speed comes from the memory layout and from abandoning a
- * row as soon as its partial squared distance exceeds the distance that could still matter
- * (the current second-best person, or the caller's limit): with raw face descriptors most
- * rows are abandoned after a quarter to a half of their dimensions.
+ * array, searched exhaustively (exact). The distances come from a WebAssembly SIMD kernel
+ * (l2-kernel.ts) over that array, then one cheap pass picks the two nearest people. Where
+ * WebAssembly SIMD is missing, a plain loop does the same, abandoning a row as soon as its
+ * partial squared distance exceeds the distance that could still matter.
  *
  * The index is a cache of the database: it never decides alone. Callers re-check the chosen
  * candidate against that person's templates freshly read from the database.
  */
+import { DATA_OFFSET, createL2Kernel, type L2Kernel } from './l2-kernel.js';
+
 export const DIMS = 128;
+const PAGE = 65536;
 
 export interface Neighbour {
   userId: string;
@@ -30,9 +33,26 @@ export class FaceIndex {
   private rowOfTemplate = new Map<string, number>();
   private templatesOfUser = new Map<string, Set<string>>();
 
-  constructor(initialCapacity = 1024) {
+  private readonly kernel: L2Kernel | null;
+
+  /** `simd: false` forces the plain JavaScript search (tests compare both). */
+  constructor(initialCapacity = 1024, opts: { simd?: boolean } = {}) {
     this.capacity = Math.max(16, initialCapacity);
-    this.data = new Float32Array(this.capacity * DIMS);
+    this.kernel = opts.simd === false ? null : createL2Kernel(Math.ceil(this.bytesFor(this.capacity) / PAGE));
+    this.data = this.kernel ? this.view() : new Float32Array(this.capacity * DIMS);
+  }
+
+  /** true when searches run on the WebAssembly SIMD kernel */
+  get simd(): boolean {
+    return this.kernel !== null;
+  }
+
+  private bytesFor(capacity: number): number {
+    return DATA_OFFSET + capacity * DIMS * 4 + capacity * 4;
+  }
+
+  private view(): Float32Array {
+    return new Float32Array((this.kernel as L2Kernel).memory.buffer, DATA_OFFSET, this.capacity * DIMS);
   }
 
   get size(): number {
@@ -107,6 +127,14 @@ export class FaceIndex {
 
   private grow(): void {
     this.capacity *= 2;
+    if (this.kernel) {
+      // rows stay where they are; the distance scratch area after them moves up
+      const mem = this.kernel.memory;
+      const pages = Math.ceil(this.bytesFor(this.capacity) / PAGE) - mem.buffer.byteLength / PAGE;
+      if (pages > 0) mem.grow(pages);
+      this.data = this.view();
+      return;
+    }
     const next = new Float32Array(this.capacity * DIMS);
     next.set(this.data.subarray(0, this.rows * DIMS));
     this.data = next;
@@ -118,6 +146,7 @@ export class FaceIndex {
    */
   search(query: ArrayLike<number>, opts: { maxDistance: number; excludeUser?: string }): SearchResult {
     if (query.length !== DIMS) throw new RangeError(`query must have ${DIMS} values`);
+    if (this.kernel) return this.searchSimd(query, opts);
     const q = query instanceof Float32Array ? query : Float32Array.from(query);
     const data = this.data;
     const rowUser = this.rowUser;
@@ -168,6 +197,44 @@ export class FaceIndex {
         secondD2 = acc;
       }
       bound = secondD2;
+    }
+    return {
+      best: bestUser === null ? null : { userId: bestUser, distance: Math.sqrt(bestD2) },
+      second: secondUser === null ? null : { userId: secondUser, distance: Math.sqrt(secondD2) },
+    };
+  }
+
+  private searchSimd(query: ArrayLike<number>, opts: { maxDistance: number; excludeUser?: string }): SearchResult {
+    const kernel = this.kernel as L2Kernel;
+    const buffer = kernel.memory.buffer;
+    new Float32Array(buffer, 0, DIMS).set(query);
+    const n = this.rows;
+    const outOffset = DATA_OFFSET + this.capacity * DIMS * 4;
+    kernel.l2(0, DATA_OFFSET, n, outOffset);
+    const dist = new Float32Array(buffer, outOffset, n);
+    const rowUser = this.rowUser;
+    const exclude = opts.excludeUser;
+    const limit2 = opts.maxDistance * opts.maxDistance;
+    let bestUser: string | null = null;
+    let bestD2 = limit2;
+    let secondUser: string | null = null;
+    let secondD2 = limit2;
+    for (let r = 0; r < n; r++) {
+      const acc = dist[r] as number;
+      if (acc > secondD2) continue;
+      const u = rowUser[r] as string;
+      if (u === exclude) continue;
+      if (u === bestUser) {
+        if (acc < bestD2) bestD2 = acc;
+      } else if (acc < bestD2) {
+        secondUser = bestUser;
+        secondD2 = bestD2;
+        bestUser = u;
+        bestD2 = acc;
+      } else if (acc < secondD2) {
+        secondUser = u;
+        secondD2 = acc;
+      }
     }
     return {
       best: bestUser === null ? null : { userId: bestUser, distance: Math.sqrt(bestD2) },

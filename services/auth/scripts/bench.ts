@@ -1,0 +1,171 @@
+/**
+ * npm run bench:auth [-- --quick]
+ *
+ * 1. 1:N search latency of the in-memory index for 10k / 100k / 1M synthetic templates (p50/p95),
+ *    one thread. Synthetic descriptors have the spread of real ones (per-dimension sd ~0.07, so
+ *    different people are ~1.1 apart); half the queries are a stored person plus noise (genuine),
+ *    half are new people (impostors).
+ * 2. Access-token verification throughput (ES256, the service's own TokenService).
+ * 3. Full login flows per second with concurrent Socket.IO clients against the real vision
+ *    service and one auth replica: a photo login (liveness off, one frame) and a live login
+ *    (liveness on, seeded one-step challenge, frames of a real head-turn clip), p50/p95.
+ *
+ * Uses PostgreSQL at TEST_DATABASE_URL (fresh schema) when reachable, otherwise PGlite.
+ */
+import path from 'node:path';
+import os from 'node:os';
+import pg from 'pg';
+import { facesDir, requireFaces } from '@faceline/testkit';
+import { FaceIndex, DIMS } from '../src/services/face-index.js';
+import { createStore, startReplica, TEST_DATABASE_URL, type Backend } from '../test/support/auth.js';
+import { ask, connect, data, enroll, http, mjpegFrames, photo, streamLogin, variant } from '../test/support/client.js';
+import { startVision } from '../test/support/vision.js';
+
+const quick = process.argv.includes('--quick');
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+function gaussian(r: () => number) {
+  let u = 0;
+  while (u === 0) u = r();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+}
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+};
+const ms = (x: number) => `${x.toFixed(2)} ms`;
+
+async function benchSearch(): Promise<void> {
+  console.log(`\n1:N search (one thread, exact, ${DIMS}-D float32, node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'})`);
+  console.log('templates   build     p50 genuine  p95 genuine  p50 impostor  p95 impostor');
+  for (const n of quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
+    const r = rng(n);
+    const index = new FaceIndex(n);
+    const t0 = performance.now();
+    const keep: Float32Array[] = [];
+    const v = new Float32Array(DIMS);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < DIMS; j++) v[j] = gaussian(r) * 0.07;
+      index.add(`t${i}`, `u${i >> 1}`, v);
+      if (i % 997 === 0) keep.push(Float32Array.from(v));
+    }
+    const build = performance.now() - t0;
+    const queries = n >= 1_000_000 ? 40 : 200;
+    const genuine: number[] = [];
+    const impostor: number[] = [];
+    // warm-up so the JIT has compiled the loop
+    for (let k = 0; k < 5; k++) index.search(keep[0]!, { maxDistance: 0.58 });
+    for (let k = 0; k < queries; k++) {
+      const base = keep[k % keep.length]!;
+      const g = Float32Array.from(base, (x) => x + gaussian(r) * 0.015);
+      let t = performance.now();
+      index.search(g, { maxDistance: 0.58 });
+      genuine.push(performance.now() - t);
+      const q = Float32Array.from({ length: DIMS }, () => gaussian(r) * 0.07);
+      t = performance.now();
+      index.search(q, { maxDistance: 0.58 });
+      impostor.push(performance.now() - t);
+    }
+    console.log(
+      `${String(n).padStart(9)}  ${(build / 1000).toFixed(1).padStart(5)} s  ${ms(pct(genuine, 50)).padStart(11)}  ${ms(pct(genuine, 95)).padStart(11)}  ${ms(pct(impostor, 50)).padStart(12)}  ${ms(pct(impostor, 95)).padStart(12)}`,
+    );
+  }
+}
+
+async function backend(): Promise<Backend> {
+  const c = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.end();
+    return 'postgres';
+  } catch {
+    return 'pglite';
+  }
+}
+
+async function benchFlows(): Promise<void> {
+  requireFaces();
+  const kind = await backend();
+  const vision = await startVision({ VISION_WORKERS: String(Math.max(1, os.availableParallelism())) });
+  const store = await createStore(kind);
+  try {
+    // tokens
+    let replica = await startReplica(store, vision.url, { liveness: false });
+    const tokens = replica.ctx.tokens;
+    const signed = await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', liveness: true });
+    const dur = quick ? 1000 : 3000;
+    let n = 0;
+    let t0 = performance.now();
+    while (performance.now() - t0 < dur) {
+      await tokens.verifyAccessToken(signed.token);
+      n++;
+    }
+    const verifyRate = n / ((performance.now() - t0) / 1000);
+    n = 0;
+    t0 = performance.now();
+    while (performance.now() - t0 < dur / 2) {
+      await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', liveness: true });
+      n++;
+    }
+    const signRate = n / ((performance.now() - t0) / 1000);
+    console.log(`\naccess tokens (ES256, one thread): verify ${Math.round(verifyRate)}/s, sign ${Math.round(signRate)}/s`);
+
+    // enroll two people
+    const obama = ['obama.jpg', 'obama_small.jpg', 'obama_partial_face.jpg'].map((f) => photo(`face_recognition/barack_obama/${f}`));
+    const d3 = ['d3_frame_t01.18.jpg', 'd3_frame_t03.55.jpg', 'd3_frame_t05.91.jpg'].map((f) => photo(`liveportrait/anon_lp_d3_woman/${f}`));
+    for (const [u, frames] of [['obama', obama], ['anna', d3]] as const) {
+      const reg = await http(replica.url, 'POST', '/api/v1/users', { body: { username: u, displayName: u } });
+      const res = await enroll(replica.url, reg.json.enrollmentTicket, [...frames]);
+      if (!res.result?.ok) throw new Error(`could not enroll ${u}: ${JSON.stringify(res.result)}`);
+    }
+    const other = photo('face_recognition/barack_obama/obama3.jpg');
+    const clip = mjpegFrames(path.join(facesDir(), 'webcam/anon_lp_d3_woman_480x480.mjpeg')).filter((_, i) => i % 2 === 0).slice(0, 12);
+
+    console.log(`\nfull logins against the real vision service (${kind}, vision workers ${os.availableParallelism()}, one auth replica)`);
+    console.log('flow                          clients  logins/s   p50        p95        frames/login  ok');
+    const seconds = quick ? 4 : 10;
+    const run = async (label: string, mode: 'verify' | 'identify', username: string | undefined, frames: (i: number) => Buffer[], clients: number) => {
+      const lat: number[] = [];
+      let ok = 0;
+      let framesSent = 0;
+      let counter = 0;
+      const end = Date.now() + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          const s = await connect(replica.url);
+          while (Date.now() < end) {
+            const t = performance.now();
+            data(await ask(s, 'login:start', username ? { mode, username } : { mode }));
+            const res = await streamLogin(s, frames(counter++));
+            if (!res.result) await ask(s, 'login:cancel');
+            lat.push(performance.now() - t);
+            framesSent += res.acks.length;
+            if (res.result?.ok) ok++;
+          }
+          s.disconnect();
+        }),
+      );
+      const rate = lat.length / seconds;
+      console.log(
+        `${label.padEnd(30)}${String(clients).padStart(7)}  ${rate.toFixed(1).padStart(8)}  ${ms(pct(lat, 50)).padStart(9)}  ${ms(pct(lat, 95)).padStart(9)}  ${(framesSent / Math.max(1, lat.length)).toFixed(1).padStart(12)}  ${ok}/${lat.length}`,
+      );
+    };
+    const levels = quick ? [1, 4] : [1, 4, 16];
+    for (const c of levels) await run('photo 1:1, liveness off', 'verify', 'obama', (i) => [variant(other, i)], c);
+    for (const c of levels) await run('photo 1:N kiosk, liveness off', 'identify', undefined, (i) => [variant(other, 100_000 + i)], c);
+    await replica.stop();
+
+    replica = await startReplica(store, vision.url, { liveness: true, challengeSeed: 'b', challengeSteps: 1, loginMaxFrames: 20 });
+    for (const c of levels) await run('clip 1:1, liveness on (1 step)', 'verify', 'anna', (i) => clip.map((f) => variant(f, i)), c);
+    await replica.stop();
+  } finally {
+    await vision.stop();
+    await store.drop();
+  }
+}
+
+await benchSearch();
+await benchFlows();
