@@ -3,7 +3,7 @@
  * proxy (local/compose mode) and the static app. server.ts listens; tests use inject().
  */
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ErrorCode } from '@faceline/contracts';
 import type { WebConfig } from './config.js';
 import { securityHeaders } from './plugins/security.js';
@@ -14,7 +14,8 @@ import { createMetrics, metricsRoutes } from './routes/metrics.routes.js';
 
 export interface WebDeps {
   config: WebConfig;
-  logger?: FastifyServerOptions['logger'];
+  /** a pino logger; without one the app logs nothing (tests) */
+  logger?: FastifyBaseLogger;
 }
 
 export interface WebApp {
@@ -23,14 +24,14 @@ export interface WebApp {
   beginShutdown: () => void;
 }
 
-export async function buildApp({ config, logger = false }: WebDeps): Promise<WebApp> {
+export async function buildApp({ config, logger }: WebDeps): Promise<WebApp> {
   let closing = false;
   const https = config.tls
     ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
     : {};
   const app = Fastify({
     ...https,
-    logger,
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
     trustProxy: config.trustProxy,
     // Frames never pass through here as HTTP bodies (they go over Socket.IO); keep bodies small.
     bodyLimit: 256 * 1024,

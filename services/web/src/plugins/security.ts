@@ -16,7 +16,6 @@ export const PERMISSIONS_POLICY = [
   'payment=()',
   'usb=()',
   'serial=()',
-  'bluetooth=()',
   'display-capture=()',
   'fullscreen=(self)',
 ].join(', ');

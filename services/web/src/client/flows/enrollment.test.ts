@@ -69,6 +69,12 @@ describe('enrollment flow', () => {
     assert.equal(run([{ type: 'STARTED', started }]).phase, 'idle');
   });
 
+  it('no result by the time limit ends the enrollment as expired', () => {
+    const s = run([...toCapturing, frame(1, 1), { type: 'EXPIRED' }]);
+    assert.equal(s.phase === 'failed' && s.problem.kind === 'server' && s.problem.code, 'CHALLENGE_EXPIRED');
+    assert.equal(run([{ type: 'EXPIRED' }]).phase, 'idle');
+  });
+
   it('losing the connection fails the attempt; RETRY starts over; done stays done on late errors', () => {
     const failed = run([...toCapturing, { type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }]);
     assert.equal(failed.phase, 'failed');

@@ -36,6 +36,7 @@ export type EnrollEvent =
   | { type: 'FRAME_REFUSED'; error: AckError }
   | { type: 'RESULT'; result: EnrollResult }
   | { type: 'FAILED'; problem: Problem }
+  | { type: 'EXPIRED' }
   | { type: 'RETRY' };
 
 export const initialEnrollState: EnrollState = { phase: 'idle' };
@@ -76,6 +77,10 @@ export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollSta
         ? { phase: 'done', user: event.result.user, templateCount: event.result.templateCount }
         : { phase: 'failed', problem: serverProblem(event.result.error) };
     }
+    case 'EXPIRED':
+      return state.phase === 'capturing' || state.phase === 'finishing'
+        ? { phase: 'failed', problem: { kind: 'server', code: 'CHALLENGE_EXPIRED' } }
+        : state;
     case 'FAILED':
       return state.phase === 'done' || state.phase === 'failed' || state.phase === 'idle' ? state : { phase: 'failed', problem: event.problem };
     case 'RETRY':

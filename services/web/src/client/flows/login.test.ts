@@ -85,6 +85,13 @@ describe('login flow', () => {
     assert.equal(run([{ type: 'RETRY' }], ok).phase, 'idle');
   });
 
+  it('no answer by the time limit ends the attempt as expired; after success it changes nothing', () => {
+    const s = run([...toScanning(), frame(1), { type: 'EXPIRED' }]);
+    assert.equal(s.phase === 'failed' && s.problem.kind === 'server' && s.problem.code, 'CHALLENGE_EXPIRED');
+    const ok: LoginState = { phase: 'success', user, profile, liveness: true };
+    assert.equal(run([{ type: 'EXPIRED' }], ok), ok);
+  });
+
   it('camera denied ends in the camera problem', () => {
     assert.deepEqual(run([{ type: 'START' }, { type: 'CAMERA_FAILED', problem: 'denied' }]), { phase: 'failed', problem: { kind: 'camera', camera: 'denied' } });
   });

@@ -57,6 +57,8 @@ export type LoginEvent =
   | { type: 'FRAME_REFUSED'; error: AckError }
   | { type: 'RESULT'; result: LoginResult }
   | { type: 'SIGNED_IN'; user: User; profile: Profile }
+  /** the time limit from LoginStarted passed without a result (the server may have gone quiet) */
+  | { type: 'EXPIRED' }
   | { type: 'FAILED'; problem: Problem }
   | { type: 'RETRY' };
 
@@ -110,6 +112,10 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
       const r = event.result;
       return r.ok ? { phase: 'signing-in', user: r.user, grant: r.grant, liveness: r.liveness } : { phase: 'failed', problem: serverProblem(r.error) };
     }
+    case 'EXPIRED':
+      return state.phase === 'scanning' || state.phase === 'verifying'
+        ? { phase: 'failed', problem: { kind: 'server', code: 'CHALLENGE_EXPIRED' } }
+        : state;
     case 'SIGNED_IN':
       return state.phase === 'signing-in' ? { phase: 'success', user: event.user, profile: event.profile, liveness: state.liveness } : state;
     case 'FAILED':

@@ -13,6 +13,10 @@ import { connect, FlowError, request, type FacelineSocket } from './realtime.js'
 import type { Problem } from './problems.js';
 
 const ACK_TIMEOUT_MS = 15_000;
+/** At most ~8 frames a second, whatever the server allows: enough for head turns and blinks. */
+export const CLIENT_MIN_FRAME_INTERVAL_MS = 120;
+/** Extra time after the server's own limit before the client gives up on hearing a result. */
+const DEADLINE_GRACE_MS = 3000;
 
 export interface FlowHandle<S> {
   state: () => S;
@@ -30,6 +34,7 @@ function plumbing(video: HTMLVideoElement) {
   let socket: FacelineSocket | undefined;
   let pump: FramePump | undefined;
   let stopped = false;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
   return {
     get stopped() {
       return stopped;
@@ -40,8 +45,14 @@ function plumbing(video: HTMLVideoElement) {
     setPump(p: FramePump) {
       pump = p;
     },
+    /** A flow that hears nothing by its time limit fails by itself instead of spinning forever. */
+    expireAfter(ms: number, onExpired: () => void) {
+      clearTimeout(deadline);
+      deadline = setTimeout(onExpired, ms + DEADLINE_GRACE_MS);
+    },
     stop() {
       stopped = true;
+      clearTimeout(deadline);
       pump?.stop();
       socket?.removeAllListeners();
       socket?.close();
@@ -89,10 +100,11 @@ export function runEnrollment(opts: {
       socket.on('disconnect', () => dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }));
       const started = await request(socket.emitWithAck('enroll:start', opts.ticket ? { ticket: opts.ticket } : {}), ACK_TIMEOUT_MS);
       dispatch({ type: 'STARTED', started });
+      p.expireAfter(started.timeLimitMs, () => dispatch({ type: 'EXPIRED' }));
       const pump = new FramePump({
         video: opts.video,
         targetWidth: opts.config.recommendedFrameWidth,
-        minIntervalMs: opts.config.minFrameIntervalMs,
+        minIntervalMs: Math.max(CLIENT_MIN_FRAME_INTERVAL_MS, opts.config.minFrameIntervalMs),
         maxBytes: opts.config.maxFrameBytes,
         send: async (frame) => {
           try {
@@ -126,8 +138,12 @@ export function runLogin(opts: {
 }): FlowHandle<LoginState> {
   let state: LoginState = { phase: 'idle' };
   const p = plumbing(opts.video);
+  // Once the camera and socket are stopped, late socket events (a rejected frame ack after
+  // login:result, a disconnect) must not undo the result; only the grant exchange goes on.
   const dispatch = (event: LoginEvent) => {
-    if (p.stopped && event.type !== 'SIGNED_IN' && event.type !== 'FAILED') return;
+    if (!p.stopped) apply(event);
+  };
+  const apply = (event: LoginEvent) => {
     const next = loginReducer(state, event);
     if (next === state) return;
     state = next;
@@ -143,9 +159,9 @@ export function runLogin(opts: {
   const exchange = async (grant: string) => {
     try {
       const session = await api<SessionResponse>('POST', ROUTES.sessions, { grant });
-      dispatch({ type: 'SIGNED_IN', user: session.user, profile: session.profile });
+      apply({ type: 'SIGNED_IN', user: session.user, profile: session.profile });
     } catch (err) {
-      dispatch({ type: 'FAILED', problem: problemOf(err) });
+      apply({ type: 'FAILED', problem: problemOf(err) });
     }
   };
 
@@ -170,10 +186,11 @@ export function runLogin(opts: {
       });
       const started = await request(socket.emitWithAck('login:start', opts.start), ACK_TIMEOUT_MS);
       dispatch({ type: 'STARTED', started });
+      p.expireAfter(started.timeLimitMs, () => dispatch({ type: 'EXPIRED' }));
       const pump = new FramePump({
         video: opts.video,
         targetWidth: opts.config.recommendedFrameWidth,
-        minIntervalMs: opts.config.minFrameIntervalMs,
+        minIntervalMs: Math.max(CLIENT_MIN_FRAME_INTERVAL_MS, opts.config.minFrameIntervalMs),
         maxBytes: opts.config.maxFrameBytes,
         send: async (frame) => {
           try {

@@ -50,6 +50,9 @@ export async function request<T>(pending: Promise<AckResponse<T>>, timeoutMs = 1
   let res: AckResponse<T>;
   try {
     res = await Promise.race([pending, timeout]);
+  } catch (err) {
+    // socket.io rejects pending acknowledgements when the connection closes.
+    throw err instanceof FlowError ? err : new FlowError({ kind: 'client', code: 'DISCONNECTED' });
   } finally {
     clearTimeout(timer);
   }

@@ -79,7 +79,7 @@ export const page: Page = async (root, ctx) => {
   }
 
   const auditRow = (e: AuditEvent) =>
-    h('tr', { class: e.outcome }, h('td', {}, when(e.at, ctx)), h('td', {}, m.audit[e.type] ?? e.type), h('td', {}, e.username ?? '–'),
+    h('tr', { class: `outcome-${e.outcome}` }, h('td', {}, when(e.at, ctx)), h('td', {}, m.audit[e.type] ?? e.type), h('td', {}, e.username ?? '–'),
       h('td', {}, e.outcome === 'success' ? m.me.success : `${m.me.failure}${e.code ? ` (${e.code})` : ''}`), h('td', {}, e.ip ?? '–'));
 
   async function loadAudit(append: boolean): Promise<void> {

@@ -63,7 +63,9 @@ export const page: Page = (root, ctx) => {
       // Camera problems need a person to act; recognition failures clear themselves for the next try.
       if (p.kind !== 'camera') later(AFTER_FAILURE_MS, scan);
     }
+    title.hidden = state.phase === 'success';
     if (state.phase === 'success') {
+      view.update({ hint: '' });
       void ctx.refreshMe();
       let left = WELCOME_SECONDS;
       const count = h('p', { class: 'countdown' }, format(m.kiosk.nextPerson, { n: left }));

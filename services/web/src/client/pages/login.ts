@@ -64,6 +64,7 @@ export const page: Page = (root, ctx) => {
       status.append(problemBox(state.problem, ctx, { onRetry: () => form.requestSubmit() }));
     }
     if (state.phase === 'success') {
+      view.update({ hint: '' });
       ctx.flash(format(m.login.welcome, { name: state.user.displayName }) + (state.profile.greeting ? ` ${state.profile.greeting}` : ''));
       void ctx.refreshMe().then(() => ctx.navigate('/me', { replace: true }));
     }

@@ -38,7 +38,7 @@ function loginsTable(events: AuditEvent[], ctx: AppContext): HTMLElement {
         'tbody',
         {},
         ...events.map((e) =>
-          h('tr', { class: e.outcome },
+          h('tr', { class: `outcome-${e.outcome}` },
             h('td', {}, dateTime(e.at, ctx)),
             h('td', {}, how(e)),
             h('td', {}, e.outcome === 'success' ? m.me.success : `${m.me.failure}${e.code && e.code in m.errors ? ` – ${m.errors[e.code as keyof typeof m.errors].title}` : ''}`),

@@ -1,0 +1,217 @@
+/**
+ * Faceline end to end in real Chromium with a fake camera, against the real web, auth and
+ * vision services (child processes on free ports, embedded PGlite in a fresh folder).
+ *
+ * Feeds (../shared/faces/webcam): anon_lp_d3_woman is the enrolled person, anon_lp_d9_man_glasses
+ * the impostor, and a still feed made from one frame of d3 is the photo attack.
+ * Liveness: no feed of the set reliably completes a random challenge (d3 turns its head about
+ * -16..+10 degrees and never blinks; d9 neither turns nor blinks), so the success paths run
+ * with LIVENESS=false, the operator switch auth documents, and the photo attack runs with
+ * liveness on, as in production.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { requireFaces } from '@faceline/testkit';
+import { buildWebApp, startStack, type Stack } from './support/stack.js';
+import { launchWithCamera, openPage, requireChromium, screenshot } from './support/browser.js';
+import { writePhotoFeed } from './support/feeds.js';
+
+const FLOW_TIMEOUT = 120_000;
+const LIVENESS_OFF = { LIVENESS: 'false' };
+
+describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
+  requireChromium();
+  const faces = requireFaces();
+  const person = path.join(faces, 'webcam/anon_lp_d3_woman_480x480.mjpeg');
+  const impostor = path.join(faces, 'webcam/anon_lp_d9_man_glasses_480x480.mjpeg');
+  const work = mkdtempSync(path.join(tmpdir(), 'faceline-e2e-'));
+  const publicDir = path.join(work, 'public');
+  const dataDir = path.join(work, 'data');
+  const stillFeed = path.join(work, 'still-photo.mjpeg');
+  const username = `ada-${Date.now().toString(36)}`;
+  const displayName = 'Ada Lovelace';
+  const profile = { greeting: 'Good shift, Ada!', station: 'Line 4 / press 2' };
+
+  let stack: Stack;
+  const browsers: Browser[] = [];
+  let personBrowser: Browser;
+
+  const fail = (msg: string) => `${msg}\n--- service logs ---\n${stack?.logs() ?? ''}`;
+
+  async function problemCode(page: Page): Promise<string> {
+    const box = page.locator('[data-problem]').first();
+    await box.waitFor({ timeout: FLOW_TIMEOUT });
+    return (await box.getAttribute('data-problem')) ?? '';
+  }
+
+  async function signIn(page: Page): Promise<void> {
+    await page.goto(`/login?u=${username}`);
+    await page.getByRole('button', { name: 'Sign in with my face' }).click();
+    await page.waitForURL('**/me', { timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
+      const code = await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => null);
+      throw new Error(fail(`sign-in did not reach /me (problem shown: ${code ?? 'none'}): ${String(err)}`));
+    });
+    await page.getByRole('heading', { name: 'My page' }).waitFor();
+  }
+
+  before(async () => {
+    buildWebApp(publicDir);
+    await writePhotoFeed(person, 0, stillFeed);
+    stack = await startStack({ dataDir, publicDir, env: LIVENESS_OFF });
+    personBrowser = await launchWithCamera(person);
+    browsers.push(personBrowser);
+  });
+
+  after(async () => {
+    await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
+    await stack?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('registers and enrolls a person from their camera feed', async () => {
+    const page = await openPage(personBrowser, stack.webUrl);
+    await page.goto('/');
+    await screenshot(page, '01-home');
+    await page.getByRole('link', { name: 'Register' }).first().click();
+    await page.getByLabel('User name').fill(username);
+    await page.getByLabel('Your name').fill(displayName);
+    await screenshot(page, '02-register');
+    await page.getByRole('button', { name: 'Continue to face enrollment' }).click();
+    await page.waitForURL('**/enroll');
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    await page.locator('.progress-text').waitFor({ timeout: FLOW_TIMEOUT }).catch(() => undefined);
+    await screenshot(page, '03-enroll-capturing');
+    await page.getByRole('heading', { name: 'Your face is enrolled' }).waitFor({ timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
+      const code = await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => null);
+      throw new Error(fail(`enrollment did not finish (problem shown: ${code ?? 'none'}): ${String(err)}`));
+    });
+    await screenshot(page, '04-enroll-done');
+    await page.context().close();
+  });
+
+  it('signs in with the same face, edits the profile and signs out', async () => {
+    const page = await openPage(personBrowser, stack.webUrl);
+    await signIn(page);
+    assert.match(await page.locator('.flash').innerText(), new RegExp(`Welcome, ${displayName}`));
+    await page.getByLabel('Greeting shown after sign-in').fill(profile.greeting);
+    await page.getByLabel('My line or workstation').fill(profile.station);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    // The first account is the administrator (FIRST_USER_IS_ADMIN): its audit log shows this sign-in.
+    await page.locator('table.logins tbody tr').first().waitFor();
+    await screenshot(page, '05-my-page');
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.locator(`tr[data-user="${username}"]`).waitFor();
+    await page.locator('section', { hasText: 'Audit log' }).locator('tbody tr').first().waitFor();
+    await screenshot(page, '06-admin');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    const me = await page.request.get('/api/v1/me');
+    assert.equal(me.status(), 401, 'signed out: the session cookie no longer works');
+    await page.context().close();
+  });
+
+  it('kiosk: recognises the person by face alone', async () => {
+    const page = await openPage(personBrowser, stack.webUrl, { viewport: { width: 1280, height: 800 } });
+    await page.goto('/kiosk');
+    await screenshot(page, '07-kiosk-start');
+    await page.getByRole('button', { name: 'Tap to start' }).click();
+    await page.getByRole('heading', { name: `Hello, ${displayName}!` }).waitFor({ timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
+      throw new Error(fail(`kiosk did not greet (problem: ${await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => 'none')}): ${String(err)}`));
+    });
+    await page.getByText(profile.station).waitFor();
+    await screenshot(page, '08-kiosk-welcome');
+    await page.context().close();
+  });
+
+  it("refuses that user with another person's face", async () => {
+    const browser = await launchWithCamera(impostor);
+    browsers.push(browser);
+    const page = await openPage(browser, stack.webUrl);
+    await page.goto(`/login?u=${username}`);
+    await page.getByRole('button', { name: 'Sign in with my face' }).click();
+    const code = await problemCode(page);
+    assert.equal(code, 'FACE_MISMATCH', fail(`expected FACE_MISMATCH, got ${code}`));
+    await page.getByRole('heading', { name: 'Face not recognised' }).waitFor();
+    assert.ok(!page.url().endsWith('/me'));
+    await screenshot(page, '09-login-other-person');
+    await browser.close();
+  });
+
+  it('tells the person what to do when camera access is refused, in English and German', async () => {
+    const browser = await launchWithCamera('denied');
+    browsers.push(browser);
+    const page = await openPage(browser, stack.webUrl);
+    await page.goto(`/login?u=${username}`);
+    await page.getByRole('button', { name: 'Sign in with my face' }).click();
+    assert.equal(await problemCode(page), 'camera:denied');
+    await page.getByRole('heading', { name: 'Camera access blocked' }).waitFor();
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+    await screenshot(page, '10-camera-denied');
+    await page.getByLabel('Language').selectOption('de');
+    await page.getByRole('heading', { name: 'Anmelden' }).waitFor();
+    await page.getByRole('button', { name: 'Mit Gesicht anmelden' }).click();
+    await page.getByRole('heading', { name: 'Kamerazugriff blockiert' }).waitFor({ timeout: FLOW_TIMEOUT });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'de');
+    await screenshot(page, '11-camera-denied-de');
+    await browser.close();
+  });
+
+  it('after all services restart, the personal page shows the data entered before', async () => {
+    await stack.stop();
+    stack = await startStack({ dataDir, publicDir, env: LIVENESS_OFF });
+    const page = await openPage(personBrowser, stack.webUrl, { viewport: { width: 390, height: 844 } });
+    await signIn(page);
+    assert.match(await page.locator('.flash').innerText(), new RegExp(profile.greeting.replace(/[/]/g, '\\/')));
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), displayName);
+    assert.equal(await page.getByLabel('Greeting shown after sign-in').inputValue(), profile.greeting);
+    assert.equal(await page.getByLabel('My line or workstation').inputValue(), profile.station);
+    await page.locator('table.logins tbody tr').nth(1).waitFor();
+    await screenshot(page, '12-my-page-after-restart-phone');
+    await page.context().close();
+  });
+
+  it('with liveness on, a still photo of the enrolled person does not sign in', async () => {
+    await stack.stop();
+    stack = await startStack({ dataDir, publicDir, env: { LIVENESS: 'true', LIVENESS_TIME_LIMIT_MS: '8000' } });
+    const browser = await launchWithCamera(stillFeed);
+    browsers.push(browser);
+    const page = await openPage(browser, stack.webUrl);
+    // What the server itself decided, read off the Socket.IO frames: the login:result event
+    // (42["login:result",{...}]) or a frame acknowledgement that refuses (43<id>[{"error":{...}}]).
+    const verdicts: { ok: boolean; code?: string }[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', ({ payload }) => {
+        const text = String(payload);
+        if (text.startsWith('42["login:result"')) {
+          const r = (JSON.parse(text.slice(2)) as [string, { ok: boolean; error?: { code: string } }])[1];
+          verdicts.push({ ok: r.ok, code: r.error?.code });
+        }
+        const ack = /^43\d+(\[.*)$/s.exec(text);
+        if (ack) {
+          const body = (JSON.parse(ack[1] ?? '[]') as { error?: { code: string } }[])[0];
+          if (body?.error && body.error.code !== 'FRAME_REPLAYED') verdicts.push({ ok: false, code: body.error.code });
+        }
+      }),
+    );
+    await page.goto(`/login?u=${username}`);
+    await page.getByRole('button', { name: 'Sign in with my face' }).click();
+    // The identity matches (it is her photo), so the challenge is asked for: a turn or a blink.
+    await page.locator('.hint').filter({ hasText: /^Step 1 of \d+: / }).waitFor({ timeout: FLOW_TIMEOUT });
+    await screenshot(page, '13-liveness-challenge');
+    const code = await problemCode(page);
+    assert.ok(['LIVENESS_FAILED', 'CHALLENGE_EXPIRED'].includes(code), fail(`expected a liveness failure, got ${code}`));
+    assert.ok(!page.url().endsWith('/me'), 'a photo must not sign in');
+    assert.ok(!verdicts.some((r) => r.ok), 'the server never accepted the photo');
+    assert.ok(
+      verdicts.some((r) => r.code === 'LIVENESS_FAILED' || r.code === 'CHALLENGE_EXPIRED'),
+      fail(`the server itself should end the attempt as a liveness failure; it said ${JSON.stringify(verdicts)}`),
+    );
+    await screenshot(page, '14-liveness-failed');
+    await browser.close();
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * Starts the real vision, auth and web services as child processes on free ports, with
+ * a data folder of the test's choosing (so a restart keeps the data), and stops them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT } from '@faceline/testkit';
+
+export interface Stack {
+  webUrl: string;
+  authUrl: string;
+  /** everything the services printed, for failure messages */
+  logs: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Builds the browser app into `outDir` (a temporary folder: the developer's dist/ stays untouched). */
+export function buildWebApp(outDir: string): void {
+  const res = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'], {
+    cwd: path.join(REPO_ROOT, 'services/web'),
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) throw new Error(`vite build failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+async function waitHealthy(url: string, child: ChildProcess, name: string, logs: () => string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start-up:\n${logs()}`);
+    try {
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} was not ready after ${timeoutMs} ms:\n${logs()}`);
+}
+
+export async function startStack(opts: { dataDir: string; publicDir: string; env?: Record<string, string> }): Promise<Stack> {
+  const [visionPort, authPort, webPort] = [await freePort(), await freePort(), await freePort()];
+  const visionUrl = `http://127.0.0.1:${visionPort}`;
+  const authUrl = `http://127.0.0.1:${authPort}`;
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const out: string[] = [];
+  const logs = () => out.slice(-200).join('');
+  const children: ChildProcess[] = [];
+  const base = { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'test' };
+
+  const launch = (name: string, entry: string, env: Record<string, string>) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
+      cwd: REPO_ROOT,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d: Buffer) => out.push(`[${name}] ${d}`));
+    child.stderr?.on('data', (d: Buffer) => out.push(`[${name}] ${d}`));
+    children.push(child);
+    return child;
+  };
+
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  try {
+    const vision = launch('vision', 'services/vision/src/server.ts', { PORT: String(visionPort), VISION_WORKERS: '1' });
+    const auth = launch('auth', 'services/auth/src/server.ts', {
+      PORT: String(authPort),
+      VISION_URL: visionUrl,
+      FACELINE_DATA_DIR: opts.dataDir,
+      TRUST_PROXY: '127.0.0.1',
+      ...opts.env,
+    });
+    const web = launch('web', 'services/web/src/server.ts', { PORT: String(webPort), AUTH_URL: authUrl, WEB_PUBLIC_DIR: opts.publicDir });
+    await Promise.all([
+      waitHealthy(visionUrl, vision, 'vision', logs),
+      waitHealthy(authUrl, auth, 'auth', logs),
+      waitHealthy(webUrl, web, 'web', logs),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { webUrl, authUrl, logs, stop };
+}
