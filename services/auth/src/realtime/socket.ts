@@ -96,6 +96,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     handle(socket, 'enroll:start', async (payload) => {
       if (!Value.Check(EnrollStartRequest, payload)) throw invalid('enroll:start expects { ticket?: string }');
+      // a flow abandoned past its time limit does not block a new one
+      if (socket.data.enroll && Date.now() > socket.data.enroll.flow.expiresAt) socket.data.enroll = undefined;
       if (socket.data.enroll) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'an enrollment is already running on this connection; cancel it first');
       const userId = payload.ticket ? await deps.sessions.verifyEnrollTicketOrThrow(payload.ticket) : await signedInUser(socket, deps);
       const flow = await deps.enrollment.start(userId);
@@ -134,6 +136,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     handle(socket, 'login:start', async (payload) => {
       if (!Value.Check(LoginStartRequest, payload)) throw invalid('login:start expects { mode: "verify" | "identify", username? }');
+      if (socket.data.login && (socket.data.login.flow.ended || Date.now() > socket.data.login.flow.expiresAt)) socket.data.login = undefined;
       if (socket.data.login) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'a login is already running on this connection; cancel it first');
       const flow = await deps.login.start(payload, socket.data.client);
       socket.data.login = { flow, guard: new FrameGuard() };

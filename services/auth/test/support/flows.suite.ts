@@ -238,7 +238,7 @@ export function flowSuite(backend: Backend): void {
       assert.equal(errorCode(await ask(s, 'login:frame', { seq: 10, image: variant(NOFACE, 1) })), ErrorCode.FRAME_REPLAYED);
       assert.equal(errorCode(await ask(s, 'login:frame', { seq: 9, image: variant(NOFACE, 2) })), ErrorCode.FRAME_OUT_OF_ORDER);
       assert.equal(errorCode(await ask(s, 'login:frame', { seq: 11, image: NOFACE })), ErrorCode.FRAME_REPLAYED, 'same bytes again');
-      s.emit('login:frame' as never, { seq: 12, image: NOFACE } as never); // no acknowledgement callback
+      (s as unknown as { emit: (e: string, p: unknown) => void }).emit('login:frame', { seq: 12, image: NOFACE }); // no acknowledgement callback
       (s as any).emit('no:such-event', 1, () => undefined);
       // a flood: far more events than allowed per second
       const flood = await Promise.all(Array.from({ length: 150 }, () => ask(s, 'login:cancel')));
@@ -279,7 +279,7 @@ export function flowSuite(backend: Backend): void {
       const list = await http(r.url, 'GET', '/api/v1/admin/users?q=ann', { cookie: admin.cookie });
       assert.equal(list.status, 200, list.text);
       assert.ok(Value.Check(AdminUsersResponse, list.json));
-      const anna = list.json.users.find((u: any) => u.username === 'anna');
+      const anna = list.json.users.find((u: any) => u.username === 'anna') as any;
       assert.equal(anna.locked, true);
       assert.equal(anna.failedAttempts, PHASE1.lockAfter);
 
@@ -301,7 +301,7 @@ export function flowSuite(backend: Backend): void {
       for (const t of ['user.registered', 'enroll.completed', 'enroll.refused', 'login.succeeded', 'login.failed', 'account.backoff', 'account.locked', 'account.unlocked']) {
         assert.ok(types.has(t), `audit has ${t}`);
       }
-      const failed = res.json.events.find((e: any) => e.type === 'login.failed' && e.code === ErrorCode.FACE_MISMATCH);
+      const failed = res.json.events.find((e: any) => e.type === 'login.failed' && e.code === ErrorCode.FACE_MISMATCH) as any;
       assert.ok(failed.distance > 0.55, 'the distance of the refused face is recorded');
       assert.equal(failed.liveness, 'off');
       assert.ok(!/embedding|\[(-?\d\.\d+,){20}/.test(res.text), 'no embeddings in the audit log');
