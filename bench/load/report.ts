@@ -91,11 +91,11 @@ export function renderChart(
   marks: { t: number; label: string }[] = [],
 ): string {
   const W = 960;
-  const H = 520;
+  const H = 530;
   const L = 64;
   const R = 20;
   const panelH = 180;
-  const top1 = 56;
+  const top1 = 64;
   const top2 = top1 + panelH + 60;
   const n = Math.max(1, points.length);
   const x = (s: number) => L + (s / n) * (W - L - R);
@@ -113,7 +113,7 @@ export function renderChart(
     const a = x(ph.from / 1000);
     const b = x(ph.to / 1000);
     for (const top of [top1, top2]) out.push(`<rect x="${a.toFixed(1)}" y="${top}" width="${Math.max(0, b - a).toFixed(1)}" height="${panelH}" fill="${shades[i % 2]}"/>`);
-    out.push(`<text x="${(a + 3).toFixed(1)}" y="${top1 - 6}" font-size="10" fill="#555">${esc(ph.label)}</text>`);
+    out.push(`<text x="${(a + 3).toFixed(1)}" y="${top1 - 6 - (i % 2) * 11}" font-size="10" fill="#555">${esc(ph.label)}</text>`);
   });
   marks.forEach((mk, i) => {
     const mx = x(mk.t / 1000).toFixed(1);
