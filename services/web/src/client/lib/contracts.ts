@@ -30,3 +30,9 @@ export const ROUTES = {
 export const adminUser = ((id: string) => `/api/v1/admin/users/${encodeURIComponent(id)}`) satisfies (typeof AUTH_ROUTES)['adminUser'];
 export const adminUnlock = ((id: string) =>
   `/api/v1/admin/users/${encodeURIComponent(id)}/unlock`) satisfies (typeof AUTH_ROUTES)['adminUnlock'];
+
+/**
+ * The contract's Username pattern (a TypeBox schema value, so not importable here without
+ * the schema builder); lib/contracts.test.ts compares the two.
+ */
+export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._-]{2,31}$';

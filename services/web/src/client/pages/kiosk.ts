@@ -12,7 +12,7 @@ import { h } from '../lib/dom.js';
 import { createFaceView } from '../lib/face-view.js';
 import { runLogin, type FlowHandle } from '../lib/face-flows.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
-import { showLoginState } from './login.js';
+import { showLoginState } from '../lib/login-view.js';
 
 const WELCOME_SECONDS = 10;
 const AFTER_FAILURE_MS = 5000;

@@ -1,41 +1,12 @@
 import type { LoginState } from '../flows/login.js';
-import { loginInstruction } from '../flows/login.js';
 import { format } from '../i18n/index.js';
-import type { AppContext, Page } from '../lib/context.js';
+import type { Page } from '../lib/context.js';
+import { USERNAME_PATTERN } from '../lib/contracts.js';
 import { field, h, setFieldError } from '../lib/dom.js';
-import { createFaceView, type FaceView } from '../lib/face-view.js';
+import { createFaceView } from '../lib/face-view.js';
 import { runLogin, type FlowHandle } from '../lib/face-flows.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
-import { USERNAME_PATTERN } from './register.js';
-
-/** Turns a login state into words and overlay hints; shared with the kiosk page. */
-export function showLoginState(state: LoginState, view: FaceView, ctx: AppContext): void {
-  const { m } = ctx;
-  switch (state.phase) {
-    case 'camera':
-      view.update({ hint: m.camera.starting });
-      break;
-    case 'connecting':
-      view.update({ hint: m.camera.connecting });
-      break;
-    case 'scanning': {
-      const ins = loginInstruction(state);
-      const total = state.challenge.length;
-      const progress = total > 0 ? state.stepsCompleted / total : undefined;
-      const progressLabel = total > 0 ? format(m.login.step, { n: Math.min(state.stepsCompleted + 1, total), total }) : undefined;
-      if (ins.kind === 'step') view.update({ step: ins.step, feedback: state.feedback, hint: `${format(m.login.step, { n: ins.index + 1, total: ins.total })}: ${m.steps[ins.step]}`, progress, progressLabel });
-      else if (ins.kind === 'feedback') view.update({ feedback: state.feedback, hint: m.feedback[ins.code], progress, progressLabel });
-      else view.update({ feedback: [], hint: m.login.scanning, progress, progressLabel });
-      break;
-    }
-    case 'verifying':
-    case 'signing-in':
-      view.update({ tone: 'done', hint: m.login.checking });
-      break;
-    default:
-      break;
-  }
-}
+import { showLoginState } from '../lib/login-view.js';
 
 export const page: Page = (root, ctx) => {
   const { m } = ctx;

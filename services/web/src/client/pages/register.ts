@@ -1,19 +1,17 @@
 import type { RegisterResponse } from '@faceline/contracts';
 import { api, ApiError } from '../lib/api.js';
-import { ROUTES } from '../lib/contracts.js';
+import { ROUTES, USERNAME_PATTERN } from '../lib/contracts.js';
 import type { Page } from '../lib/context.js';
 import { field, h, setFieldError } from '../lib/dom.js';
 import { describeProblem } from '../lib/problems.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
 import { saveTicket } from '../lib/ticket.js';
 
-/** Mirrors the contract's Username pattern so mistakes are shown before the round trip. */
-export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._\\-]{2,31}$';
 
 export const page: Page = (root, ctx) => {
   const { m } = ctx;
   ctx.setTitle(m.register.title);
-  const username = field({ label: m.register.username, name: 'username', help: m.register.usernameHelp, required: true, autocomplete: 'username', pattern: USERNAME_PATTERN, maxlength: 32 });
+  const username = field({ label: m.register.username, name: 'username', help: m.register.usernameHelp, required: true, autocomplete: 'username', maxlength: 32 });
   const displayName = field({ label: m.register.displayName, name: 'displayName', help: m.register.displayNameHelp, required: true, autocomplete: 'name', maxlength: 80 });
   const submit = h('button', { type: 'submit', class: 'primary' }, m.register.submit);
   const status = h('div', { class: 'form-status' });
