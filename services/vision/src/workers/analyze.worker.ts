@@ -51,9 +51,9 @@ try {
           e instanceof VisionError
             ? e
             : new VisionError(ErrorCode.INTERNAL, 'face analysis failed', undefined, { cause: e });
-        // the stack helps operators; it never contains pixel data
-        if (err.code === ErrorCode.INTERNAL) console.error('analysis failed:', e);
-        send({ type: 'result', id: m.id, ok: false, error: err.toJSON() });
+        // the stack helps operators (logged as JSON by the pool); it never contains pixel data
+        const internal = err.code === ErrorCode.INTERNAL ? (e instanceof Error ? (e.stack ?? e.message) : String(e)) : undefined;
+        send({ type: 'result', id: m.id, ok: false, error: err.toJSON(), ...(internal ? { internal } : {}) });
       },
     );
   });

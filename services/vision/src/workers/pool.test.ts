@@ -16,6 +16,7 @@ interface Task {
   crash?: boolean;
   hang?: boolean;
   fail?: boolean;
+  bug?: boolean;
 }
 interface Result {
   echo: number | undefined;
@@ -33,6 +34,7 @@ parentPort.on('message', (m) => {
   const t = m.task;
   if (t.crash) process.exit(7);
   if (t.hang) { for (;;) {} }
+  if (t.bug) return parentPort.postMessage({ type: 'result', id: m.id, ok: false, error: { code: 'INTERNAL', message: 'face analysis failed' }, internal: 'TypeError: x is undefined\\n    at analyze' });
   if (t.fail) return parentPort.postMessage({ type: 'result', id: m.id, ok: false, error: { code: 'IMAGE_CORRUPT', message: 'bad image' } });
   setTimeout(() => parentPort.postMessage({ type: 'result', id: m.id, ok: true, value: { echo: t.v, thread: threadId } }), t.ms || 0);
 });
@@ -172,4 +174,18 @@ test('a queued task that waits past the timeout is dropped with OVERLOADED', asy
   const queued = pool.run({ v: 1 });
   await assert.rejects(queued, isCode(ErrorCode.OVERLOADED));
   await assert.rejects(running, isCode(ErrorCode.INTERNAL));
+});
+
+test('an unexpected failure in a worker is logged by the pool with its stack and answered INTERNAL', async (t) => {
+  const logged: Array<{ obj: object; msg: string }> = [];
+  const logger = { info() {}, warn() {}, error: (obj: object, msg: string) => logged.push({ obj, msg }) };
+  const { pool } = makePool({ logger });
+  t.after(() => pool.close());
+  pool.start();
+  await pool.whenReady();
+  await assert.rejects(pool.run({ bug: true }), isCode(ErrorCode.INTERNAL));
+  assert.equal(logged.length, 1);
+  assert.match(JSON.stringify(logged[0]!.obj), /TypeError: x is undefined/);
+  await assert.rejects(pool.run({ fail: true }), isCode(ErrorCode.IMAGE_CORRUPT));
+  assert.equal(logged.length, 1, 'refused images are not logged as errors');
 });

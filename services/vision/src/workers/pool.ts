@@ -225,7 +225,10 @@ export class WorkerPool<T, R, I = unknown> {
             runMs: busyMs,
             workerId: slot.id,
           });
-        } else p.reject(VisionError.from(m.error));
+        } else {
+          if (m.internal) this.log.error({ workerId: slot.id, stack: m.internal }, 'analysis failed in a worker');
+          p.reject(VisionError.from(m.error));
+        }
         this.pump();
         return;
       }

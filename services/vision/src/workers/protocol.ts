@@ -30,7 +30,8 @@ export type ToWorker<T> = { type: 'task'; id: number; task: T };
 export type FromWorker<R, I> =
   | { type: 'ready'; info: I }
   | { type: 'result'; id: number; ok: true; value: R }
-  | { type: 'result'; id: number; ok: false; error: SerializedError }
+  /** `internal`: the stack of an unexpected failure, for the main thread's log (never image data) */
+  | { type: 'result'; id: number; ok: false; error: SerializedError; internal?: string }
   /** the worker cannot start (models failed to load); it exits after sending this */
   | { type: 'fatal'; message: string };
 
