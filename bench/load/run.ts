@@ -574,7 +574,6 @@ async function main(): Promise<number> {
     ]);
     const rejected = probeRes.filter((r) => r.status === 503);
     p.figures['direct burst at vision1: answered 200 / 503 / other'] = `${probeRes.filter((r) => r.status === 200).length} / ${rejected.length} / ${probeRes.filter((r) => r.status !== 200 && r.status !== 503).length}`;
-    const v503 = Object.values(p.vision).reduce((n, byStatus) => n + (byStatus['503'] ?? 0), 0);
     const secs = (rec.now() - p.from) / 1000;
     const good = rec.logins.filter((e) => e.phase === 'overload' && e.ok).length;
     p.figures['successful logins/s while overloaded (goodput) vs capacity'] = `${fmt(good / secs, 1)} vs ${fmt(capacity, 1)}`;
@@ -583,12 +582,12 @@ async function main(): Promise<number> {
         'What the phase shows is that vision sheds the excess at once (503 + Retry-After, retried on another replica by HAProxy, then RECOGNITION_UNAVAILABLE to the client, which sends its next frame), that goodput stays near capacity and memory flat, and (next phase) that latency is back to normal as soon as the load drops. ' +
         'These clients send their next frame as soon as one is refused, as the browser app\'s frame pump does with the default MIN_FRAME_INTERVAL_MS=0: nothing on the client side slows down for Retry-After.',
     );
-    p.figures['503 OVERLOADED answered by the vision replicas (their /metrics, phase total)'] = v503;
     check('overload', 'vision answers 503 with Retry-After instead of queuing without bound',
       rejected.length > 0 && rejected.every((r) => r.retryAfter !== null),
       `burst of ${probeRes.length}: ${rejected.length} got 503, all with Retry-After: ${rejected.every((r) => r.retryAfter !== null)}`);
   });
   const over = phases.at(-1) as PhaseResult;
+  over.figures['503 OVERLOADED answered by the vision replicas (their /metrics, phase total)'] = Object.values(over.vision).reduce((n, byStatus) => n + (byStatus['503'] ?? 0), 0);
   const grew: string[] = [];
   for (const { name, mib } of over.rssPeakMiB) {
     const b = (rssBefore.get(name) ?? 0) / 1048576;
