@@ -63,6 +63,11 @@ export class Cluster {
 
   async start(): Promise<void> {
     const { log } = this.opts;
+    try {
+      execFileSync('haproxy', ['-v'], { stdio: 'pipe' });
+    } catch {
+      throw new Error('haproxy is not installed: run scripts/system-deps.sh (Debian package haproxy)');
+    }
     this.dbName = `faceline_load_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
     const bin = findPgBin();
     if (bin) {
