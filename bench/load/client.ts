@@ -246,10 +246,12 @@ export async function faceLogin(
   base: string,
   username: string,
   frames: Buffer[],
-  opts: { timeoutMs?: number; maxRestarts?: number; exchange?: boolean } = {},
+  opts: { timeoutMs?: number; maxRestarts?: number; exchange?: boolean; maxMs?: number } = {},
 ): Promise<LoginAttempt> {
   const started = performance.now();
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  // one login never takes longer than this, however many frames and restarts it goes through
+  const deadline = started + (opts.maxMs ?? 30_000);
+  const left = () => Math.max(1, Math.min(opts.timeoutMs ?? 15_000, deadline - performance.now()));
   const frameErrors: string[] = [];
   let restarts = 0;
   let totalFrames = 0;
@@ -268,13 +270,14 @@ export async function faceLogin(
       let result: LoginResult | undefined;
       conn.socket.on('login:result', (r) => (result = r));
       t = performance.now();
-      await call<LoginStarted>(conn, 'login:start', { mode: 'verify', username }, timeoutMs);
+      await call<LoginStarted>(conn, 'login:start', { mode: 'verify', username }, left());
       stages.start = performance.now() - t;
       t = performance.now();
       for (const [i, image] of frames.entries()) {
+        if (performance.now() >= deadline) break;
         totalFrames++;
         try {
-          const ack = await call<LoginFrameResult>(conn, 'login:frame', { seq: i, image, capturedAt: Date.now() }, timeoutMs);
+          const ack = await call<LoginFrameResult>(conn, 'login:frame', { seq: i, image, capturedAt: Date.now() }, left());
           if (ack.status !== 'continue' || result) break;
         } catch (e) {
           // recognition unavailable (vision replicas busy or gone): the next frame may succeed
@@ -291,7 +294,7 @@ export async function faceLogin(
       const s = await http<SessionResponse>(base, 'POST', AUTH_ROUTES.sessions, {
         json: { grant: result.grant },
         headers: { cookie: `${AFFINITY_COOKIE}=${replica}` },
-        timeoutMs,
+        timeoutMs: left(),
       });
       stages.session = performance.now() - t;
       if (!s.ok || !s.body) return fail(s.code ?? 'SESSION_FAILED', s.retryable);
@@ -303,7 +306,7 @@ export async function faceLogin(
     } catch (e) {
       const fe = e instanceof FlowError ? e : new FlowError('CLIENT_ERROR', (e as Error).message);
       const connectionLost = ['DISCONNECTED', 'CONNECT_FAILED', 'CONNECT_TIMEOUT', 'ACK_TIMEOUT'].includes(fe.code);
-      if (connectionLost && restarts < (opts.maxRestarts ?? 3)) {
+      if (connectionLost && restarts < (opts.maxRestarts ?? 3) && performance.now() < deadline - 1000) {
         restarts++;
         frameErrors.push(fe.code);
         await new Promise((r) => setTimeout(r, 200 * restarts));
