@@ -12,6 +12,8 @@ export interface Stack {
   authUrl: string;
   /** everything the services printed, for failure messages */
   logs: () => string;
+  /** stops one service (to see how the others and the app cope) */
+  stopService: (name: 'vision' | 'auth' | 'web') => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startStack(opts: { dataDir: string; publicDir: string; env
   const out: string[] = [];
   const logs = () => out.slice(-200).join('');
   const children: ChildProcess[] = [];
+  const byName = new Map<string, ChildProcess>();
   const base = { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'test' };
 
   const launch = (name: string, entry: string, env: Record<string, string>) => {
@@ -70,24 +73,26 @@ export async function startStack(opts: { dataDir: string; publicDir: string; env
     child.stdout?.on('data', (d: Buffer) => out.push(`[${name}] ${d}`));
     child.stderr?.on('data', (d: Buffer) => out.push(`[${name}] ${d}`));
     children.push(child);
+    byName.set(name, child);
     return child;
   };
 
+  const end = (c: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+      c.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      c.kill('SIGTERM');
+    });
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
-            c.once('exit', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map(end));
+  };
+  const stopService = async (name: string) => {
+    const child = byName.get(name);
+    if (child) await end(child);
   };
 
   try {
@@ -109,5 +114,5 @@ export async function startStack(opts: { dataDir: string; publicDir: string; env
     await stop();
     throw err;
   }
-  return { webUrl, authUrl, logs, stop };
+  return { webUrl, authUrl, logs, stopService, stop };
 }

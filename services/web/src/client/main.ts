@@ -171,7 +171,9 @@ async function render(): Promise<void> {
     replace(main, h('div', { class: 'problem', role: 'alert' }, h('h2', {}, m.clientErrors.NETWORK.title), h('p', {}, m.clientErrors.NETWORK.message),
       h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, m.common.retry)));
   }
-  const focusTarget = main.querySelector<HTMLElement>('h1');
+  // Screen readers and keyboards start at the new page's heading, unless the page itself
+  // put the focus somewhere useful (the first field of a form).
+  const focusTarget = main.contains(document.activeElement) ? null : main.querySelector<HTMLElement>('h1');
   if (focusTarget) {
     focusTarget.tabIndex = -1;
     focusTarget.focus({ preventScroll: true });

@@ -225,7 +225,7 @@ export const de: Messages = {
     DATABASE_UNAVAILABLE: { title: 'Dienst vorübergehend nicht verfügbar', message: 'Die Datenbank antwortet nicht. In einer Minute erneut versuchen.' },
   },
   clientErrors: {
-    NETWORK: { title: 'Server nicht erreichbar', message: 'Netzwerkverbindung dieses Geräts prüfen, dann erneut versuchen.' },
+    NETWORK: { title: 'Server nicht erreichbar', message: 'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.' },
     TIMEOUT: { title: 'Keine Antwort vom Server', message: 'Der Server hat zu lange nicht geantwortet. Erneut versuchen.' },
     DISCONNECTED: { title: 'Verbindung unterbrochen', message: 'Die Verbindung zum Server wurde unterbrochen. Erneut versuchen.' },
     UNKNOWN: { title: 'Etwas ist schiefgegangen', message: 'Erneut versuchen. Falls es wieder passiert, die Seite neu laden.' },

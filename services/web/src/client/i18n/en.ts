@@ -225,7 +225,7 @@ export const en: Messages = {
     DATABASE_UNAVAILABLE: { title: 'Service temporarily unavailable', message: 'The database is not answering. Try again in a minute.' },
   },
   clientErrors: {
-    NETWORK: { title: 'Server unreachable', message: 'Check the network connection of this device, then try again.' },
+    NETWORK: { title: 'Server unreachable', message: 'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.' },
     TIMEOUT: { title: 'No answer from the server', message: 'The server took too long to answer. Try again.' },
     DISCONNECTED: { title: 'Connection lost', message: 'The connection to the server was interrupted. Try again.' },
     UNKNOWN: { title: 'Something went wrong', message: 'Try again. If it keeps happening, reload the page.' },

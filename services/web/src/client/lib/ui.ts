@@ -4,7 +4,7 @@ import type { AppContext } from './context.js';
 import { describeProblem, formatDuration, type Problem } from './problems.js';
 
 /** role=alert box with title, explanation and the buttons that help. */
-export function problemBox(problem: Problem, ctx: AppContext, actions: { onRetry?: () => void } = {}): HTMLElement {
+export function problemBox(problem: Problem, ctx: AppContext, actions: { onRetry?: () => void; home?: boolean } = {}): HTMLElement {
   const d = describeProblem(problem, ctx.m);
   const buttons = h('div', { class: 'actions' });
   const box = h(
@@ -40,7 +40,8 @@ export function problemBox(problem: Problem, ctx: AppContext, actions: { onRetry
   if (d.next === 'sign-in') buttons.append(link('/login', ctx.m.common.signIn, true));
   if (d.next === 'register') buttons.append(link('/register', ctx.m.common.register, !actions.onRetry));
   if (d.next === 'register' && actions.onRetry) buttons.prepend(h('button', { type: 'button', class: 'primary', onclick: () => actions.onRetry?.() }, ctx.m.common.retry));
-  buttons.append(link('/', ctx.m.common.home));
+  // The kiosk keeps people on the kiosk: it has its own exit.
+  if (actions.home !== false) buttons.append(link('/', ctx.m.common.home));
   return box;
 }
 
