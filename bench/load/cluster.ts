@@ -27,8 +27,12 @@ export interface ClusterOptions {
   visionReplicas: number;
   authReplicas: number;
   visionWorkers: number;
-  /** `lb`: auth calls vision through HAProxy's vision frontend; `list`: the comma-separated replica list */
-  visionRoute: 'lb' | 'list';
+  /**
+   * `lb`: auth calls vision through HAProxy's vision frontend (per request, L7 retries);
+   * `l4`: through HAProxy in TCP mode (per connection, no retries, like a kube-proxy Service);
+   * `list`: auth gets the comma-separated replica list and fails over itself
+   */
+  visionRoute: 'lb' | 'l4' | 'list';
   maxFrameBytes: number;
   log: (msg: string) => void;
 }
@@ -115,6 +119,7 @@ export class Cluster {
       vision: this.vision.map((r) => ({ name: r.name, port: r.port })),
       web: this.web.map((r) => ({ name: r.name, port: r.port })),
       maxFrameBytes: this.opts.maxFrameBytes,
+      visionMode: this.opts.visionRoute === 'l4' ? 'tcp' : 'http',
     };
     // the balancer first: replicas join the rotation as their readiness checks pass
     const cfg = writeConfig(this.layout);
@@ -123,7 +128,7 @@ export class Cluster {
     this.ingressUrl = `http://127.0.0.1:${ingressPort}`;
     this.visionLbUrl = `http://127.0.0.1:${visionPort}`;
 
-    const visionUrl = this.opts.visionRoute === 'lb' ? this.visionLbUrl : this.vision.map((r) => r.url).join(',');
+    const visionUrl = this.opts.visionRoute === 'list' ? this.vision.map((r) => r.url).join(',') : this.visionLbUrl;
     for (const r of this.auth) {
       r.env = {
         PORT: String(r.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
@@ -146,7 +151,7 @@ export class Cluster {
     // the first auth replica runs the migrations, the other one waits on their advisory lock
     await Promise.all([...this.vision, ...this.auth, ...this.web].map((r) => this.startReplica(r, 90_000)));
     log(`replicas ready: ${[...this.vision, ...this.auth, ...this.web].map((r) => `${r.name}:${r.port}`).join(', ')} ` +
-      `(${this.opts.visionWorkers} vision worker each; auth reaches vision via ${this.opts.visionRoute === 'lb' ? 'HAProxy' : 'the address list'})`);
+      `(${this.opts.visionWorkers} vision worker each; auth reaches vision via ${this.opts.visionRoute === 'list' ? 'the address list' : `HAProxy (${this.opts.visionRoute})`})`);
     await this.waitBalancerReady();
     log(`HAProxy: ingress ${this.ingressUrl}, vision ${this.visionLbUrl}`);
   }

@@ -7,10 +7,11 @@
  *   Socket.IO needs sticky sessions while clients start on HTTP long-polling: HAProxy inserts an
  *   affinity cookie (Traefik's `service.sticky.cookie` in the chart does the same). Websocket
  *   upgrades pass through (`timeout tunnel`).
- * - frontend `vision` = the vision Service that auth calls. Per-request round robin over ready
- *   replicas; a request whose connection fails, is reset, or gets 503 from an overloaded replica
- *   is resent to another replica (L7 retry). That needs the request body buffered, hence
- *   `tune.bufsize` larger than the largest frame auth forwards.
+ * - frontend `vision` = the vision Service that auth calls. In `tcp` mode it is what a kube-proxy
+ *   ClusterIP Service does: a connection goes to one ready replica, nothing is retried. In `http`
+ *   mode it is an L7 proxy: per-request round robin, and a request whose connection fails, is
+ *   cut off, or gets 503 from an overloaded replica is resent to another replica. That needs the
+ *   request body buffered, hence `tune.bufsize` larger than the largest frame auth forwards.
  */
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -25,6 +26,11 @@ export interface HaproxyLayout {
   web?: { name: string; port: number }[];
   /** largest frame auth forwards to vision (auth's MAX_FRAME_BYTES) */
   maxFrameBytes: number;
+  /**
+   * `http`: per-request balancing with L7 retries (an L7 proxy or mesh in front of vision);
+   * `tcp`: per-connection balancing without retries, what a kube-proxy ClusterIP Service does.
+   */
+  visionMode?: 'http' | 'tcp';
 }
 
 export const AFFINITY_COOKIE = 'faceline_auth';
@@ -90,7 +96,24 @@ ${servers(l.web)}
 `
     : ''
 }
-frontend vision
+${
+  l.visionMode === 'tcp'
+    ? `frontend vision
+  mode tcp
+  bind 127.0.0.1:${l.visionPort}
+  default_backend vision
+
+# like a ClusterIP Service: a connection goes to one ready endpoint and stays there; nothing is
+# retried (auth keeps connections alive, so requests follow their connection)
+backend vision
+  mode tcp
+  balance roundrobin
+  option httpchk GET /readyz
+  http-check expect status 200
+  retries 0
+${servers(l.vision)}
+`
+    : `frontend vision
   bind 127.0.0.1:${l.visionPort}
   default_backend vision
 
@@ -102,7 +125,8 @@ backend vision
   retries 2
   retry-on conn-failure empty-response response-timeout 503
 ${servers(l.vision)}
-`;
+`
+}`;
 }
 
 export function writeConfig(l: HaproxyLayout): string {

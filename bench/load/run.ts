@@ -4,7 +4,7 @@
  *   npm run bench:load            full run (about 5 minutes)
  *   npm run bench:load:quick      short run (about 90 seconds)
  *   node --conditions=source --import tsx bench/load/run.ts [--quick] [--users N]
- *        [--vision-route lb|list] [--no-report] [--out docs/load-report.md]
+ *        [--vision-route l4|lb|list] [--no-report] [--out docs/load-report.md] [--json file]
  *
  * Starts PostgreSQL (a private instance), 3 vision and 2 auth replicas and HAProxy on loopback,
  * enrolls people from the shared face set, then drives face logins, page loads and token checks
@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     users: { type: 'string' },
-    'vision-route': { type: 'string', default: 'lb' },
+    'vision-route': { type: 'string', default: 'l4' },
     out: { type: 'string', default: 'docs/load-report.md' },
     'no-report': { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -46,7 +46,9 @@ const P = QUICK
   ? { users: 5, reserve: 2, steps: [6], stepMs: 8000, faultMs: 9000, pgDownMs: 4000, overloadMs: 7000, recoveryMs: 5000, budget: 4000 }
   : { users: 14, reserve: 3, steps: [2, 4, 8, 12, 16], stepMs: 15_000, faultMs: 25_000, pgDownMs: 8000, overloadMs: 20_000, recoveryMs: 15_000, budget: 20_000 };
 if (args.users) P.users = Math.max(2, Number(args.users));
-const VISION_ROUTE = args['vision-route'] === 'list' ? 'list' : 'lb';
+const ROUTES = ['lb', 'l4', 'list'] as const;
+const VISION_ROUTE: (typeof ROUTES)[number] = ROUTES.find((r) => r === args['vision-route']) ?? 'l4';
+if (args['vision-route'] !== VISION_ROUTE) throw new Error(`--vision-route must be lb, l4 or list, got "${args['vision-route']}"`);
 const MAX_FRAME_BYTES = 1_048_576;
 const VISION_WORKERS = 1;
 
@@ -390,7 +392,7 @@ async function main(): Promise<number> {
   await waitServer(cluster, 'vision', victimV.name, 'UP');
   log(`${victimV.name} back in rotation`);
   const vs = vk.lb.find((x) => x.backend === 'vision' && x.server === victimV.name);
-  if (vs) vk.figures[`requests HAProxy resent after ${victimV.name} failed them (retries / redispatched to another replica)`] = `${vs.wretr} / ${vs.wredis}`;
+  if (vs && VISION_ROUTE === 'lb') vk.figures[`requests HAProxy resent after ${victimV.name} failed them (retries / redispatched to another replica)`] = `${vs.wretr} / ${vs.wredis}`;
 
   // ---- auth replica killed
   const victimA = cluster.auth[0] as Replica;
@@ -704,7 +706,16 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     const worst = Math.max(...shares.map(([, v]) => Math.abs(v - even)));
     return `${shares.map(([n, v]) => `${n} ${fmt(v, 1)}%`).join(', ')} of ${sum} requests (even would be ${fmt(even, 1)}% each; largest deviation ${fmt(worst, 1)} points)`;
   };
-  lines.push(`- Balance during the capacity steps (HAProxy stats socket): auth ${spreadOf('auth')}; vision ${spreadOf('vision')}. ` +
+  const visionSpread = () => {
+    const per = new Map<string, number>();
+    for (const p of capPhases) for (const [n, byStatus] of Object.entries(p.vision)) per.set(n, (per.get(n) ?? 0) + Object.values(byStatus).reduce((a, b) => a + b, 0));
+    const sum = [...per.values()].reduce((a, b) => a + b, 0);
+    if (!sum) return 'no traffic';
+    const even = 100 / per.size;
+    const shares = [...per.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([n, v]) => [n, (100 * v) / sum] as const);
+    return `${shares.map(([n, v]) => `${n} ${fmt(v, 1)}%`).join(', ')} of ${sum} analyze requests (their own /metrics; even would be ${fmt(even, 1)}% each; largest deviation ${fmt(Math.max(...shares.map(([, v]) => Math.abs(v - even))), 1)} points)`;
+  };
+  lines.push(`- Balance during the capacity steps: auth ${spreadOf('auth')} (HAProxy stats socket); vision ${visionSpread()}. ` +
     `Sticky Socket.IO sessions: ${rec.logins.filter((e) => e.phase.startsWith('capacity-') && !e.ok && /CONNECT|DISCONNECT/.test(e.code ?? '')).length} connection failures in those steps; ` +
     `as a control, ${(result.stickyControl as { failed: number; tried: number }).failed} of ${(result.stickyControl as { failed: number; tried: number }).tried} long-polling connections that drop the affinity cookie failed a round trip (the replica that did not do the handshake does not know the session).`);
   lines.push('');
@@ -715,7 +726,13 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   lines.push('## Set-up');
   lines.push('');
   lines.push(`- HAProxy ${'(Debian)'} as the Ingress: \`/api\`, \`/socket.io\`, \`/.well-known\` → 2 auth replicas (round robin, readiness checks on \`/readyz\` every second, sticky Socket.IO sessions by an inserted \`faceline_auth\` cookie, websocket upgrade, redispatch when the pinned replica is gone); ${result.settings && (result.settings as { web: boolean }).web ? '`/` → web' : 'no web replica (its browser bundle is not built here): the page traffic is the browser configuration call `/api/v1/config` that the page makes first'}.`);
-  lines.push(`- Auth reaches vision ${VISION_ROUTE === 'lb' ? 'through a second HAProxy frontend, like a Kubernetes Service: per-request round robin over ready replicas, and a request whose connection fails or that gets 503 is retried once on another replica' : 'through the comma-separated list of replica addresses in `VISION_URL`'}.`);
+  lines.push(`- Auth reaches vision (\`--vision-route ${VISION_ROUTE}\`) ${
+    VISION_ROUTE === 'lb'
+      ? 'through a second HAProxy frontend: per-request round robin over ready replicas, and a request whose connection fails, is cut off, or gets 503 is resent to another replica (L7 retries, as an L7 proxy or mesh in front of the Service does). A plain kube-proxy Service balances per connection and retries nothing: `--vision-route l4` runs that way, `--vision-route list` gives auth the replica addresses and lets its own client fail over.'
+      : VISION_ROUTE === 'l4'
+        ? 'through HAProxy in TCP mode, as a kube-proxy ClusterIP Service does: each connection goes to one ready replica, nothing is retried; auth keeps connections alive, so requests follow their connection.'
+        : 'through the comma-separated list of replica addresses in `VISION_URL`: auth spreads calls over them and moves to the next address on a connection error, timeout or 503.'
+  }`);
   lines.push(`- 3 vision replicas sized for ${cores} cores: ${VISION_WORKERS} worker thread each, 1 ONNX thread per worker, queue of 4 per worker (beyond that: 503 OVERLOADED with Retry-After).`);
   lines.push('- PostgreSQL 15: a private instance (initdb + pg_ctl, free port, fsync on) so that it can be stopped and started; a fresh database `faceline_load_<timestamp>`; removed afterwards.');
   lines.push(`- People: ${u.people} from the shared face set with ≥2 photos; ${u.enrolled} enrolled from one photo (3 captures from frames of that photo), ${u.usable} log in with a *different* photo of themselves (the others are left out of the load: their second photo does not pass the quality gates or the 1:1 threshold, which is the matcher's business, not the load test's).`);

@@ -32,6 +32,21 @@ describe('HAProxy configuration of the load run', () => {
     execFileSync('haproxy', ['-c', '-q', '-f', file], { stdio: 'pipe' });
   });
 
+  it('is accepted in TCP mode for vision (a kube-proxy Service: per connection, no retries)', () => {
+    const tcpDir = mkdtempSync(path.join(os.tmpdir(), 'faceline-haproxy-tcp-'));
+    try {
+      const file = writeConfig({ ...layout, dir: tcpDir, visionMode: 'tcp' });
+      execFileSync('haproxy', ['-c', '-q', '-f', file], { stdio: 'pipe' });
+      const cfg = renderConfig({ ...layout, dir: tcpDir, visionMode: 'tcp' });
+      const vision = cfg.slice(cfg.indexOf('frontend vision'));
+      assert.match(vision, /mode tcp/);
+      assert.match(vision, /retries 0/);
+      assert.doesNotMatch(vision, /retry-on/);
+    } finally {
+      rmSync(tcpDir, { recursive: true, force: true });
+    }
+  });
+
   it('routes like the Ingress and keeps Socket.IO sticky', () => {
     const cfg = renderConfig(layout);
     assert.match(cfg, /acl to_auth path_beg \/api\/ \/socket\.io\/ \/\.well-known\//);
