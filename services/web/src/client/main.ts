@@ -3,7 +3,7 @@
  * chunk, loaded when first visited), and the signed-in person.
  */
 import type { ClientConfig, MeResponse } from '@faceline/contracts';
-import { LANGUAGES, isLang, pickLanguage, type Lang } from './i18n/index.js';
+import { LANGUAGES, chooseLanguage, isLang, type Lang } from './i18n/index.js';
 import { api, ApiError } from './lib/api.js';
 import { ROUTES } from './lib/contracts.js';
 import type { AppContext, Page } from './lib/context.js';
@@ -29,7 +29,11 @@ function storedLang(): string | null {
   }
 }
 
-let lang: Lang = pickLanguage(navigator.languages ?? [navigator.language], storedLang());
+const browserLanguages = (): readonly string[] => navigator.languages ?? [navigator.language];
+let lang: Lang = chooseLanguage({ stored: storedLang(), browser: browserLanguages() });
+const updateLang = () => {
+  lang = chooseLanguage({ stored: storedLang(), profileLocale: me?.profile.locale, browser: browserLanguages() });
+};
 let me: MeResponse | null = null;
 let configPromise: Promise<ClientConfig> | null = null;
 let cleanup: (() => void) | void = undefined;
@@ -146,6 +150,8 @@ function renderHeader(): void {
 
 async function render(): Promise<void> {
   const token = ++renderToken;
+  // A new page is the moment to follow a changed profile language (never in the middle of one).
+  updateLang();
   if (typeof cleanup === 'function') cleanup();
   cleanup = undefined;
   document.documentElement.lang = lang;

@@ -25,6 +25,17 @@ export function pickLanguage(preferences: readonly string[], stored?: string | n
   return DEFAULT_LANG;
 }
 
+/**
+ * The language to show: a choice made on this device wins, then the signed-in person's
+ * profile language, then the browser's languages, then English.
+ */
+export function chooseLanguage(opts: { stored?: string | null; profileLocale?: string | null; browser: readonly string[] }): Lang {
+  if (isLang(opts.stored)) return opts.stored;
+  const fromProfile = opts.profileLocale?.toLowerCase().split('-')[0];
+  if (isLang(fromProfile)) return fromProfile;
+  return pickLanguage(opts.browser, null);
+}
+
 /** Replaces {name} placeholders; unknown ones stay visible so that a mistake is noticed. */
 export function format(template: string, params: Record<string, string | number> = {}): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));

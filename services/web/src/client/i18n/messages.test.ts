@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditEventType, ChallengeStep, ErrorCode, FeedbackCode } from '@faceline/contracts';
-import { LANGUAGES, format, pickLanguage, type Messages } from './index.js';
+import { LANGUAGES, chooseLanguage, format, pickLanguage, type Messages } from './index.js';
 import { describeProblem } from '../lib/problems.js';
 
 const langs = Object.entries(LANGUAGES) as [string, Messages][];
@@ -71,6 +71,13 @@ describe('messages', () => {
     assert.equal(pickLanguage(['de-DE'], 'en'), 'en');
     assert.equal(pickLanguage(['en-US'], 'xx'), 'en');
     assert.equal(pickLanguage([], 'de'), 'de');
+  });
+
+  it('a choice on this device beats the profile language, which beats the browser', () => {
+    assert.equal(chooseLanguage({ stored: 'en', profileLocale: 'de-DE', browser: ['de'] }), 'en');
+    assert.equal(chooseLanguage({ stored: null, profileLocale: 'de-AT', browser: ['en-US'] }), 'de');
+    assert.equal(chooseLanguage({ stored: null, profileLocale: 'fr', browser: ['de-CH'] }), 'de');
+    assert.equal(chooseLanguage({ stored: null, profileLocale: null, browser: ['it'] }), 'en');
   });
 
   it('formats placeholders and leaves unknown ones visible', () => {

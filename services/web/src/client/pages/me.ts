@@ -108,6 +108,12 @@ export const page: Page = async (root, ctx) => {
     try {
       const updated = await api<MeResponse>('PATCH', ROUTES.me, body);
       ctx.setMe(updated);
+      if ((updated.profile.locale ?? '') !== (p.locale ?? '')) {
+        // Show the page again in the language just chosen.
+        ctx.flash(m.common.saved);
+        ctx.navigate('/me', { replace: true });
+        return;
+      }
       saveStatus.append(h('p', { class: 'saved' }, m.common.saved));
     } catch (err) {
       saveStatus.append(problemBox(problemFrom(err), ctx, { onRetry: () => form.requestSubmit() }));
