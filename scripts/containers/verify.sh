@@ -69,6 +69,7 @@ teardown() {
       done
     fi
     "${compose[@]}" down -v >/dev/null 2>&1 || true
+    podman volume rm -f "$project-solo-data" >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
   exit $rc
@@ -131,6 +132,17 @@ ort="$(podman run --rm --no-healthcheck --network none --entrypoint sh ghcr.io/f
   'cd node_modules/onnxruntime-node/bin/napi-v6 && find . -mindepth 2 -maxdepth 2 -type d | sort | tr "\n" " "')"
 [ "$ort" = "./linux/x64 " ] || [ "$ort" = "./linux/arm64 " ] || die "vision: unexpected ONNX Runtime platforms: $ort"
 check "vision keeps only its own ONNX Runtime library ($ort)"
+
+step "auth alone on PGlite (read-only root)"
+solo="$project-solo"
+solo_port=$(free_port)
+podman run -d --name "$solo" --label "com.docker.compose.project=$project" --no-healthcheck --read-only --tmpfs /tmp \
+  -v "$solo-data:/var/lib/faceline" -p "127.0.0.1:$solo_port:8081" ghcr.io/faceline/auth:local >/dev/null
+for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$solo_port/api/v1/info" >"$work/solo.json" 2>/dev/null && break; sleep 1; done
+grep -q '"database":"pglite"' "$work/solo.json" || { podman logs --tail 20 "$solo" >&2; die "auth on PGlite did not start"; }
+podman exec "$solo" test -s /var/lib/faceline/master.key || die "auth did not keep its generated key in the volume"
+podman rm -f -v "$solo" >/dev/null && podman volume rm "$solo-data" >/dev/null
+check "auth on PGlite with a read-only root: database and generated key in /var/lib/faceline"
 
 # --------------------------------------------------------------------------------------------
 step "compose up (project $project)"
