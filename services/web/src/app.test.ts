@@ -151,6 +151,28 @@ describe('web service: forwarding to auth', () => {
   });
 
   for (const transport of ['websocket', 'polling'] as const) {
+    it(`refuses Socket.IO over ${transport} from a page of another origin`, async () => {
+      const socket = ioClient(webUrl, { path: '/socket.io', transports: [transport], extraHeaders: { origin: 'https://evil.example' }, reconnection: false });
+      try {
+        const err = await new Promise<Error | null>((resolve) => {
+          socket.once('connect', () => resolve(null));
+          socket.once('connect_error', (e) => resolve(e));
+        });
+        assert.ok(err, 'the connection must be refused');
+      } finally {
+        socket.close();
+      }
+      const same = ioClient(webUrl, { path: '/socket.io', transports: [transport], extraHeaders: { origin: webUrl }, reconnection: false });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          same.once('connect', () => resolve());
+          same.once('connect_error', reject);
+        });
+      } finally {
+        same.close();
+      }
+    });
+
     it(`carries Socket.IO over ${transport} to auth, cookies included`, async () => {
       const socket = ioClient(webUrl, { path: '/socket.io', transports: [transport], extraHeaders: { cookie: 'faceline_access=xyz' }, reconnection: false });
       try {

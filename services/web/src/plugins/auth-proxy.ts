@@ -25,6 +25,20 @@ function upstreamDown(reply: Pick<FastifyReply, 'log' | 'code'>, error: unknown)
     .send({ error: { code: ErrorCode.NOT_READY, message: 'the auth service is not reachable; try again shortly', retryable: true } });
 }
 
+/**
+ * Browsers send cookies with cross-site websocket upgrades, so a page elsewhere could open a
+ * socket in the signed-in person's name (cross-site websocket hijacking). Socket.IO traffic
+ * is only accepted from pages of this origin; clients that send no Origin (not browsers) pass.
+ */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 export async function authProxy(app: FastifyInstance, opts: { authUrl: string }): Promise<void> {
   const replyOptions: FastifyHttpProxyOptions['replyOptions'] = {
     rewriteRequestHeaders: (req, headers) => forwarded(headers, req as FastifyRequest),
@@ -39,10 +53,15 @@ export async function authProxy(app: FastifyInstance, opts: { authUrl: string })
     rewritePrefix: '/socket.io',
     websocket: true,
     replyOptions,
+    preHandler: (req, reply, done) => {
+      if (sameOrigin(req.headers.origin, req.host)) return done();
+      void reply.code(403).send({ error: { code: ErrorCode.FORBIDDEN, message: 'Socket.IO connections are accepted from this origin only' } });
+    },
     wsClientOptions: {
       rewriteRequestHeaders: (headers: IncomingHttpHeaders, req: FastifyRequest) => {
         const out = forwarded(headers, req);
         if (req.headers.cookie) out.cookie = req.headers.cookie;
+        if (req.headers.origin) out.origin = req.headers.origin;
         if (req.headers['user-agent']) out['user-agent'] = req.headers['user-agent'];
         return out;
       },
