@@ -69,7 +69,11 @@ export class TokenService {
   private async load(): Promise<void> {
     const rows = await this.repo.listPublished(this.db);
     const next = new Map<string, LoadedKey>();
-    for (const r of rows) next.set(r.kid, this.keys.get(r.kid) ?? (await this.unseal(r)));
+    for (const r of rows) {
+      const known = this.keys.get(r.kid);
+      // key material never changes, its schedule may (rotation by another replica or an operator)
+      next.set(r.kid, known ? { ...known, retireAt: r.retireAt.getTime(), expiresAt: r.expiresAt.getTime() } : await this.unseal(r));
+    }
     this.keys = next;
     this.lastRefresh = Date.now();
   }
@@ -134,11 +138,11 @@ export class TokenService {
     return k;
   }
 
-  /** Another replica may have rotated: reload when a token names a key we have not seen (at most every 5 s). */
+  /** Another replica may have rotated: reload when a token names a key we have not seen (at most once a second). */
   private async keyFor(kid: string | undefined): Promise<CryptoKey> {
     if (!kid) throw new AuthError(ErrorCode.TOKEN_INVALID, 'token has no key id');
     let k = this.keys.get(kid);
-    if (!k && Date.now() - this.lastRefresh > 5000) {
+    if (!k && Date.now() - this.lastRefresh > 1000) {
       await this.load();
       k = this.keys.get(kid);
     }
