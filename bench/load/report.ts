@@ -82,7 +82,8 @@ function niceMax(v: number): number {
 
 /**
  * Two panels over one time axis: logins per second (succeeded, failed) and login latency
- * (p50, p95 per second, log-free linear scale capped at the run's p99 of p95s), phases shaded.
+ * (p50, p95 per second, logarithmic: normal phases and overload differ a hundredfold), phases
+ * shaded, events (kills, restarts) as dashed lines.
  */
 export function renderChart(
   points: TimelinePoint[],
@@ -100,10 +101,14 @@ export function renderChart(
   const n = Math.max(1, points.length);
   const x = (s: number) => L + (s / n) * (W - L - R);
   const rateMax = niceMax(Math.max(1, ...points.map((p) => p.ok + p.failed)));
-  const p95s = points.map((p) => p.p95).filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  const latMax = niceMax(Math.max(100, percentile(p95s, 99) || 100));
+  const lat = points.flatMap((p) => [p.p50, p.p95]).filter((v) => Number.isFinite(v) && v > 0);
+  const latMin = 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...lat, 100))));
+  const latMax = niceMax(Math.max(1000, ...lat));
   const y1 = (v: number) => top1 + panelH - (v / rateMax) * panelH;
-  const y2 = (v: number) => top2 + panelH - (Math.min(v, latMax) / latMax) * panelH;
+  const y2 = (v: number) => {
+    const f = (Math.log10(Math.max(latMin, Math.min(v, latMax))) - Math.log10(latMin)) / (Math.log10(latMax) - Math.log10(latMin));
+    return top2 + panelH - f * panelH;
+  };
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
@@ -120,17 +125,21 @@ export function renderChart(
     out.push(`<line x1="${mx}" x2="${mx}" y1="${top1}" y2="${top2 + panelH}" stroke="#7f1d1d" stroke-dasharray="3,3"/>`);
     out.push(`<text x="${(Number(mx) + 3).toFixed(1)}" y="${top1 + 12 + (i % 3) * 12}" font-size="10" fill="#7f1d1d">${esc(mk.label)}</text>`);
   });
-  const axis = (top: number, max: number, unit: string) => {
-    for (let k = 0; k <= 4; k++) {
-      const v = (max * k) / 4;
-      const yy = top + panelH - (k / 4) * panelH;
-      out.push(`<line x1="${L}" x2="${W - R}" y1="${yy}" y2="${yy}" stroke="#ddd"/>`);
-      out.push(`<text x="${L - 6}" y="${yy + 4}" text-anchor="end" fill="#444">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`);
-    }
-    out.push(`<text x="14" y="${top + panelH / 2}" transform="rotate(-90 14 ${top + panelH / 2})" text-anchor="middle" fill="#444">${esc(unit)}</text>`);
+  const tick = (yy: number, label: string) => {
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#ddd"/>`);
+    out.push(`<text x="${L - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end" fill="#444">${label}</text>`);
   };
-  axis(top1, rateMax, 'logins / s');
-  axis(top2, latMax, 'login latency, ms');
+  const unit = (top: number, text: string) =>
+    out.push(`<text x="14" y="${top + panelH / 2}" transform="rotate(-90 14 ${top + panelH / 2})" text-anchor="middle" fill="#444">${esc(text)}</text>`);
+  for (let k = 0; k <= 4; k++) {
+    const v = (rateMax * k) / 4;
+    tick(top1 + panelH - (k / 4) * panelH, Number.isInteger(v) ? String(v) : v.toFixed(1));
+  }
+  unit(top1, 'logins / s');
+  for (let d = latMin; d <= latMax; d *= 10) {
+    for (const m of [1, 2, 5]) if (d * m <= latMax) tick(y2(d * m), d * m >= 1000 ? `${(d * m) / 1000}s` : `${d * m}`);
+  }
+  unit(top2, 'login latency, ms (log scale)');
   for (let s = 0; s <= n; s += Math.max(10, Math.ceil(n / 12 / 10) * 10)) {
     out.push(`<text x="${x(s)}" y="${top2 + panelH + 16}" text-anchor="middle" fill="#444">${s}s</text>`);
   }
