@@ -69,6 +69,8 @@ export interface AuthConfig {
   /** per IP: failed attempts allowed in a window */
   ipMaxFailures: number;
   ipWindowSeconds: number;
+  /** accounts that one address may create per IP window */
+  registrationsPerIp: number;
   firstUserIsAdmin: boolean;
   adminUsernames: string[];
   /** full reload of the 1:N index, in case a notification was missed */
@@ -209,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     backoffMaxSeconds: num('BACKOFF_MAX_SECONDS', 3600, 1, 7 * 86_400),
     ipMaxFailures: num('IP_MAX_FAILURES', 30, 1, 1_000_000),
     ipWindowSeconds: num('IP_WINDOW_SECONDS', 900, 1, 86_400),
+    registrationsPerIp: num('REGISTRATIONS_PER_IP', 200, 1, 1_000_000),
     firstUserIsAdmin: bool('FIRST_USER_IS_ADMIN', true),
     adminUsernames: (str('ADMIN_USERNAMES') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
     indexResyncSeconds: num('INDEX_RESYNC_SECONDS', 300, 0, 86_400),

@@ -130,9 +130,21 @@ test('signing keys rotate: a new key signs, the old one stays published until it
   await b.ctx.tokens.verifyAccessToken(oldToken);
 });
 
-test('cookies are Secure when the request came over TLS through a trusted proxy', async () => {
-  const proxied = await startReplica(store, vision.url, { trustProxy: true });
+test('behind a trusted proxy: Secure cookies under TLS, and the client address from X-Forwarded-For limits registrations', async () => {
+  const proxied = await startReplica(store, vision.url, { trustProxy: true, registrationsPerIp: 2 });
   try {
+    const register = (username: string, ip: string) =>
+      fetch(`${proxied.url}/api/v1/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ username, displayName: username }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } }));
+    assert.equal((await register('line-a1', '203.0.113.7')).status, 201);
+    assert.equal((await register('line-a2', '203.0.113.7')).status, 201);
+    const third = await register('line-a3', '203.0.113.7');
+    assert.equal(third.body.error?.code, ErrorCode.RATE_LIMITED);
+    assert.equal((await register('line-b1', '203.0.113.8')).status, 201, 'another address is not affected');
+
     const res = await fetch(`${proxied.url}/api/v1/sessions/logout`, { method: 'POST', headers: { 'x-forwarded-proto': 'https' } });
     assert.equal(res.status, 204);
     for (const c of res.headers.getSetCookie()) assert.match(c, /; Secure/i, c);

@@ -5,6 +5,9 @@
 import type { Queryable } from '../db/database.js';
 import { toDate } from '../lib/sql.js';
 
+/** 'user': failed face attempts of an account; 'ip': failed attempts from an address; 'register': accounts created from an address. */
+export type AttemptScope = 'user' | 'ip' | 'register';
+
 export interface AttemptState {
   consecutive: number;
   windowFailures: number;
@@ -24,7 +27,7 @@ const map = (r: Row | undefined): AttemptState =>
     : { consecutive: 0, windowFailures: 0, backoffUntil: null, locked: false };
 
 export class AttemptRepository {
-  async get(q: Queryable, scope: 'user' | 'ip', key: string): Promise<AttemptState> {
+  async get(q: Queryable, scope: AttemptScope, key: string): Promise<AttemptState> {
     const { rows } = await q.query<Row>('SELECT * FROM attempt_counters WHERE scope = $1 AND key = $2', [scope, key]);
     return map(rows[0]);
   }
@@ -33,7 +36,7 @@ export class AttemptRepository {
    * Counts one failure. The window restarts when older than `windowSeconds`; back-off and lock
    * are computed by the caller's policy from the returned counts and written with `setPenalty`.
    */
-  async recordFailure(q: Queryable, scope: 'user' | 'ip', key: string, windowSeconds: number): Promise<AttemptState> {
+  async recordFailure(q: Queryable, scope: AttemptScope, key: string, windowSeconds: number): Promise<AttemptState> {
     const { rows } = await q.query<Row>(
       `INSERT INTO attempt_counters (scope, key, consecutive, window_start, window_failures, updated_at)
        VALUES ($1, $2, 1, now(), 1, now())
@@ -50,7 +53,7 @@ export class AttemptRepository {
     return map(rows[0]);
   }
 
-  async setPenalty(q: Queryable, scope: 'user' | 'ip', key: string, p: { backoffSeconds: number | null; lock: boolean }): Promise<void> {
+  async setPenalty(q: Queryable, scope: AttemptScope, key: string, p: { backoffSeconds: number | null; lock: boolean }): Promise<void> {
     await q.query(
       `UPDATE attempt_counters SET
          backoff_until = CASE WHEN $3::float8 IS NULL THEN backoff_until ELSE now() + make_interval(secs => $3::float8) END,
@@ -61,7 +64,7 @@ export class AttemptRepository {
   }
 
   /** A success clears the consecutive count (not the IP window, which counts failures only). */
-  async recordSuccess(q: Queryable, scope: 'user' | 'ip', key: string): Promise<void> {
+  async recordSuccess(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
     await q.query(
       `UPDATE attempt_counters SET consecutive = 0, backoff_until = NULL, updated_at = now()
        WHERE scope = $1 AND key = $2 AND locked_at IS NULL`,
@@ -69,7 +72,7 @@ export class AttemptRepository {
     );
   }
 
-  async unlock(q: Queryable, scope: 'user' | 'ip', key: string): Promise<void> {
+  async unlock(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
     await q.query('DELETE FROM attempt_counters WHERE scope = $1 AND key = $2', [scope, key]);
   }
 }

@@ -49,6 +49,20 @@ export class BruteForceService {
     }
   }
 
+  /** Registrations per address per window, so that nobody reserves usernames by the thousand. */
+  async assertMayRegister(ip: string): Promise<void> {
+    const s = await this.repo.get(this.db, 'register', ip);
+    if (s.windowFailures >= this.cfg.registrationsPerIp) {
+      throw new AuthError(ErrorCode.RATE_LIMITED, 'too many accounts created from this address; try again later', {
+        retryAfterMs: this.cfg.ipWindowSeconds * 1000,
+      });
+    }
+  }
+
+  async recordRegistration(ip: string): Promise<void> {
+    await this.repo.recordFailure(this.db, 'register', ip, this.cfg.ipWindowSeconds);
+  }
+
   async recordFailure(userId: string | null, ip: string): Promise<FailureOutcome | null> {
     await this.repo.recordFailure(this.db, 'ip', ip, this.cfg.ipWindowSeconds);
     if (!userId) return null;

@@ -43,6 +43,7 @@ export class UserService {
 
   async register(input: { username: string; displayName: string }, client: ClientInfo) {
     const username = input.username.toLowerCase();
+    await this.bruteForce.assertMayRegister(client.ip);
     let user: UserRecord;
     try {
       user = await this.users.create(this.db, {
@@ -56,6 +57,7 @@ export class UserService {
       if (isUniqueViolation(err)) throw new AuthError(ErrorCode.USERNAME_TAKEN, 'this username is taken; choose another one');
       throw err;
     }
+    await this.bruteForce.recordRegistration(client.ip);
     await this.audit.record({ type: 'user.registered', outcome: 'success', userId: user.id, username, ip: client.ip, userAgent: client.userAgent, details: { role: user.role } });
     const t = await this.tokens.signEnrollTicket(user.id);
     return { user: toUser(user), enrollmentTicket: t.ticket, enrollmentTicketExpiresAt: t.expiresAt.toISOString() };
