@@ -4,7 +4,7 @@ import type { AppContext } from './context.js';
 import { describeProblem, formatDuration, type Problem } from './problems.js';
 
 /** role=alert box with title, explanation and the buttons that help. */
-export function problemBox(problem: Problem, ctx: AppContext, actions: { onRetry?: () => void; home?: boolean } = {}): HTMLElement {
+export function problemBox(problem: Problem, ctx: AppContext, actions: { onRetry?: () => void; kiosk?: boolean } = {}): HTMLElement {
   const d = describeProblem(problem, ctx.m);
   const buttons = h('div', { class: 'actions' });
   const box = h(
@@ -17,7 +17,9 @@ export function problemBox(problem: Problem, ctx: AppContext, actions: { onRetry
   const link = (path: string, label: string, primary = false) =>
     h('a', { href: path, 'data-link': '', class: primary ? 'button primary' : 'button' }, label);
 
-  if (actions.onRetry && (d.next === 'retry' || d.next === 'wait' || d.next === 'contact-admin')) {
+  const retryHelps = d.next === 'retry' || d.next === 'wait' || d.next === 'contact-admin' || d.next === 'register';
+  // In the kiosk trying again is always offered: it is the only way forward without typing.
+  if (actions.onRetry && (retryHelps || actions.kiosk)) {
     const retry = h('button', { type: 'button', class: 'primary', onclick: () => actions.onRetry?.() }, ctx.m.common.retry);
     buttons.append(retry);
     if (d.next === 'wait' && d.retryAfterMs) {
@@ -37,11 +39,11 @@ export function problemBox(problem: Problem, ctx: AppContext, actions: { onRetry
       tick();
     }
   }
+  // The kiosk keeps people on the kiosk (no typing, its own exit button).
+  if (actions.kiosk) return box;
   if (d.next === 'sign-in') buttons.append(link('/login', ctx.m.common.signIn, true));
   if (d.next === 'register') buttons.append(link('/register', ctx.m.common.register, !actions.onRetry));
-  if (d.next === 'register' && actions.onRetry) buttons.prepend(h('button', { type: 'button', class: 'primary', onclick: () => actions.onRetry?.() }, ctx.m.common.retry));
-  // The kiosk keeps people on the kiosk: it has its own exit.
-  if (actions.home !== false) buttons.append(link('/', ctx.m.common.home));
+  buttons.append(link('/', ctx.m.common.home));
   return box;
 }
 

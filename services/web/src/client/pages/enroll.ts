@@ -47,6 +47,7 @@ export const page: Page = (root, ctx) => {
         break;
       case 'done': {
         clearTicket();
+        view.update({ hint: '' });
         const signedIn = ctx.me();
         status.append(
           h('div', { class: 'success', role: 'status' }, h('h2', {}, m.enroll.done), h('p', {}, m.enroll.doneMessage)),

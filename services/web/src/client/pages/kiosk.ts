@@ -59,7 +59,7 @@ export const page: Page = (root, ctx) => {
     if (state.phase === 'failed') {
       view.update({ hint: '' });
       const p = state.problem;
-      status.append(problemBox(p, ctx, { onRetry: () => scan(), home: false }));
+      status.append(problemBox(p, ctx, { onRetry: () => scan(), kiosk: true }));
       // Camera problems need a person to act; recognition failures clear themselves for the next try.
       if (p.kind !== 'camera') later(AFTER_FAILURE_MS, scan);
     }
@@ -96,7 +96,7 @@ export const page: Page = (root, ctx) => {
       },
       (err: unknown) => {
         startBtn.hidden = true;
-        status.replaceChildren(problemBox(problemFrom(err), ctx, { onRetry: () => scan(), home: false }));
+        status.replaceChildren(problemBox(problemFrom(err), ctx, { onRetry: () => scan(), kiosk: true }));
         later(AFTER_FAILURE_MS, scan);
       },
     );
