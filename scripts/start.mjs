@@ -5,7 +5,7 @@
 // Exits non-zero when a service dies during start-up (or later: a half-running Faceline
 // is worse than a clear stop).
 //
-// Environment (all optional): PORT (web, 8080), AUTH_PORT (8081), VISION_PORT (8082),
+// Environment (all optional): PORT (web, 8080), HOST (web, 127.0.0.1), AUTH_PORT (8081), VISION_PORT (8082),
 // FACELINE_LOG_FORMAT=json for raw pino lines; anything else (LIVENESS, DATABASE_URL,
 // TLS_CERT_FILE, ...) is passed through to the services, which validate it.
 import { spawn, spawnSync } from 'node:child_process';
@@ -97,7 +97,9 @@ const services = [
     name: 'web',
     entry: 'services/web/src/server.ts',
     port: ports.web,
-    env: { PORT: String(ports.web), HOST: env.HOST ?? '0.0.0.0', AUTH_URL: `http://127.0.0.1:${ports.auth}` },
+    // Loopback unless asked otherwise: other machines need HTTPS for the camera anyway
+    // (set HOST=0.0.0.0 together with TLS_CERT_FILE/TLS_KEY_FILE to serve them).
+    env: { PORT: String(ports.web), HOST: env.HOST ?? '127.0.0.1', AUTH_URL: `http://127.0.0.1:${ports.auth}` },
   },
 ].filter((s) => {
   if (existsSync(path.join(root, s.entry))) return true;
