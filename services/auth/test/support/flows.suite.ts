@@ -350,6 +350,15 @@ export function flowSuite(backend: Backend): void {
       const again = await login(r.url, { mode: 'verify', username: 'anna' }, [D3[0]!]);
       assert.equal(errorCode(again.started as any), ErrorCode.NOT_ENROLLED);
       assert.equal(r.ctx.templates.index.size, 3, 'gone from the 1:N index');
+      // a signed-in user can enroll again: over the socket with the session cookie, or with a fresh ticket
+      const socket = await connect(r.url, { cookie });
+      const again2 = data(await ask(socket, 'enroll:start', {})) as { capturesRequired: number };
+      assert.equal(again2.capturesRequired, 3);
+      data(await ask(socket, 'enroll:cancel'));
+      socket.disconnect();
+      const ticket = await http(r.url, 'POST', '/api/v1/me/enrollment-ticket', { cookie });
+      assert.equal(ticket.status, 200);
+      assert.ok(ticket.json.enrollmentTicket.length > 20);
       const gone = await http(r.url, 'DELETE', '/api/v1/me', { cookie });
       assert.equal(gone.status, 204);
       assert.equal((await http(r.url, 'GET', '/api/v1/me', { cookie })).status, 401);
