@@ -706,6 +706,7 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     const worst = Math.max(...shares.map(([, v]) => Math.abs(v - even)));
     return `${shares.map(([n, v]) => `${n} ${fmt(v, 1)}%`).join(', ')} of ${sum} requests (even would be ${fmt(even, 1)}% each; largest deviation ${fmt(worst, 1)} points)`;
   };
+  let visionDeviation = 0;
   const visionSpread = () => {
     const per = new Map<string, number>();
     for (const p of capPhases) for (const [n, byStatus] of Object.entries(p.vision)) per.set(n, (per.get(n) ?? 0) + Object.values(byStatus).reduce((a, b) => a + b, 0));
@@ -713,6 +714,7 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     if (!sum) return 'no traffic';
     const even = 100 / per.size;
     const shares = [...per.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([n, v]) => [n, (100 * v) / sum] as const);
+    visionDeviation = Math.max(...shares.map(([, v]) => Math.abs(v - even)));
     return `${shares.map(([n, v]) => `${n} ${fmt(v, 1)}%`).join(', ')} of ${sum} analyze requests (their own /metrics; even would be ${fmt(even, 1)}% each; largest deviation ${fmt(Math.max(...shares.map(([, v]) => Math.abs(v - even))), 1)} points)`;
   };
   lines.push(`- Balance during the capacity steps: auth ${spreadOf('auth')} (HAProxy stats socket); vision ${visionSpread()}. ` +
@@ -721,6 +723,29 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   lines.push('');
   lines.push(`![throughput and latency over time](${path.basename(outSvg)})`);
   lines.push('');
+  // what the figures and checks say, in words (each statement derived from this run's data)
+  const findings: string[] = [];
+  for (const c of checks.filter((x) => !x.ok)) findings.push(`**${c.name}** failed (${c.phase}): ${c.detail}.`);
+  if (VISION_ROUTE === 'l4' && visionDeviation > 5) {
+    findings.push(`Per-connection balancing (as a kube-proxy Service does) spreads frames unevenly (largest deviation ${fmt(visionDeviation, 1)} points from an even share): auth keeps its connections to vision alive, so frames follow connections, not requests. Per-request balancing (\`--vision-route lb\`, an L7 proxy) or auth's own round robin over the address list (\`list\`) spread per frame.`);
+  }
+  const pgPhase = phases.find((p) => p.name === 'pg-restart');
+  const notReady = (pgPhase?.http.token?.errors.NOT_READY ?? 0) + (pgPhase?.http.page?.errors.NOT_READY ?? 0) + (pgPhase?.http.healthz?.errors.NOT_READY ?? 0);
+  if (notReady > 0) {
+    findings.push(`While PostgreSQL is down, every auth replica fails \`/readyz\` (it includes the database), so the balancer takes them all out: ${notReady} background requests routed to auth (JWKS fetches among them) got the balancer's 503 NOT_READY, new Socket.IO connections are refused, and applications that verify tokens must keep the JWKS they fetched earlier.`);
+  }
+  const ov = phases.find((p) => p.name === 'overload');
+  const rcv = phases.find((p) => p.name === 'recovery');
+  if (ov && rcv) {
+    findings.push(`At twice the capacity the system kept ${ov.figures['successful logins/s while overloaded (goodput) vs capacity'] ?? '?'} successful logins/s (goodput vs capacity) while vision refused the excess; ` +
+      `when the load dropped, the median login took ${fmt(rcv.logins.p50)} ms again (${fmt(best?.s.p50 ?? NaN)} ms at capacity before), with ${rcv.logins.failed} failures.`);
+  }
+  if (findings.length) {
+    lines.push('## Findings');
+    lines.push('');
+    for (const f of findings) lines.push(`- ${f}`);
+    lines.push('');
+  }
   lines.push('Run it: `npm run bench:load` (about 5 minutes) or `npm run bench:load:quick` (about 90 s); needs `haproxy` (scripts/system-deps.sh), the PostgreSQL 15 server binaries (initdb, pg_ctl) and the shared face set. Raw data of every run: `artifacts/load/load-<run>.json`, process logs: `artifacts/load/run-<run>/logs/`. The quick run is also the system test `test/load/failover.test.ts`, which asserts only the fault checks.');
   lines.push('');
   lines.push('## Set-up');
