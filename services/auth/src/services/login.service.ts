@@ -34,6 +34,13 @@ import type { ClientInfo, SessionService } from './session.service.js';
 import type { PlainTemplate, TemplateService } from './template.service.js';
 import { toUser } from './user.service.js';
 
+/**
+ * Descriptors drift as the head turns. Once the person has been recognised, frames this much
+ * beyond the verify threshold are treated as "unsure" (no progress, no failure) rather than as
+ * another person; only frames within the threshold ever advance the challenge.
+ */
+const TURNED_FACE_SLACK = 0.1;
+
 export interface LoginFlow {
   id: string;
   mode: LoginMode;
@@ -140,6 +147,10 @@ export class LoginService {
         else if (isFrontal(face, this.cfg.maxFrontalAngle)) return this.succeed(flow, seq, client);
         else feedback = [FeedbackCode.LOOK_STRAIGHT];
         if (flow.liveness && flow.tracker.done) return this.succeed(flow, seq, client);
+      } else if (flow.identityMatched && distance <= MATCH_THRESHOLDS.verify + TURNED_FACE_SLACK) {
+        // the recognised person with the head turned far: such frames do not advance the
+        // challenge, but they are not counted as someone else either
+        feedback = flow.liveness ? flow.tracker.prompt() : [FeedbackCode.LOOK_STRAIGHT];
       } else {
         flow.mismatches++;
         feedback = [FeedbackCode.FACE_CHANGED];
