@@ -91,7 +91,16 @@ export class LoginService {
       const user = await this.users.findByUsername(this.db, req.username.trim().toLowerCase());
       if (!user) throw new AuthError(ErrorCode.USER_NOT_FOUND, 'no account with this username');
       if (user.templateCount === 0) throw new AuthError(ErrorCode.NOT_ENROLLED, 'this account has no face enrolled yet');
-      await this.bruteForce.assertUserMayTry(user.id);
+      try {
+        await this.bruteForce.assertUserMayTry(user.id);
+      } catch (err) {
+        // attempts on a locked or backed-off account are part of the record too
+        await this.audit.record({
+          type: 'login.failed', outcome: 'failure', userId: user.id, username: user.username, mode: 'verify',
+          code: (err as AuthError).code, ip: client.ip, userAgent: client.userAgent,
+        });
+        throw err;
+      }
       userId = user.id;
       username = user.username;
       templates = await this.templates.forUser(user.id);
