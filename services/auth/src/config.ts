@@ -50,6 +50,8 @@ export interface AuthConfig {
   /** client events per second per socket before events are refused */
   socketEventsPerSecond: number;
   kiosk: boolean;
+  /** enrolled people the kiosk thresholds were chosen for; more is logged as a warning */
+  kioskPopulation: number;
   issuer: string;
   audience: string;
   accessTokenTtlSeconds: number;
@@ -195,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     minFrameIntervalMs: num('MIN_FRAME_INTERVAL_MS', 0, 0, 10_000),
     socketEventsPerSecond: num('SOCKET_EVENTS_PER_SECOND', 40, 1, 10_000),
     kiosk: bool('KIOSK', true),
+    kioskPopulation: num('KIOSK_POPULATION', 1000, 1, 10_000_000),
     issuer: str('AUTH_ISSUER') ?? ACCESS_TOKEN_DEFAULTS.issuer,
     audience: str('AUTH_AUDIENCE') ?? ACCESS_TOKEN_DEFAULTS.audience,
     accessTokenTtlSeconds,

@@ -68,7 +68,18 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
       new HttpVisionClient(config.visionUrls, config.visionTimeoutMs, (o) =>
         metrics.vision.observe({ url: o.url, ok: String(o.ok) }, o.ms / 1000),
       );
-    const templates = new TemplateService(db, new TemplateRepository(), new Sealer(masterKey, 'templates'), log, (n) => metrics.indexSize.set(n));
+    // the kiosk thresholds hold their false-accept promise only up to the population they were
+    // evaluated for; beyond it, say so once (and again each time it is crossed anew)
+    let overPopulation = false;
+    const templates: TemplateService = new TemplateService(db, new TemplateRepository(), new Sealer(masterKey, 'templates'), log, (n) => {
+      metrics.indexSize.set(n);
+      const people = templates.index.users;
+      metrics.enrolledPeople.set(people);
+      if (config.kiosk && people > config.kioskPopulation && !overPopulation) {
+        log.warn({ people, kioskPopulation: config.kioskPopulation }, 'more people enrolled than KIOSK_POPULATION: re-evaluate the kiosk thresholds (npm run eval:faces) or split kiosks by line');
+      }
+      overPopulation = people > config.kioskPopulation;
+    });
     const tokens = new TokenService(db, new SigningKeyRepository(), new Sealer(masterKey, 'signing-keys'), config, log);
     const bruteForce = new BruteForceService(db, new AttemptRepository(), config);
     const sessionRepo = new SessionRepository();

@@ -45,6 +45,7 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    enrolledPeople: new Gauge({ name: 'faceline_auth_enrolled_people', help: 'People with at least one template in the 1:N index', registers: [registry] }),
     indexSize: new Gauge({ name: 'faceline_auth_index_templates', help: 'Templates in the in-memory 1:N index', registers: [registry] }),
     sockets: new Gauge({ name: 'faceline_auth_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
   };
