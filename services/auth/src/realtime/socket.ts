@@ -39,10 +39,23 @@ export interface RealtimeDeps {
   login: LoginService;
 }
 
+interface EnrollState {
+  flow: EnrollmentFlow;
+  guard: FrameGuard;
+  /** ends the flow when its time is up, even if no frame (or only refused frames) arrive */
+  timer: NodeJS.Timeout;
+}
+
+interface LoginState {
+  flow: LoginFlow;
+  guard: FrameGuard;
+  timer: NodeJS.Timeout;
+}
+
 interface ConnectionState {
   client: ClientInfo;
-  enroll?: { flow: EnrollmentFlow; guard: FrameGuard };
-  login?: { flow: LoginFlow; guard: FrameGuard };
+  enroll?: EnrollState;
+  login?: LoginState;
   busy: boolean;
   lastFrameAt: number;
   tokens: number;
@@ -86,7 +99,11 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       refilledAt: Date.now(),
       dropped: 0,
     };
-    socket.on('disconnect', () => metrics.sockets.dec());
+    socket.on('disconnect', () => {
+      metrics.sockets.dec();
+      endEnroll(socket);
+      endLogin(socket);
+    });
 
     socket.onAny((event: string) => {
       if (!KNOWN_EVENTS.has(event)) {
@@ -96,12 +113,11 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     handle(socket, 'enroll:start', async (payload) => {
       if (!Value.Check(EnrollStartRequest, payload)) throw invalid('enroll:start expects { ticket?: string }');
-      // a flow abandoned past its time limit does not block a new one
-      if (socket.data.enroll && Date.now() > socket.data.enroll.flow.expiresAt) socket.data.enroll = undefined;
       if (socket.data.enroll) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'an enrollment is already running on this connection; cancel it first');
       const userId = payload.ticket ? await deps.sessions.verifyEnrollTicketOrThrow(payload.ticket) : await signedInUser(socket, deps);
       const flow = await deps.enrollment.start(userId);
-      socket.data.enroll = { flow, guard: new FrameGuard() };
+      const state: EnrollState = { flow, guard: new FrameGuard(), timer: setTimeout(() => void expireEnroll(socket, state), msUntil(flow.expiresAt)) };
+      socket.data.enroll = state;
       return {
         enrollmentId: flow.id,
         capturesRequired: config.capturesRequired,
@@ -112,6 +128,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     handle(socket, 'enroll:frame', async (payload) => {
       const state = socket.data.enroll;
+      // the clock is checked before frame admission: refused frames must not keep a flow alive
+      if (state && Date.now() > state.flow.expiresAt && !socket.data.busy) return (await expireEnroll(socket, state, seqOf(payload))) ?? flowEnded('enroll');
       const { seq, image } = admitFrame(socket, payload, state?.guard, 'enroll');
       if (!state) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, 'send enroll:start first');
       socket.data.busy = true;
@@ -119,7 +137,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
         const out = await deps.enrollment.frame(state.flow, seq, image, socket.data.client);
         socket.emit('feedback', { flow: 'enroll', seq, codes: out.result.feedback });
         if (out.final) {
-          socket.data.enroll = undefined;
+          endEnroll(socket);
           socket.emit('enroll:result', out.final);
         }
         return out.result;
@@ -130,16 +148,17 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     handle(socket, 'enroll:cancel', async () => {
       const had = Boolean(socket.data.enroll);
-      socket.data.enroll = undefined;
+      endEnroll(socket);
       return { cancelled: had };
     });
 
     handle(socket, 'login:start', async (payload) => {
       if (!Value.Check(LoginStartRequest, payload)) throw invalid('login:start expects { mode: "verify" | "identify", username? }');
-      if (socket.data.login && (socket.data.login.flow.ended || Date.now() > socket.data.login.flow.expiresAt)) socket.data.login = undefined;
+      if (socket.data.login?.flow.ended) endLogin(socket);
       if (socket.data.login) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'a login is already running on this connection; cancel it first');
       const flow = await deps.login.start(payload, socket.data.client);
-      socket.data.login = { flow, guard: new FrameGuard() };
+      const state: LoginState = { flow, guard: new FrameGuard(), timer: setTimeout(() => void expireLogin(socket, state), msUntil(flow.expiresAt)) };
+      socket.data.login = state;
       if (flow.liveness) {
         socket.emit('challenge:step', { loginId: flow.id, index: 0, step: flow.challenge[0] ?? null, completed: 0, total: flow.challenge.length });
       }
@@ -155,6 +174,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     handle(socket, 'login:frame', async (payload) => {
       const state = socket.data.login;
+      if (state && Date.now() > state.flow.expiresAt && !socket.data.busy) return (await expireLogin(socket, state, seqOf(payload))) ?? flowEnded('login');
       const { seq, image } = admitFrame(socket, payload, state?.guard, 'login');
       if (!state) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, 'send login:start first');
       const { flow } = state;
@@ -176,7 +196,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
           socket.emit('challenge:step', { loginId: flow.id, index: i, step: flow.challenge[i] ?? null, completed: i, total: flow.challenge.length });
         }
         if (out.final) {
-          socket.data.login = undefined;
+          endLogin(socket);
           socket.emit('login:result', out.final);
         }
         return out.result;
@@ -187,10 +207,66 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     handle(socket, 'login:cancel', async () => {
       const had = Boolean(socket.data.login);
-      socket.data.login = undefined;
+      endLogin(socket);
       return { cancelled: had };
     });
   });
+
+  function endEnroll(socket: AppSocket): void {
+    if (socket.data.enroll) clearTimeout(socket.data.enroll.timer);
+    socket.data.enroll = undefined;
+  }
+
+  function endLogin(socket: AppSocket): void {
+    if (socket.data.login) clearTimeout(socket.data.login.timer);
+    socket.data.login = undefined;
+  }
+
+  /**
+   * Ends an enrollment whose time is up and tells the client. A frame being analysed finishes
+   * first (it may complete the flow); the timer then looks again shortly after.
+   */
+  async function expireEnroll(socket: AppSocket, state: EnrollState, seq = 0) {
+    if (socket.data.enroll !== state || !socket.connected) return undefined;
+    if (socket.data.busy) {
+      state.timer = setTimeout(() => void expireEnroll(socket, state), 50);
+      return undefined;
+    }
+    endEnroll(socket);
+    socket.data.busy = true;
+    try {
+      const out = await deps.enrollment.expire(state.flow, seq, socket.data.client);
+      if (out.final) socket.emit('enroll:result', out.final);
+      return out.result;
+    } catch (err) {
+      log.error({ err }, 'could not end an expired enrollment cleanly');
+      socket.emit('enroll:result', { ok: false, enrollmentId: state.flow.id, error: toAckError(err) });
+      return undefined;
+    } finally {
+      socket.data.busy = false;
+    }
+  }
+
+  async function expireLogin(socket: AppSocket, state: LoginState, seq = 0) {
+    if (socket.data.login !== state || state.flow.ended || !socket.connected) return undefined;
+    if (socket.data.busy) {
+      state.timer = setTimeout(() => void expireLogin(socket, state), 50);
+      return undefined;
+    }
+    endLogin(socket);
+    socket.data.busy = true;
+    try {
+      const out = await deps.login.timeUp(state.flow, seq, socket.data.client);
+      if (out.final) socket.emit('login:result', out.final);
+      return out.result;
+    } catch (err) {
+      log.error({ err }, 'could not end an expired login cleanly');
+      socket.emit('login:result', { ok: false, loginId: state.flow.id, mode: state.flow.mode, error: toAckError(err) });
+      return undefined;
+    } finally {
+      socket.data.busy = false;
+    }
+  }
 
   function handle(socket: AppSocket, event: keyof ClientToServerEvents, fn: (payload: unknown) => Promise<unknown>): void {
     socket.on(event, async (...args: unknown[]) => {
@@ -250,6 +326,20 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   }
 
   return io;
+}
+
+function msUntil(at: number): number {
+  // a little after the deadline, so that the `Date.now() > expiresAt` checks agree
+  return Math.max(0, at - Date.now()) + 5;
+}
+
+function seqOf(payload: unknown): number {
+  const seq = (payload as { seq?: unknown } | null)?.seq;
+  return typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 ? seq : 0;
+}
+
+function flowEnded(flow: 'enroll' | 'login'): never {
+  throw new AuthError(ErrorCode.FLOW_NOT_STARTED, `this ${flow === 'enroll' ? 'enrollment' : 'login'} has ended; start a new one`);
 }
 
 function invalid(message: string): AuthError {

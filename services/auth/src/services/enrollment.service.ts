@@ -55,11 +55,14 @@ export class EnrollmentService {
     };
   }
 
+  /** Ends an enrollment whose time is up (the socket layer calls it on a timer). */
+  expire(flow: EnrollmentFlow, seq: number, client: ClientInfo): Promise<EnrollFrameOutcome> {
+    return this.refuse(flow, new AuthError(ErrorCode.CHALLENGE_EXPIRED, 'enrollment took too long; start again'), { seq, capturesRequired: this.cfg.capturesRequired }, client);
+  }
+
   async frame(flow: EnrollmentFlow, seq: number, image: Uint8Array, client: ClientInfo): Promise<EnrollFrameOutcome> {
     const base = { seq, capturesRequired: this.cfg.capturesRequired };
-    if (Date.now() > flow.expiresAt) {
-      return this.refuse(flow, new AuthError(ErrorCode.CHALLENGE_EXPIRED, 'enrollment took too long; start again'), base, client);
-    }
+    if (Date.now() > flow.expiresAt) return this.expire(flow, seq, client);
     const report = await this.vision.analyze(image, { maxFaces: 5, minFaceSize: 40 });
     const { face, problems } = assessFaces(report.faces, this.cfg, { requireFrontal: true });
     const pending = (feedback: FeedbackCode[], accepted = false): EnrollFrameOutcome => ({

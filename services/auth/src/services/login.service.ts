@@ -224,7 +224,8 @@ export class LoginService {
     };
   }
 
-  private async timeUp(flow: LoginFlow, seq: number, client: ClientInfo): Promise<LoginFrameOutcome> {
+  /** Ends a login whose time (or frame budget) is up, with the code its progress deserves. */
+  async timeUp(flow: LoginFlow, seq: number, client: ClientInfo): Promise<LoginFrameOutcome> {
     if (flow.identityMatched && flow.liveness) {
       return this.fail(flow, seq, new AuthError(ErrorCode.LIVENESS_FAILED, 'the liveness challenge was not completed in time'), 'liveness_failed', client);
     }
