@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorCode } from '@faceline/contracts';
 import type { AppContext } from './context.js';
-import { AuthError } from './errors.js';
+import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable } from './errors.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { accountRoutes } from './routes/account.routes.js';
 import { adminRoutes } from './routes/admin.routes.js';
@@ -63,6 +63,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   app.setErrorHandler((err: FastifyError | AuthError, req, reply) => {
     if (err instanceof AuthError) {
       if (err.statusCode >= 500) req.log.error({ err, cause: (err.cause as Error | undefined)?.message }, err.message);
+      if (err.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return reply.code(err.statusCode).send(err.toBody());
     }
     const fe = err as FastifyError;
@@ -78,11 +79,12 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ error: { code: ErrorCode.BAD_REQUEST, message: fe.message } });
     }
-    const dbDown = typeof (err as { code?: unknown }).code === 'string' && /^(ECONNREFUSED|57P01|57P03|53300)$/.test(String((err as { code?: unknown }).code));
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err: (err as Error).message }, 'database unavailable');
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error: databaseUnavailableAck() });
+    }
     req.log.error({ err }, 'request failed');
-    return reply
-      .code(dbDown ? 503 : 500)
-      .send({ error: dbDown ? { code: ErrorCode.DATABASE_UNAVAILABLE, message: 'database unavailable', retryable: true } : { code: ErrorCode.INTERNAL, message: 'internal error' } });
+    return reply.code(500).send({ error: { code: ErrorCode.INTERNAL, message: 'internal error' } });
   });
 
   app.setNotFoundHandler((req, reply) =>

@@ -64,7 +64,35 @@ export class AuthError extends Error {
 
 export const internalAck = (): AckError => ({ code: ErrorCode.INTERNAL, message: 'internal error' });
 
-/** Any thrown value as what a client may see: AuthErrors as they are, everything else as INTERNAL. */
+/** Seconds a client is asked to wait after a 503 (Retry-After). */
+export const RETRY_AFTER_SECONDS = 2;
+
+// node errors of a connection that cannot be made or was lost, and PostgreSQL's SQLSTATEs for
+// "connection exception" (08…), shutdown/starting up (57P01-57P03) and too many connections
+const DB_DOWN_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|08\d{3}|08P01|57P0[123]|53300)$/;
+const DB_DOWN_MESSAGES = /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Connection terminated due to connection timeout/;
+
+/** True when the error means the database cannot be reached now (as opposed to a bad query). */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && DB_DOWN_CODES.test(e.code)) return true;
+  if (typeof e.message === 'string' && DB_DOWN_MESSAGES.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1);
+}
+
+export const databaseUnavailableAck = (): AckError => ({
+  code: ErrorCode.DATABASE_UNAVAILABLE,
+  message: 'the database is unavailable; try again shortly',
+  retryable: true,
+});
+
+/**
+ * Any thrown value as what a client may see: AuthErrors as they are, a database that cannot be
+ * reached as DATABASE_UNAVAILABLE (retryable), everything else as INTERNAL.
+ */
 export function toAckError(err: unknown): AckError {
-  return err instanceof AuthError ? err.toAck() : internalAck();
+  if (err instanceof AuthError) return err.toAck();
+  return isDatabaseUnavailable(err) ? databaseUnavailableAck() : internalAck();
 }

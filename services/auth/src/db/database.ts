@@ -23,6 +23,12 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * Fail fast instead of waiting forever when the server cannot be reached, and notice half-open
+ * connections (a server that vanished without closing them).
+ */
+const CONNECTION_OPTIONS = { connectionTimeoutMillis: 5000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
+
 // pg returns int8 as text by default: counts are cast to int in SQL, so nothing here needs it.
 
 class PgDatabase implements Database {
@@ -74,11 +80,15 @@ class PgDatabase implements Database {
     let client: pg.Client | undefined;
     let stopped = false;
     const connect = async (): Promise<void> => {
-      const c = new pg.Client({ connectionString: this.connectionString });
+      const c = new pg.Client({ connectionString: this.connectionString, ...CONNECTION_OPTIONS });
       c.on('notification', (msg) => {
         if (msg.channel === channel) handler(msg.payload ?? '');
       });
+      let lost = false;
       c.on('error', (err) => {
+        // a dying connection may report more than one error: reconnect once
+        if (lost) return;
+        lost = true;
         this.log.warn({ err: err.message, channel }, 'notification connection lost; reconnecting');
         this.listeners = this.listeners.filter((l) => l !== c);
         c.end().catch(() => undefined);
@@ -172,8 +182,14 @@ export interface OpenDatabaseOptions {
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize, idleTimeoutMillis: 30_000 });
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize, idleTimeoutMillis: 30_000, ...CONNECTION_OPTIONS });
     pool.on('error', (err) => opts.log.warn({ err: err.message }, 'idle database connection failed'));
+    // pg-pool listens for errors only on idle clients. A client checked out by tx/withLock whose
+    // server goes away (restart, failover) emits 'error' with nobody listening, which would end
+    // the process; the failing query rejects anyway and the pool drops the broken client.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => opts.log.warn({ err: err.message }, 'database connection lost'));
+    });
     const db = new PgDatabase(pool, opts.databaseUrl, opts.log);
     await db.query('SELECT 1');
     return db;

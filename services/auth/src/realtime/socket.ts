@@ -292,7 +292,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
         reply({ data: await fn(args[0]) });
       } catch (err) {
         const error: AckError = toAckError(err);
-        if (!(err instanceof AuthError)) log.error({ err, event }, 'socket event failed');
+        if (error.code === ErrorCode.DATABASE_UNAVAILABLE && !(err instanceof AuthError)) log.warn({ err: (err as Error).message, event }, 'database unavailable');
+        else if (!(err instanceof AuthError)) log.error({ err, event }, 'socket event failed');
         else if (event.endsWith(':frame')) metrics.frames.inc({ flow: event.split(':')[0] as string, result: error.code });
         reply({ error });
       }
