@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
+import { withPassword } from './db/database.js';
 
 test('defaults: port 8081, embedded database, liveness on', () => {
   const c = loadConfig({});
@@ -26,5 +30,55 @@ test('every bad variable is reported at once', () => {
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     assert.equal(err.problems.length, 5, err.message);
+  }
+});
+
+test('secrets from files: FACELINE_MASTER_KEY_FILE, DATABASE_URL_FILE, PGPASSWORD_FILE (trailing newline ignored)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faceline-auth-config-'));
+  try {
+    writeFileSync(path.join(dir, 'key'), `${'cd'.repeat(32)}\n`);
+    writeFileSync(path.join(dir, 'url'), 'postgres://faceline@db:5432/faceline\n');
+    writeFileSync(path.join(dir, 'pw'), 's3cret:/@\n');
+    const c = loadConfig({
+      FACELINE_MASTER_KEY_FILE: path.join(dir, 'key'),
+      DATABASE_URL_FILE: path.join(dir, 'url'),
+      PGPASSWORD_FILE: path.join(dir, 'pw'),
+    });
+    assert.deepEqual(c.masterKey, Buffer.from('cd'.repeat(32), 'hex'));
+    assert.equal(c.databaseUrl, 'postgres://faceline@db:5432/faceline');
+    assert.equal(c.databasePassword, 's3cret:/@');
+    // the driver gets the password inside the URL it connects with
+    const url = new URL(withPassword(c.databaseUrl!, c.databasePassword));
+    assert.equal(decodeURIComponent(url.password), 's3cret:/@');
+    assert.equal(url.username, 'faceline');
+    assert.equal(url.pathname, '/faceline');
+    // a password already in the URL wins
+    assert.equal(withPassword('postgres://u:own@h/d', 'other'), 'postgres://u:own@h/d');
+    // without PGPASSWORD_FILE the driver reads PGPASSWORD itself
+    assert.equal(loadConfig({ PGPASSWORD: 'x' }).databasePassword, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('secret files: missing, empty, or set together with the variable are reported', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faceline-auth-config-'));
+  try {
+    writeFileSync(path.join(dir, 'empty'), '\n');
+    loadConfig({
+      FACELINE_MASTER_KEY_FILE: path.join(dir, 'missing'),
+      DATABASE_URL_FILE: path.join(dir, 'empty'),
+      PGPASSWORD: 'a',
+      PGPASSWORD_FILE: path.join(dir, 'empty'),
+    });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.problems.length, 4, err.message);
+    assert.match(err.message, /FACELINE_MASTER_KEY_FILE names a file that cannot be read/);
+    assert.match(err.message, /DATABASE_URL_FILE names an empty file/);
+    assert.match(err.message, /set either PGPASSWORD or PGPASSWORD_FILE/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

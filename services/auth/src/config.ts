@@ -2,6 +2,7 @@
  * The only module that reads process.env. Every variable is validated at start and all
  * problems are reported at once, so a misconfigured deployment fails with one clear message.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCESS_TOKEN_DEFAULTS, DEFAULT_PORTS } from '@faceline/contracts';
@@ -15,6 +16,8 @@ export interface AuthConfig {
   version: string;
   /** PostgreSQL connection string; unset = embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
+  /** PostgreSQL password (PGPASSWORD_FILE) for a DATABASE_URL without one; PGPASSWORD itself is read by the driver. */
+  databasePassword: string | undefined;
   /** Connections per replica to PostgreSQL. */
   databasePoolSize: number;
   /** Folder for PGlite's data and the generated master key file. */
@@ -116,14 +119,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     return fallback;
   };
 
+  /**
+   * A secret from VAR or from the file named by VAR_FILE (Kubernetes and compose mount secrets
+   * as files so they stay out of the environment, process listings and crash dumps).
+   */
+  const secret = (name: string): string | undefined => {
+    const file = str(`${name}_FILE`);
+    if (file === undefined) return str(name);
+    if (str(name) !== undefined) problems.push(`set either ${name} or ${name}_FILE, not both`);
+    try {
+      const value = readFileSync(file, 'utf8').trim();
+      if (value === '') problems.push(`${name}_FILE names an empty file (${file})`);
+      return value === '' ? undefined : value;
+    } catch (err) {
+      problems.push(`${name}_FILE names a file that cannot be read (${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+
   const logLevel = (str('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const databaseUrl = str('DATABASE_URL');
+  const databaseUrl = secret('DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://');
 
   let masterKey: Buffer | undefined;
-  const rawKey = str('FACELINE_MASTER_KEY');
+  const rawKey = secret('FACELINE_MASTER_KEY');
   if (rawKey) {
     masterKey = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
     if (masterKey.length !== 32) {
@@ -173,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     logLevel,
     version: str('FACELINE_VERSION') ?? str('npm_package_version') ?? '0.1.0',
     databaseUrl,
+    databasePassword: env.PGPASSWORD_FILE?.trim() ? secret('PGPASSWORD') : undefined,
     databasePoolSize: num('DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir: path.resolve(str('FACELINE_DATA_DIR') ?? DEFAULT_DATA_DIR),
     masterKey,

@@ -53,7 +53,7 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
   if (!config.liveness) log.warn('LIVENESS is off: a photo of an enrolled person can log in. Use only for testing.');
   if (config.challengeSeed) log.warn('LIVENESS_CHALLENGE_SEED is set: every challenge is the same fixed sequence. Use only for tests and demos.');
 
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, log });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, databasePassword: config.databasePassword, dataDir: config.dataDir, poolSize: config.databasePoolSize, log });
   try {
     await migrate(db, log);
     const masterKey = resolveMasterKey({ configured: config.masterKey, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });

@@ -174,6 +174,8 @@ class PgliteDatabase implements Database {
 
 export interface OpenDatabaseOptions {
   databaseUrl: string | undefined;
+  /** used when the URL carries no password (PGPASSWORD_FILE) */
+  databasePassword?: string | undefined;
   /** PGlite data directory; `memory://` keeps everything in memory (tools, some tests). */
   dataDir: string;
   poolSize: number;
@@ -182,7 +184,8 @@ export interface OpenDatabaseOptions {
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize, idleTimeoutMillis: 30_000, ...CONNECTION_OPTIONS });
+    const connectionString = withPassword(opts.databaseUrl, opts.databasePassword);
+    const pool = new pg.Pool({ connectionString, max: opts.poolSize, idleTimeoutMillis: 30_000, ...CONNECTION_OPTIONS });
     pool.on('error', (err) => opts.log.warn({ err: err.message }, 'idle database connection failed'));
     // pg-pool listens for errors only on idle clients. A client checked out by tx/withLock whose
     // server goes away (restart, failover) emits 'error' with nobody listening, which would end
@@ -190,7 +193,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     pool.on('connect', (client) => {
       client.on('error', (err) => opts.log.warn({ err: err.message }, 'database connection lost'));
     });
-    const db = new PgDatabase(pool, opts.databaseUrl, opts.log);
+    const db = new PgDatabase(pool, connectionString, opts.log);
     await db.query('SELECT 1');
     return db;
   }
@@ -201,4 +204,17 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
   const lite = await PGlite.create(dir === 'memory://' ? undefined : dir);
   return new PgliteDatabase(lite);
+}
+
+/**
+ * node-postgres ignores a `password` option next to a connection string (the string's empty
+ * password wins), so a password read from a file goes into the URL itself. A password already
+ * in the URL is kept.
+ */
+export function withPassword(databaseUrl: string, password: string | undefined): string {
+  if (!password) return databaseUrl;
+  const url = new URL(databaseUrl);
+  if (url.password) return databaseUrl;
+  url.password = encodeURIComponent(password);
+  return url.toString();
 }
