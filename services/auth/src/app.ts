@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorCode } from '@faceline/contracts';
 import type { AppContext } from './context.js';
 import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable } from './errors.js';
+import { originAllowed, originPolicy } from './lib/origin.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { accountRoutes } from './routes/account.routes.js';
 import { adminRoutes } from './routes/admin.routes.js';
@@ -52,6 +53,15 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     },
   });
   await app.register(cookie);
+
+  // cross-site request forgery with the session cookies: refuse state changes from pages of other sites
+  const policy = originPolicy(ctx.config);
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS' || !req.headers.cookie) return;
+    if (originAllowed(req.headers.origin, req.host, policy)) return;
+    req.log.warn({ origin: String(req.headers.origin).slice(0, 200) }, 'refused a request with cookies from another origin');
+    return reply.code(403).send({ error: { code: ErrorCode.FORBIDDEN, message: 'requests with cookies are accepted from this site only' } });
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.http.observe(

@@ -66,6 +66,10 @@ export interface AuthConfig {
   cookieSecure: 'auto' | 'always' | 'never';
   cookieDomain: string | undefined;
   trustProxy: boolean | number | string;
+  /** the address people open (e.g. https://faceline.example.com); its origin may always use cookies */
+  publicUrl: string | undefined;
+  /** origins whose pages may open sockets and change state with cookies; unset = the request's own host (and publicUrl) */
+  allowedOrigins: string[] | undefined;
   /** account: consecutive failed face attempts before back-off / before lock */
   backoffAfter: number;
   lockAfter: number;
@@ -180,6 +184,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     else trustProxy = rawProxy; // comma-separated addresses/CIDRs, as Fastify accepts
   }
 
+  let publicUrl = str('PUBLIC_URL');
+  if (publicUrl) {
+    try {
+      const u = new URL(publicUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+      publicUrl = u.href.replace(/\/$/, '');
+    } catch {
+      problems.push(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+      publicUrl = undefined;
+    }
+  }
+  let allowedOrigins: string[] | undefined;
+  const rawOrigins = str('ALLOWED_ORIGINS');
+  if (rawOrigins) {
+    allowedOrigins = [];
+    for (const o of rawOrigins.split(',').map((x) => x.trim()).filter(Boolean)) {
+      try {
+        const u = new URL(o);
+        if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o.replace(/\/$/, '')) throw new Error('not an origin');
+        allowedOrigins.push(u.origin);
+      } catch {
+        problems.push(`ALLOWED_ORIGINS entries must be origins like https://faceline.example.com (scheme, host, optional port), got "${o}"`);
+      }
+    }
+  }
+
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
   const lockAfter = num('LOCK_AFTER_FAILURES', 50, 2, 100_000);
@@ -230,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     cookieSecure,
     cookieDomain: str('COOKIE_DOMAIN'),
     trustProxy,
+    publicUrl,
+    allowedOrigins,
     backoffAfter,
     lockAfter,
     backoffBaseSeconds: num('BACKOFF_BASE_SECONDS', 30, 1, 86_400),

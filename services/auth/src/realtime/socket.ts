@@ -28,6 +28,7 @@ import type { Metrics } from '../metrics.js';
 import type { EnrollmentFlow, EnrollmentService } from '../services/enrollment.service.js';
 import type { LoginFlow, LoginService } from '../services/login.service.js';
 import type { ClientInfo, SessionService } from '../services/session.service.js';
+import { originAllowed, originPolicy, requestHost } from '../lib/origin.js';
 import { FrameGuard, asBytes, looksLikeJpeg } from './frame-guard.js';
 
 export interface RealtimeDeps {
@@ -80,6 +81,7 @@ const RECOVERABLE = new Set<string>([
 
 export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): RealtimeServer {
   const { config, log, metrics } = deps;
+  const policy = originPolicy(config);
   const io: RealtimeServer = new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
@@ -87,6 +89,12 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     maxHttpBufferSize: config.maxFrameBytes + 64 * 1024,
     pingInterval: 10_000,
     pingTimeout: 10_000,
+    // cross-site websocket hijacking: browsers send cookies with cross-site upgrades
+    allowRequest: (req, callback) => {
+      const ok = originAllowed(req.headers.origin, requestHost(req.headers, config.trustProxy), policy);
+      if (!ok) log.warn({ origin: String(req.headers.origin).slice(0, 200) }, 'refused a Socket.IO connection from another origin');
+      callback(ok ? null : 'origin not allowed', ok);
+    },
   });
 
   io.on('connection', (socket: AppSocket) => {

@@ -49,13 +49,13 @@ export function mjpegFrames(file: string): Buffer[] {
   return out;
 }
 
-export async function connect(url: string, opts: { cookie?: string } = {}): Promise<ClientSocket> {
+export async function connect(url: string, opts: { cookie?: string; headers?: Record<string, string>; transports?: ('websocket' | 'polling')[] } = {}): Promise<ClientSocket> {
   const socket: ClientSocket = io(url, {
     path: SOCKET_PATH,
-    transports: ['websocket'],
+    transports: opts.transports ?? ['websocket'],
     forceNew: true,
     reconnection: false,
-    extraHeaders: opts.cookie ? { cookie: opts.cookie } : {},
+    extraHeaders: { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...opts.headers },
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -125,8 +125,8 @@ export async function login(url: string, start: { mode: 'verify' | 'identify'; u
   }
 }
 
-export async function http(url: string, method: string, pathName: string, opts: { body?: unknown; cookie?: string; bearer?: string } = {}) {
-  const headers: Record<string, string> = {};
+export async function http(url: string, method: string, pathName: string, opts: { body?: unknown; cookie?: string; bearer?: string; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
