@@ -219,6 +219,9 @@ export async function enroll(base: string, ticket: string, frames: Buffer[], tim
 
 // ---------------------------------------------------------------- login
 
+/** Frame refusals after which auth keeps the login going (its RECOVERABLE set, plus pacing). */
+const FRAME_RECOVERABLE = new Set(['RECOGNITION_UNAVAILABLE', 'RATE_LIMITED', 'IMAGE_CORRUPT', 'IMAGE_EMPTY', 'IMAGE_TOO_SMALL']);
+
 export interface LoginAttempt {
   ok: boolean;
   code?: string;
@@ -280,9 +283,11 @@ export async function faceLogin(
           const ack = await call<LoginFrameResult>(conn, 'login:frame', { seq: i, image, capturedAt: Date.now() }, left());
           if (ack.status !== 'continue' || result) break;
         } catch (e) {
-          // recognition unavailable (vision replicas busy or gone): the next frame may succeed
-          if (!(e instanceof FlowError) || !e.retryable || e.code === 'DISCONNECTED' || e.code === 'ACK_TIMEOUT') throw e;
+          if (!(e instanceof FlowError) || e.code === 'DISCONNECTED' || e.code === 'ACK_TIMEOUT') throw e;
           frameErrors.push(e.code);
+          // auth keeps the flow for these (vision busy or gone, a frame too early): the next frame may succeed;
+          // any other refusal ends the attempt, retryable or not, and a person would press "try again"
+          if (!FRAME_RECOVERABLE.has(e.code)) return fail(e.code, e.retryable);
         }
         if (result) break;
       }

@@ -23,24 +23,16 @@ interface Check {
 }
 
 /**
- * Every fault check the quick run must report. `todo`: fails today because of a known defect
- * outside the harness; it still runs and prints, and the todo goes once the defect is fixed.
+ * Every fault check the quick run must report. `todo` marks a check that fails because of a known
+ * defect outside the harness (it still runs and prints); none is known today.
  */
 const EXPECTED: { phase: string; name: RegExp; todo?: string }[] = [
   { phase: 'vision-kill', name: /logins keep succeeding/ },
   { phase: 'vision-kill', name: /non-retryable/ },
   { phase: 'auth-kill', name: /restart and succeed/ },
   { phase: 'auth-kill', name: /stay valid/ },
-  {
-    phase: 'pg-restart',
-    name: /retryable error while the database is down/,
-    todo: 'auth answers Socket.IO events with INTERNAL (not retryable) while PostgreSQL is unreachable',
-  },
-  {
-    phase: 'pg-restart',
-    name: /reconnect without a restart/,
-    todo: 'an auth replica can exit on an unhandled pg Client error (ECONNRESET) when PostgreSQL stops',
-  },
+  { phase: 'pg-restart', name: /retryable error while the database is down/ },
+  { phase: 'pg-restart', name: /reconnect without a restart/ },
   { phase: 'pg-restart', name: /acknowledged before the restart/ },
   { phase: 'overload', name: /503 with Retry-After/ },
   { phase: 'overload', name: /memory stays bounded/ },
@@ -99,7 +91,7 @@ describe('load run: failover and overload through HAProxy', { timeout: 240_000 }
     });
   }
 
-  it('no replica exits on its own', { todo: EXPECTED[5]?.todo }, () => {
+  it('no replica exits on its own', () => {
     const crashes = checks.filter((c) => /keeps running/.test(c.name) && !c.ok);
     assert.deepEqual(crashes.map((c) => c.detail), []);
   });
