@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import type { Browser, Page } from 'playwright-core';
 import { requireFaces } from '@faceline/testkit';
 import { buildWebApp, startStack, type Stack } from './support/stack.js';
@@ -218,8 +219,12 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
     await screenshot(page, '14-liveness-failed');
     await browser.close();
   });
-  it('after all services restart, the personal page shows the data entered before', async () => {
+  it('after all services restart, the personal page shows the data entered before and, for an ordinary user, the recent sign-ins', async () => {
     await stack.stop();
+    // from now on she is an ordinary user: her own sign-in history must not depend on the admin role
+    const db = await PGlite.create(path.join(dataDir, 'pgdata'));
+    await db.query(`UPDATE users SET role = 'user' WHERE username = $1`, [username]);
+    await db.close();
     stack = await startStack({ dataDir, publicDir, env: LIVENESS_OFF });
     const page = await openPage(personBrowser, stack.webUrl, { viewport: { width: 390, height: 844 } });
     await signIn(page);
@@ -228,6 +233,8 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
     assert.equal(await page.getByLabel('Greeting shown after sign-in').inputValue(), profile.greeting);
     assert.equal(await page.getByLabel('My line or workstation').inputValue(), profile.station);
     await page.locator('table.logins tbody tr').nth(1).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0, 'no longer an administrator');
+    assert.equal((await page.request.get('/api/v1/admin/audit')).status(), 403);
     await screenshot(page, '15-my-page-after-restart-phone');
     await page.context().close();
   });

@@ -341,6 +341,42 @@ export const AuditResponse = Type.Object({
 });
 export type AuditResponse = Static<typeof AuditResponse>;
 
+/** The audit events that make up a person's own sign-in history (GET /api/v1/me/audit). */
+export const SIGN_IN_EVENT_TYPES = ['login.succeeded', 'login.failed'] as const satisfies readonly AuditEventType[];
+type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
+
+/**
+ * One entry of the signed-in person's own sign-in history: when, how, outcome and from where.
+ * Unlike the administrators' AuditEvent it carries no match distance (derived from the face)
+ * and no other person's data.
+ */
+export const MyAuditEvent = Type.Object({
+  id: Type.String(),
+  at: IsoDateTime,
+  type: Type.Union([Type.Literal('login.succeeded'), Type.Literal('login.failed')]),
+  outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+  mode: Type.Union([Type.Null(), Type.Literal('verify'), Type.Literal('identify')]),
+  code: Type.Union([Type.Null(), Type.String({ description: 'error code of a failure' })]),
+  liveness: Type.Union([Type.Null(), Type.Literal('passed'), Type.Literal('failed'), Type.Literal('off')]),
+  ip: Type.Union([Type.Null(), Type.String()]),
+  userAgent: Type.Union([Type.Null(), Type.String()]),
+}, { additionalProperties: false });
+export type MyAuditEvent = Static<typeof MyAuditEvent>;
+// the schema's literal list and SIGN_IN_EVENT_TYPES must agree (compile-time check)
+type SameSignInTypes = [MyAuditEvent['type']] extends [SignInEventType] ? ([SignInEventType] extends [MyAuditEvent['type']] ? true : never) : never;
+const signInTypesAgree: SameSignInTypes = true;
+void signInTypesAgree;
+
+/** GET /api/v1/me/audit */
+export const MyAuditQuery = PageQuery;
+export type MyAuditQuery = Static<typeof MyAuditQuery>;
+
+export const MyAuditResponse = Type.Object({
+  events: Type.Array(MyAuditEvent),
+  nextCursor: Type.Union([Type.Null(), Type.String()]),
+});
+export type MyAuditResponse = Static<typeof MyAuditResponse>;
+
 /** Route table, for clients that build URLs. Paths are relative to the service root. */
 export const AUTH_ROUTES = {
   config: `${AUTH_API_PREFIX}/config`,
@@ -349,6 +385,7 @@ export const AUTH_ROUTES = {
   me: `${AUTH_API_PREFIX}/me`,
   meFace: `${AUTH_API_PREFIX}/me/face`,
   meEnrollmentTicket: `${AUTH_API_PREFIX}/me/enrollment-ticket`,
+  meAudit: `${AUTH_API_PREFIX}/me/audit`,
   sessions: `${AUTH_API_PREFIX}/sessions`,
   refresh: `${AUTH_API_PREFIX}/sessions/refresh`,
   logout: `${AUTH_API_PREFIX}/sessions/logout`,

@@ -25,12 +25,16 @@ export class AuditRepository {
   }
 
   /** Newest first; `before` is the id of the last event of the previous page. */
-  async list(q: Queryable, opts: { limit: number; before?: number; userId?: string; type?: string }): Promise<AuditEvent[]> {
+  async list(q: Queryable, opts: { limit: number; before?: number; userId?: string; type?: string; types?: readonly string[] }): Promise<AuditEvent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (opts.before !== undefined) { params.push(opts.before); where.push(`id < $${params.length}`); }
     if (opts.userId) { params.push(opts.userId); where.push(`user_id = $${params.length}`); }
     if (opts.type) { params.push(opts.type); where.push(`type = $${params.length}`); }
+    if (opts.types) {
+      const at = opts.types.map((t) => { params.push(t); return `$${params.length}`; });
+      where.push(at.length ? `type IN (${at.join(', ')})` : 'false');
+    }
     params.push(opts.limit);
     const { rows } = await q.query<Row>(
       `SELECT id::text AS id, at, type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
-  AUTH_ROUTES, DeleteFaceResponse, EnrollmentTicketResponse, ErrorBody, MeResponse, RegisterRequest, RegisterResponse, UpdateMeRequest,
+  AUTH_ROUTES, DeleteFaceResponse, EnrollmentTicketResponse, ErrorBody, MeResponse, MyAuditQuery, MyAuditResponse, RegisterRequest, RegisterResponse, UpdateMeRequest,
 } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import type { UserRecord } from '../repositories/user.repository.js';
@@ -41,6 +41,20 @@ export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       const a = req.auth as Authenticated;
       return me(await ctx.users.update(a.user, req.body, clientInfo(req)), a);
     },
+  );
+
+  app.get(
+    AUTH_ROUTES.meAudit,
+    {
+      preHandler: auth,
+      schema: {
+        tags: ['me'],
+        summary: 'my own sign-in history, newest first (no match distances)',
+        querystring: MyAuditQuery,
+        response: { 200: MyAuditResponse, ...errors },
+      },
+    },
+    async (req) => ctx.users.ownSignIns((req.auth as Authenticated).user.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
   );
 
   app.delete(

@@ -1,6 +1,6 @@
 /** Accounts: registration, the user's own data, and administration. */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, type Profile, type UpdateMeRequest, type User } from '@faceline/contracts';
+import { ErrorCode, SIGN_IN_EVENT_TYPES, type MyAuditEvent, type MyAuditResponse, type Profile, type UpdateMeRequest, type User } from '@faceline/contracts';
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { AuthError } from '../errors.js';
@@ -125,6 +125,25 @@ export class UserService {
     await this.bruteForce.unlock(userId);
     await this.audit.record({ type: 'account.unlocked', outcome: 'success', userId, username: u.username, actorId, ip: client.ip, userAgent: client.userAgent });
     return this.adminView(userId);
+  }
+
+  /** The person's own sign-ins, newest first: no match distances, nothing about anyone else. */
+  async ownSignIns(userId: string, opts: { limit: number; cursor?: string }): Promise<MyAuditResponse> {
+    const before = opts.cursor !== undefined && /^\d+$/.test(opts.cursor) ? Number(opts.cursor) : undefined;
+    if (opts.cursor !== undefined && before === undefined) throw new AuthError(ErrorCode.VALIDATION_FAILED, 'cursor is not valid');
+    const events = await this.auditRepo.list(this.db, { limit: opts.limit + 1, before, userId, types: SIGN_IN_EVENT_TYPES });
+    const page = events.slice(0, opts.limit).map((e): MyAuditEvent => ({
+      id: e.id,
+      at: e.at,
+      type: e.type as MyAuditEvent['type'],
+      outcome: e.outcome,
+      mode: e.mode === 'verify' || e.mode === 'identify' ? e.mode : null,
+      code: e.code,
+      liveness: e.liveness,
+      ip: e.ip,
+      userAgent: e.userAgent,
+    }));
+    return { events: page, nextCursor: events.length > opts.limit ? (page[page.length - 1]?.id ?? null) : null };
   }
 
   async auditLog(opts: { limit: number; cursor?: string; userId?: string; type?: string }) {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Value } from '@sinclair/typebox/value';
 import {
-  AdminUsersResponse, AuditResponse, ErrorCode, FeedbackCode, MeResponse, RegisterResponse, SessionResponse,
+  AdminUsersResponse, AuditResponse, ErrorCode, FeedbackCode, MeResponse, MyAuditResponse, RegisterResponse, SessionResponse,
   type EnrollFrameResult, type LoginFrameResult, type LoginStarted,
 } from '@faceline/contracts';
 import { embeddingToBytes } from '../../src/lib/crypto.js';
@@ -308,6 +308,31 @@ export function flowSuite(backend: Backend): void {
       const page = await http(r.url, 'GET', '/api/v1/admin/audit?limit=2', { cookie: state.adminCookie });
       const next = await http(r.url, 'GET', `/api/v1/admin/audit?limit=2&cursor=${page.json.nextCursor}`, { cookie: state.adminCookie });
       assert.ok(Number(next.json.events[0].id) < Number(page.json.events[1].id), 'pages continue');
+    });
+
+    test('everyone: GET /api/v1/me/audit is the own sign-in history, paged, without distances', async () => {
+      const { cookie } = await signIn('anna', variant(D3[1]!, 21));
+      const unauth = await http(r.url, 'GET', '/api/v1/me/audit');
+      assert.equal(unauth.status, 401);
+      const mine = await http(r.url, 'GET', '/api/v1/me/audit?limit=200', { cookie });
+      assert.equal(mine.status, 200, mine.text);
+      assert.ok(Value.Check(MyAuditResponse, mine.json), mine.text);
+      // exactly anna's login events, as the administrators' log has them
+      const all = await http(r.url, 'GET', `/api/v1/admin/audit?limit=200&userId=${state.d3Id}`, { cookie: state.adminCookie });
+      const expected = all.json.events.filter((e: any) => e.type === 'login.succeeded' || e.type === 'login.failed').map((e: any) => e.id);
+      assert.deepEqual(mine.json.events.map((e: any) => e.id), expected);
+      const codes = new Set(mine.json.events.map((e: any) => e.code));
+      for (const c of [ErrorCode.FACE_MISMATCH, ErrorCode.BACKOFF, ErrorCode.ACCOUNT_LOCKED, null]) assert.ok(codes.has(c), `history has ${c}`);
+      for (const e of mine.json.events) {
+        assert.deepEqual(Object.keys(e).sort(), ['at', 'code', 'id', 'ip', 'liveness', 'mode', 'outcome', 'type', 'userAgent']);
+      }
+      assert.doesNotMatch(mine.text, /distance|obama/i);
+      const page = await http(r.url, 'GET', '/api/v1/me/audit?limit=2', { cookie });
+      assert.equal(page.json.events.length, 2);
+      const next = await http(r.url, 'GET', `/api/v1/me/audit?limit=2&cursor=${page.json.nextCursor}`, { cookie });
+      assert.deepEqual(next.json.events.map((e: any) => e.id), expected.slice(2, 4), 'pages continue');
+      const bad = await http(r.url, 'GET', '/api/v1/me/audit?cursor=x', { cookie });
+      assert.equal(bad.json.error.code, ErrorCode.VALIDATION_FAILED);
     });
 
     test('liveness on after a restart: a head-turn video passes, a replayed still photo fails', async () => {

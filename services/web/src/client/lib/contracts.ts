@@ -20,6 +20,7 @@ export const ROUTES = {
   me: '/api/v1/me',
   meFace: '/api/v1/me/face',
   meEnrollmentTicket: '/api/v1/me/enrollment-ticket',
+  meAudit: '/api/v1/me/audit',
   sessions: '/api/v1/sessions',
   refresh: '/api/v1/sessions/refresh',
   logout: '/api/v1/sessions/logout',

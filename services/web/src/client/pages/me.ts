@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditResponse, DeleteFaceResponse, MeResponse, UpdateMeRequest } from '@faceline/contracts';
+import type { DeleteFaceResponse, MeResponse, MyAuditEvent, MyAuditResponse, UpdateMeRequest } from '@faceline/contracts';
 import { format, LANGUAGES } from '../i18n/index.js';
 import { api } from '../lib/api.js';
 import { ROUTES } from '../lib/contracts.js';
@@ -6,27 +6,21 @@ import type { AppContext, Page } from '../lib/context.js';
 import { field, h, id } from '../lib/dom.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
 
-const LOGIN_EVENTS = new Set(['login.succeeded', 'login.failed']);
-
 function dateTime(iso: string, ctx: AppContext): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(ctx.lang, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** Sign-in history of this person from the audit log. */
-async function recentLogins(me: MeResponse): Promise<AuditEvent[] | null> {
-  // The auth contract offers the audit log to administrators (GET /admin/audit?userId=);
-  // for everyone else the history is shown once auth publishes it for the signed-in user.
-  if (me.user.role !== 'admin') return null;
-  const q = new URLSearchParams({ userId: me.user.id, limit: '50' });
-  const res = await api<AuditResponse>('GET', `${ROUTES.adminAudit}?${q}`);
-  return res.events.filter((e) => LOGIN_EVENTS.has(e.type)).slice(0, 10);
+/** This person's own recent sign-ins (successful and failed), for every role. */
+async function recentLogins(): Promise<MyAuditEvent[]> {
+  const res = await api<MyAuditResponse>('GET', `${ROUTES.meAudit}?limit=10`);
+  return res.events;
 }
 
-function loginsTable(events: AuditEvent[], ctx: AppContext): HTMLElement {
+function loginsTable(events: MyAuditEvent[], ctx: AppContext): HTMLElement {
   const { m } = ctx;
   if (!events.length) return h('p', {}, m.me.noLogins);
-  const how = (e: AuditEvent) => (e.mode === 'identify' ? m.me.modeIdentify : e.mode === 'enroll' ? m.me.modeEnroll : m.me.modeVerify);
+  const how = (e: MyAuditEvent) => (e.mode === 'identify' ? m.me.modeIdentify : m.me.modeVerify);
   return h(
     'div',
     { class: 'table-wrap' },
@@ -161,8 +155,8 @@ export const page: Page = async (root, ctx) => {
       h('div', { class: 'actions' }, h('a', { href: '/enroll', 'data-link': '', class: 'button' }, m.me.reEnroll), deleteFace, deleteAccount), faceMsg),
   );
 
-  recentLogins(me).then(
-    (events) => logins.replaceChildren(events ? loginsTable(events, ctx) : h('p', { class: 'muted' }, m.me.loginsUnavailable)),
+  recentLogins().then(
+    (events) => logins.replaceChildren(loginsTable(events, ctx)),
     () => logins.replaceChildren(h('p', { class: 'muted' }, m.me.loginsUnavailable)),
   );
 };
