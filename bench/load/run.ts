@@ -728,6 +728,11 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   for (const c of checks.filter((x) => !x.ok)) findings.push(`**${c.name}** failed (${c.phase}): ${c.detail}.`);
   if (VISION_ROUTE === 'l4' && visionDeviation > 5) {
     findings.push(`Per-connection balancing (as a kube-proxy Service does) spreads frames unevenly (largest deviation ${fmt(visionDeviation, 1)} points from an even share): auth keeps its connections to vision alive, so frames follow connections, not requests. Per-request balancing (\`--vision-route lb\`, an L7 proxy) or auth's own round robin over the address list (\`list\`) spread per frame.`);
+    const refused = capPhases.reduce((n, p) => n + Object.values(p.vision).reduce((m, byStatus) => m + (byStatus['503'] ?? 0), 0), 0);
+    const unavailable = capPhases.reduce((n, p) => n + (p.logins.errors.RECOGNITION_UNAVAILABLE ?? 0), 0);
+    if (refused > 0) {
+      findings.push(`Because of that, the busiest vision replica refuses frames (${refused} × 503 OVERLOADED in the capacity steps, ${unavailable} logins failed with RECOGNITION_UNAVAILABLE) while the others still have room: with a single Service address auth has nowhere else to send a refused frame.`);
+    }
   }
   const pgPhase = phases.find((p) => p.name === 'pg-restart');
   const notReady = (pgPhase?.http.token?.errors.NOT_READY ?? 0) + (pgPhase?.http.page?.errors.NOT_READY ?? 0) + (pgPhase?.http.healthz?.errors.NOT_READY ?? 0);
