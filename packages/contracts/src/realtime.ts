@@ -105,6 +105,31 @@ export const FrameMeta = Type.Object(
   { additionalProperties: true },
 );
 
+/**
+ * Where the one face of a frame was found, in pixels of the frame as sent (not mirrored; the
+ * origin is the top-left corner of the JPEG). Present on frame acknowledgements and feedback
+ * events when exactly one face was detected, so the browser can draw the real box over its
+ * preview; absent otherwise (no face, several faces, a frame that was not analysed).
+ */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The size of the analysed frame, which `box` refers to. */
+export interface FrameSize {
+  width: number;
+  height: number;
+}
+
+/** Optional face location carried by frame results and feedback events. */
+export interface FaceLocation {
+  box?: FaceBox;
+  frameSize?: FrameSize;
+}
+
 // ---------------------------------------------------------------- enrollment
 
 /** Either a ticket from registration / POST /me/enrollment-ticket, or a signed-in socket. */
@@ -121,7 +146,7 @@ export interface EnrollStarted {
   expiresAt: string;
 }
 
-export interface EnrollFrameResult {
+export interface EnrollFrameResult extends FaceLocation {
   seq: number;
   /** this frame became one of the captures */
   accepted: boolean;
@@ -160,7 +185,7 @@ export interface LoginStarted {
 
 export type LoginStatus = 'continue' | 'succeeded' | 'failed';
 
-export interface LoginFrameResult {
+export interface LoginFrameResult extends FaceLocation {
   seq: number;
   feedback: FeedbackCode[];
   /** index into LoginStarted.challenge of the step now asked for; equals its length when all are done */
@@ -192,7 +217,7 @@ export type LoginResult = LoginSuccess | LoginFailure;
 
 // ---------------------------------------------------------------- server pushes
 
-export interface FeedbackEvent {
+export interface FeedbackEvent extends FaceLocation {
   flow: 'enroll' | 'login';
   seq: number;
   codes: FeedbackCode[];

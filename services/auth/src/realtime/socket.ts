@@ -143,7 +143,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       socket.data.busy = true;
       try {
         const out = await deps.enrollment.frame(state.flow, seq, image, socket.data.client);
-        socket.emit('feedback', { flow: 'enroll', seq, codes: out.result.feedback });
+        socket.emit('feedback', { flow: 'enroll', seq, codes: out.result.feedback, box: out.result.box, frameSize: out.result.frameSize });
         if (out.final) {
           endEnroll(socket);
           socket.emit('enroll:result', out.final);
@@ -198,7 +198,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
             out = await deps.login.fail(flow, seq, err, 'locked', socket.data.client);
           } else throw err;
         }
-        socket.emit('feedback', { flow: 'login', seq, codes: out.result.feedback });
+        socket.emit('feedback', { flow: 'login', seq, codes: out.result.feedback, box: out.result.box, frameSize: out.result.frameSize });
         if (flow.tracker.step !== before && !out.final) {
           const i = flow.tracker.step;
           socket.emit('challenge:step', { loginId: flow.id, index: i, step: flow.challenge[i] ?? null, completed: i, total: flow.challenge.length });

@@ -4,13 +4,15 @@
  * other enrolled person and, if it is new, stored as encrypted templates.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, FeedbackCode, MATCH_THRESHOLDS, descriptorDistance, type EnrollFrameResult, type EnrollResult } from '@faceline/contracts';
+import {
+  ErrorCode, FeedbackCode, MATCH_THRESHOLDS, descriptorDistance, type AnalyzeResponse, type EnrollFrameResult, type EnrollResult,
+} from '@faceline/contracts';
 import type { AuthConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { TemplateQuality } from '../repositories/template.repository.js';
 import type { VisionClient } from '../repositories/vision.repository.js';
 import type { AuditService } from './audit.service.js';
-import { assessFaces } from './quality.js';
+import { assessFaces, faceLocation } from './quality.js';
 import type { ClientInfo } from './session.service.js';
 import type { TemplateService } from './template.service.js';
 import { toUser, type UserService } from './user.service.js';
@@ -64,6 +66,11 @@ export class EnrollmentService {
     const base = { seq, capturesRequired: this.cfg.capturesRequired };
     if (Date.now() > flow.expiresAt) return this.expire(flow, seq, client);
     const report = await this.vision.analyze(image, { maxFaces: 5, minFaceSize: 40 });
+    const out = await this.judge(flow, report, base, client);
+    return { ...out, result: { ...out.result, ...faceLocation(report) } };
+  }
+
+  private async judge(flow: EnrollmentFlow, report: AnalyzeResponse, base: { seq: number; capturesRequired: number }, client: ClientInfo): Promise<EnrollFrameOutcome> {
     const { face, problems } = assessFaces(report.faces, this.cfg, { requireFrontal: true });
     const pending = (feedback: FeedbackCode[], accepted = false): EnrollFrameOutcome => ({
       result: { ...base, accepted, feedback, capturesAccepted: flow.captures.length, completed: false },

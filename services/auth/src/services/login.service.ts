@@ -16,6 +16,7 @@ import {
   FeedbackCode,
   MATCH_THRESHOLDS,
   descriptorDistance,
+  type AnalyzeResponse,
   type ChallengeStep,
   type LoginFrameResult,
   type LoginMode,
@@ -29,7 +30,7 @@ import type { Database } from '../db/database.js';
 import type { AuditService } from './audit.service.js';
 import type { BruteForceService } from './brute-force.service.js';
 import { ChallengeTracker, makeChallenge } from './liveness.js';
-import { assessFaces, isFrontal } from './quality.js';
+import { assessFaces, faceLocation, isFrontal } from './quality.js';
 import type { ClientInfo, SessionService } from './session.service.js';
 import type { PlainTemplate, TemplateService } from './template.service.js';
 import { toUser } from './user.service.js';
@@ -137,6 +138,11 @@ export class LoginService {
     flow.frames++;
 
     const report = await this.vision.analyze(image, { maxFaces: 5, minFaceSize: 40 });
+    const out = await this.judge(flow, seq, report, client);
+    return { ...out, result: { ...out.result, ...faceLocation(report) } };
+  }
+
+  private async judge(flow: LoginFlow, seq: number, report: AnalyzeResponse, client: ClientInfo): Promise<LoginFrameOutcome> {
     // the baseline of the challenge (or the only frame without liveness) must be frontal
     const needFrontal = !flow.identityMatched || !flow.tracker.hasBaseline;
     const { face, problems } = assessFaces(report.faces, this.cfg, { requireFrontal: false });

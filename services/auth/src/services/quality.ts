@@ -2,7 +2,7 @@
  * Quality gates on the vision report, turned into feedback the person can act on. Enrollment
  * is strict (frontal, sharp, lit, large enough); login frames during a challenge may be turned.
  */
-import { FeedbackCode, type Face } from '@faceline/contracts';
+import { FeedbackCode, type AnalyzeResponse, type Face, type FaceLocation } from '@faceline/contracts';
 
 export interface QualityRules {
   minFaceSizePx: number;
@@ -34,4 +34,17 @@ export function assessFaces(faces: Face[], rules: QualityRules, opts: { requireF
 
 export function isFrontal(face: Face, maxAngle: number): boolean {
   return Math.abs(face.quality.yaw) <= maxAngle && Math.abs(face.quality.pitch) <= maxAngle;
+}
+
+/**
+ * Where the one face of a frame is, for the browser's overlay: whole pixels of the frame as
+ * analysed. Nothing when there is no single face (the guide frame is drawn instead).
+ */
+export function faceLocation(report: Pick<AnalyzeResponse, 'faces' | 'image'>): FaceLocation {
+  if (report.faces.length !== 1) return {};
+  const b = (report.faces[0] as Face).box;
+  return {
+    box: { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) },
+    frameSize: { width: report.image.width, height: report.image.height },
+  };
 }

@@ -6,6 +6,7 @@ import {
   type AckResponse,
   type ClientToServerEvents,
   type EnrollResult,
+  type FeedbackEvent,
   type LoginResult,
   type ServerToClientEvents,
 } from '@faceline/contracts';
@@ -97,16 +98,18 @@ export async function streamLogin(socket: ClientSocket, frames: Buffer[], startS
   return { result, acks };
 }
 
-export async function enroll(url: string, ticket: string, frames: Buffer[]): Promise<{ result: EnrollResult | undefined; acks: AckResponse<unknown>[] }> {
+export async function enroll(url: string, ticket: string, frames: Buffer[]): Promise<{ result: EnrollResult | undefined; acks: AckResponse<unknown>[]; feedback: FeedbackEvent[] }> {
   const socket = await connect(url);
   try {
     data(await ask(socket, 'enroll:start', { ticket }));
     let result: EnrollResult | undefined;
+    const feedback: FeedbackEvent[] = [];
     socket.on('enroll:result', (r) => (result = r));
+    socket.on('feedback', (f) => feedback.push(f));
     const acks: AckResponse<unknown>[] = [];
     for (let i = 0; i < frames.length && !result; i++) acks.push(await ask(socket, 'enroll:frame', { seq: i, image: frames[i] }));
     await new Promise((r) => setImmediate(r));
-    return { result, acks };
+    return { result, acks, feedback };
   } finally {
     socket.disconnect();
   }

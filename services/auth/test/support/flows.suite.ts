@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import sharp from 'sharp';
 import { Value } from '@sinclair/typebox/value';
 import {
   AdminUsersResponse, AuditResponse, ErrorCode, FeedbackCode, MeResponse, MyAuditResponse, RegisterResponse, SessionResponse,
@@ -87,6 +88,20 @@ export function flowSuite(backend: Backend): void {
       assert.deepEqual(acks[3]!.feedback, [FeedbackCode.FACE_CHANGED], 'another person in the middle is not a capture');
       assert.equal(acks[3]!.accepted, false);
       assert.equal(acks[5]!.completed, true);
+      // where the face is, in the pixels of the frame as sent, so the browser can draw it
+      assert.equal(acks[0]!.box, undefined, 'no face, no box');
+      assert.equal(acks[1]!.box, undefined, 'several faces: no single box');
+      for (const i of [2, 3, 4, 5]) {
+        const a = acks[i]!;
+        const meta = await sharp([NOFACE, MULTI, OBAMA[0]!, BIDEN[0]!, OBAMA[1]!, OBAMA[2]!][i]!).metadata();
+        assert.deepEqual(a.frameSize, { width: meta.width, height: meta.height }, `frame ${i}`);
+        assert.ok(a.box && a.box.width > 40 && a.box.height > 40, `frame ${i} has a face box`);
+        assert.ok(a.box.x >= -a.box.width / 2 && a.box.x + a.box.width <= meta.width! + a.box.width / 2, `frame ${i} box inside the frame`);
+        assert.ok(a.box.y >= -a.box.height / 2 && a.box.y + a.box.height <= meta.height! + a.box.height / 2);
+        const event = res.feedback.find((f) => f.seq === a.seq);
+        assert.deepEqual(event?.box, a.box, 'the feedback event carries the same box');
+        assert.deepEqual(event?.frameSize, a.frameSize);
+      }
       assert.ok(res.result?.ok, JSON.stringify(res.result));
       assert.equal(res.result.templateCount, 3);
       assert.equal(r.ctx.templates.index.size, 3);
@@ -120,6 +135,10 @@ export function flowSuite(backend: Backend): void {
       assert.deepEqual(started.challenge, []);
       assert.ok(res.result?.ok, JSON.stringify(res.result));
       assert.equal(res.result.user.username, 'obama');
+      const frameAck = data(res.acks[0] as any) as LoginFrameResult;
+      const meta = await sharp(OBAMA_OTHER).metadata();
+      assert.deepEqual(frameAck.frameSize, { width: meta.width, height: meta.height });
+      assert.ok(frameAck.box && frameAck.box.width > 40, 'the login acknowledgement carries the face box');
 
       const s = await http(r.url, 'POST', '/api/v1/sessions', { body: { grant: res.result.grant } });
       assert.equal(s.status, 200, s.text);

@@ -1,4 +1,4 @@
-import type { AckError } from '@faceline/contracts';
+import type { AckError, FaceLocation } from '@faceline/contracts';
 
 /**
  * Frame refusals that concern one frame only: the flow goes on with the next frame.
@@ -15,4 +15,9 @@ export const TRANSIENT_FRAME_CODES: ReadonlySet<string> = new Set([
 
 export function isTransientFrameError(error: AckError): boolean {
   return TRANSIENT_FRAME_CODES.has(error.code);
+}
+
+/** The face box of a frame result, when the server sent one with its frame size. */
+export function faceOf(result: FaceLocation): FaceLocation | undefined {
+  return result.box && result.frameSize ? { box: result.box, frameSize: result.frameSize } : undefined;
 }

@@ -83,4 +83,12 @@ describe('enrollment flow', () => {
     const done: EnrollState = { phase: 'done', user, templateCount: 3 };
     assert.equal(run([{ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }], done), done);
   });
+
+  it('keeps the face box of the latest frame for the overlay, and drops it when a frame has none', () => {
+    let s = run(toCapturing);
+    s = run([frame(1, 0, { box: { x: 1, y: 2, width: 150, height: 160 }, frameSize: { width: 480, height: 480 } })], s);
+    assert.deepEqual(s.phase === 'capturing' && s.face, { box: { x: 1, y: 2, width: 150, height: 160 }, frameSize: { width: 480, height: 480 } });
+    s = run([frame(2, 0, { feedback: ['MULTIPLE_FACES'] })], s);
+    assert.equal(s.phase === 'capturing' && s.face, undefined);
+  });
 });

@@ -5,10 +5,10 @@
  *   idle → camera → connecting → capturing → finishing → done
  *                 ↘ failed (from any step; RETRY goes back to idle)
  */
-import type { AckError, EnrollFrameResult, EnrollResult, EnrollStarted, FeedbackCode, User } from '@faceline/contracts';
+import type { AckError, EnrollFrameResult, EnrollResult, EnrollStarted, FaceLocation, FeedbackCode, User } from '@faceline/contracts';
 import type { CameraProblem } from '../i18n/index.js';
 import { serverProblem, type Problem } from '../lib/problems.js';
-import { isTransientFrameError } from './common.js';
+import { faceOf, isTransientFrameError } from './common.js';
 
 export type EnrollState =
   | { phase: 'idle' }
@@ -20,6 +20,8 @@ export type EnrollState =
       accepted: number;
       required: number;
       feedback: FeedbackCode[];
+      /** where the server found the face on the latest frame (for the overlay) */
+      face?: FaceLocation;
       lastSeq: number;
       expiresAt: string;
     }
@@ -64,7 +66,7 @@ export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollSta
       if (state.phase !== 'capturing' || event.result.seq <= state.lastSeq) return state;
       const r = event.result;
       if (r.completed) return { phase: 'finishing', enrollmentId: state.enrollmentId, accepted: r.capturesAccepted, required: r.capturesRequired };
-      return { ...state, accepted: r.capturesAccepted, required: r.capturesRequired, feedback: r.feedback, lastSeq: r.seq };
+      return { ...state, accepted: r.capturesAccepted, required: r.capturesRequired, feedback: r.feedback, face: faceOf(r), lastSeq: r.seq };
     }
     case 'FRAME_REFUSED':
       if (state.phase !== 'capturing') return state;

@@ -95,4 +95,13 @@ describe('login flow', () => {
   it('camera denied ends in the camera problem', () => {
     assert.deepEqual(run([{ type: 'START' }, { type: 'CAMERA_FAILED', problem: 'denied' }]), { phase: 'failed', problem: { kind: 'camera', camera: 'denied' } });
   });
+
+  it('keeps the face box of the latest frame for the overlay, and drops it when a frame has none', () => {
+    let s = run(toScanning());
+    s = run([frame(1, { box: { x: 10, y: 20, width: 100, height: 120 }, frameSize: { width: 640, height: 480 } })], s);
+    assert.equal(s.phase, 'scanning');
+    assert.deepEqual(s.phase === 'scanning' && s.face, { box: { x: 10, y: 20, width: 100, height: 120 }, frameSize: { width: 640, height: 480 } });
+    s = run([frame(2, { feedback: ['NO_FACE'] })], s);
+    assert.equal(s.phase === 'scanning' && s.face, undefined);
+  });
 });

@@ -18,10 +18,11 @@ import type {
   LoginStarted,
   Profile,
   User,
+  FaceLocation,
 } from '@faceline/contracts';
 import type { CameraProblem } from '../i18n/index.js';
 import { serverProblem, type Problem } from '../lib/problems.js';
-import { isTransientFrameError } from './common.js';
+import { faceOf, isTransientFrameError } from './common.js';
 
 export interface Scanning {
   phase: 'scanning';
@@ -33,6 +34,8 @@ export interface Scanning {
   stepsCompleted: number;
   identityMatched: boolean;
   feedback: FeedbackCode[];
+  /** where the server found the face on the latest frame (for the overlay) */
+  face?: FaceLocation;
   lastSeq: number;
   expiresAt: string;
 }
@@ -95,7 +98,7 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
       if (r.status !== 'continue') {
         return { phase: 'verifying', loginId: state.loginId, challenge: state.challenge, stepsCompleted: r.stepsCompleted };
       }
-      return { ...state, step: r.step, stepsCompleted: r.stepsCompleted, identityMatched: r.identityMatched, feedback: r.feedback, lastSeq: r.seq };
+      return { ...state, step: r.step, stepsCompleted: r.stepsCompleted, identityMatched: r.identityMatched, feedback: r.feedback, face: faceOf(r), lastSeq: r.seq };
     }
     case 'CHALLENGE':
       if (state.phase !== 'scanning' || event.event.loginId !== state.loginId) return state;

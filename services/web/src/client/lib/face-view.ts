@@ -2,14 +2,23 @@
  * The camera stage shared by enrollment, login and kiosk: mirrored video, the overlay
  * canvas, a spoken hint and a progress bar.
  */
-import type { ChallengeStep, FeedbackCode } from '@faceline/contracts';
+import type { ChallengeStep, FaceLocation, FeedbackCode } from '@faceline/contracts';
 import { h } from './dom.js';
 import { arrowFor, drawOverlay, toneFor, type Tone } from './overlay.js';
 
 export interface FaceView {
   el: HTMLElement;
   video: HTMLVideoElement;
-  update: (opts: { feedback?: readonly FeedbackCode[]; step?: ChallengeStep; hint?: string; progress?: number; progressLabel?: string; tone?: Tone }) => void;
+  update: (opts: {
+    feedback?: readonly FeedbackCode[];
+    step?: ChallengeStep;
+    hint?: string;
+    progress?: number;
+    progressLabel?: string;
+    tone?: Tone;
+    /** the face box the server reported for the latest frame */
+    face?: FaceLocation;
+  }) => void;
   setActive: (active: boolean) => void;
 }
 
@@ -27,6 +36,7 @@ export function createFaceView(label: string, opts: { large?: boolean } = {}): F
       tone: last.tone ?? toneFor(last.feedback ?? []),
       arrow: arrowFor(last.step ?? last.feedback?.[0]),
       progress: last.progress,
+      face: last.face,
     });
   };
   const onResize = () => redraw();

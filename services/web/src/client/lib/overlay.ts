@@ -1,9 +1,10 @@
 /**
- * Draws the guide over the (mirrored) camera preview: a face frame whose colour says
- * whether the last frame was good, and arrows for head turns. The words are in a live
+ * Draws the guide over the (mirrored) camera preview: the face box the server detected on
+ * the latest frame (or, before there is one, a guide frame) whose colour says whether the
+ * last frame was good, and arrows for head turns. The words are in a live
  * region next to it, so screen readers hear the same hint.
  */
-import type { ChallengeStep, FeedbackCode } from '@faceline/contracts';
+import type { ChallengeStep, FaceLocation, FeedbackCode } from '@faceline/contracts';
 
 export type Tone = 'neutral' | 'good' | 'warn' | 'done';
 
@@ -25,9 +26,32 @@ export function arrowFor(hint: FeedbackCode | ChallengeStep | undefined): 'left'
   return null;
 }
 
+export interface ScreenBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The server's face box (pixels of the frame as sent) on an overlay of `width` x `height`
+ * that covers the video element. The preview uses `object-fit: cover`: the frame is scaled
+ * to fill the stage and centred, the overflow cut off. The canvas is mirrored like the
+ * video, so frame coordinates need no flipping here.
+ */
+export function boxOnScreen(face: FaceLocation | undefined, width: number, height: number): ScreenBox | null {
+  const box = face?.box;
+  const frame = face?.frameSize;
+  if (!box || !frame || frame.width <= 0 || frame.height <= 0 || width <= 0 || height <= 0) return null;
+  const scale = Math.max(width / frame.width, height / frame.height);
+  const ox = (width - frame.width * scale) / 2;
+  const oy = (height - frame.height * scale) / 2;
+  return { x: ox + box.x * scale, y: oy + box.y * scale, width: box.width * scale, height: box.height * scale };
+}
+
 export function drawOverlay(
   canvas: HTMLCanvasElement,
-  opts: { tone: Tone; arrow: 'left' | 'right' | null; progress?: number },
+  opts: { tone: Tone; arrow: 'left' | 'right' | null; progress?: number; face?: FaceLocation },
 ): void {
   const rect = canvas.getBoundingClientRect();
   const dpr = window.devicePixelRatio || 1;
@@ -41,11 +65,13 @@ export function drawOverlay(
   if (!ctx) return;
   ctx.clearRect(0, 0, w, hgt);
 
-  // The face frame: an ellipse about the size of a face at arm's length.
-  const cx = w / 2;
-  const cy = hgt / 2;
-  const rx = Math.min(w, hgt) * 0.28;
-  const ry = rx * 1.3;
+  // The detected face, slightly enlarged to frame the whole head; without one, a guide
+  // ellipse about the size of a face at arm's length.
+  const found = boxOnScreen(opts.face, w, hgt);
+  const cx = found ? found.x + found.width / 2 : w / 2;
+  const cy = found ? found.y + found.height / 2 : hgt / 2;
+  const rx = found ? (found.width / 2) * 1.15 : Math.min(w, hgt) * 0.28;
+  const ry = found ? (found.height / 2) * 1.25 : rx * 1.3;
   ctx.save();
   ctx.fillStyle = 'rgba(0,0,0,0.35)';
   ctx.beginPath();

@@ -38,7 +38,7 @@ export const page: Page = (root, ctx) => {
       case 'capturing': {
         const label = format(m.enroll.progress, { n: state.accepted, total: state.required });
         const first = state.feedback[0];
-        view.update({ feedback: state.feedback, hint: first ? m.feedback[first] : m.login.scanning, progress: enrollProgress(state), progressLabel: label });
+        view.update({ feedback: state.feedback, hint: first ? m.feedback[first] : m.login.scanning, progress: enrollProgress(state), progressLabel: label, face: state.face });
         status.append(h('p', { class: 'progress-text' }, label));
         break;
       }
