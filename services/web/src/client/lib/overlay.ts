@@ -65,34 +65,44 @@ export function drawOverlay(
   if (!ctx) return;
   ctx.clearRect(0, 0, w, hgt);
 
-  // The detected face, slightly enlarged to frame the whole head; without one, a guide
-  // ellipse about the size of a face at arm's length.
+  // The face where the server found it (its box, as detected); without one, a guide ellipse
+  // about the size of a face at arm's length.
   const found = boxOnScreen(opts.face, w, hgt);
   const cx = found ? found.x + found.width / 2 : w / 2;
   const cy = found ? found.y + found.height / 2 : hgt / 2;
-  const rx = found ? (found.width / 2) * 1.15 : Math.min(w, hgt) * 0.28;
-  const ry = found ? (found.height / 2) * 1.25 : rx * 1.3;
+  const rx = found ? found.width / 2 : Math.min(w, hgt) * 0.28;
+  const ry = found ? found.height / 2 : rx * 1.3;
+  const radius = Math.min(rx, ry) * 0.25;
+  const outline = (grow: number) => {
+    ctx.beginPath();
+    if (found) ctx.roundRect(found.x - grow, found.y - grow, found.width + 2 * grow, found.height + 2 * grow, radius + grow);
+    else ctx.ellipse(cx, cy, rx + grow, ry + grow, 0, 0, Math.PI * 2);
+  };
   ctx.save();
   ctx.fillStyle = 'rgba(0,0,0,0.35)';
-  ctx.beginPath();
+  outline(0);
   ctx.rect(0, 0, w, hgt);
-  ctx.ellipse(cx, cy, rx, ry, 0, 0, Math.PI * 2);
   ctx.fill('evenodd');
   ctx.restore();
 
   ctx.lineWidth = Math.max(3, 5 * dpr);
   ctx.strokeStyle = COLORS[opts.tone];
   ctx.setLineDash(opts.tone === 'neutral' ? [12 * dpr, 10 * dpr] : []);
-  ctx.beginPath();
-  ctx.ellipse(cx, cy, rx, ry, 0, 0, Math.PI * 2);
+  outline(0);
   ctx.stroke();
   ctx.setLineDash([]);
 
   if (opts.progress !== undefined && opts.progress > 0) {
+    const p = Math.min(1, opts.progress);
     ctx.strokeStyle = COLORS.done;
     ctx.lineWidth = Math.max(6, 9 * dpr);
     ctx.beginPath();
-    ctx.ellipse(cx, cy, rx + 12 * dpr, ry + 12 * dpr, -Math.PI / 2, 0, Math.PI * 2 * Math.min(1, opts.progress));
+    if (found) {
+      // a bar under the box fills up with the captures
+      const y = Math.min(hgt - ctx.lineWidth, found.y + found.height + 14 * dpr);
+      ctx.moveTo(found.x, y);
+      ctx.lineTo(found.x + found.width * p, y);
+    } else ctx.ellipse(cx, cy, rx + 12 * dpr, ry + 12 * dpr, -Math.PI / 2, 0, Math.PI * 2 * p);
     ctx.stroke();
   }
 
