@@ -215,6 +215,9 @@ if [ "${FACELINE_KEEP:-0}" != 1 ]; then
   "${compose[@]}" down -v
   [ -z "$(podman ps -aq --filter "label=com.docker.compose.project=$project")" ] || die "containers left behind"
 fi
+# Every build whose sources changed leaves its old layers behind as dangling images; keep a day's
+# worth (the layer cache of recent builds) and drop the rest so repeated checks do not fill the disk.
+podman image prune -f --filter until=24h >/dev/null 2>&1 || true
 step "done"
 
 echo
