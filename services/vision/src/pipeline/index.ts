@@ -4,10 +4,12 @@
  */
 import { createOnnxFacePipeline } from './onnx-pipeline.js';
 import type { FacePipeline, PipelineSettings } from './types.js';
+import { disableOrtTelemetryByDefault } from './ort-telemetry.js';
 
 export type { FacePipeline, PipelineOptions, PipelineSettings, RgbImage } from './types.js';
 export { createOnnxFacePipeline, OnnxFacePipeline, FACE_MEAN, type FaceAnalysis, type NetTimings, type AlignmentMode } from './onnx-pipeline.js';
 
 export async function createOnnxPipeline(settings: PipelineSettings): Promise<FacePipeline> {
+  disableOrtTelemetryByDefault();
   return createOnnxFacePipeline(settings);
 }

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { AnalyzeWorkerSettings } from './protocol.js';
+import { disableOrtTelemetryByDefault } from '../pipeline/ort-telemetry.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
@@ -17,6 +18,7 @@ export function analyzeWorkerEntry(): URL {
 }
 
 export function spawnAnalyzeWorker(settings: AnalyzeWorkerSettings, workerId: number): Worker {
+  disableOrtTelemetryByDefault();
   const entry = analyzeWorkerEntry();
   const options = { workerData: settings, name: `vision-analyze-${workerId}` };
   if (!fromSource) return new Worker(entry, options);
