@@ -94,7 +94,7 @@ describe('helm chart: hardening', () => {
   it('settings reach each service through its ConfigMap; the vision threads fit its CPU limit', () => {
     const objs = renderSet('hybrid');
     const cm = (c: string): Record<string, string> => find(objs, 'ConfigMap', fullName(c)).data;
-    assert.equal(cm('auth').VISION_URL, 'http://fl-faceline-vision:8082');
+    assert.equal(cm('auth').VISION_URL, 'http://fl-faceline-vision-headless:8082');
     assert.equal(cm('auth').TRUST_PROXY, 'true');
     assert.equal(cm('auth').PORT, '8081');
     assert.equal(cm('web').PORT, '8080');
@@ -107,6 +107,27 @@ describe('helm chart: hardening', () => {
     }
     const several = render({ set: ['auth.visionUrls[0]=http://vision-a:8082', 'auth.visionUrls[1]=http://vision-b:8082'] });
     assert.equal(find(several, 'ConfigMap', fullName('auth')).data.VISION_URL, 'http://vision-a:8082,http://vision-b:8082');
+  });
+
+  it('auth reaches vision through a headless Service, so DNS names every ready pod and auth balances per request', () => {
+    for (const set of VALUE_SETS) {
+      const objs = renderSet(set);
+      const headless = find(objs, 'Service', `${fullName('vision')}-headless`);
+      const plain = find(objs, 'Service', fullName('vision'));
+      assert.equal(headless.spec.clusterIP, 'None', set);
+      assert.equal(headless.spec.publishNotReadyAddresses, false, `${set}: pods that are not ready must not be named`);
+      assert.deepEqual(headless.spec.selector, plain.spec.selector, set);
+      assert.deepEqual(headless.spec.selector, deployment(objs, 'vision').spec.selector.matchLabels, set);
+      assert.equal(plain.spec.type, 'ClusterIP', `${set}: the balanced Service stays for anything else`);
+      assert.equal(plain.spec.clusterIP, undefined, set);
+      // a headless Service does not translate ports: the URL must carry the container's own port
+      const url = new URL(find(objs, 'ConfigMap', fullName('auth')).data.VISION_URL);
+      assert.equal(url.hostname, headless.metadata.name, set);
+      assert.equal(Number(url.port), podSpec(deployment(objs, 'vision')).containers[0].ports[0].containerPort, set);
+      assert.equal(headless.spec.ports[0].port, Number(url.port), set);
+    }
+    const moved = render({ set: ['vision.containerPort=9000', 'vision.service.port=80'] });
+    assert.equal(find(moved, 'ConfigMap', fullName('auth')).data.VISION_URL, 'http://fl-faceline-vision-headless:9000');
   });
 
   it('images default to the chart appVersion and honour registry, digest and pull secrets', () => {

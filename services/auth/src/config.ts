@@ -24,7 +24,7 @@ export interface AuthConfig {
   dataDir: string;
   /** 32-byte key (base64 or hex) that encrypts face templates and signing keys; unset = key file in dataDir. */
   masterKey: Buffer | undefined;
-  /** One or several vision base URLs; calls move to the next one on connection errors and 503. */
+  /** One or several vision base URLs; host names are resolved to all their addresses, calls go to the least busy one and move on after connection errors and 503. */
   visionUrls: string[];
   visionTimeoutMs: number;
   liveness: boolean;

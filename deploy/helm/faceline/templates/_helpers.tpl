@@ -88,8 +88,13 @@ imagePullSecrets:
 {{- if .Values.auth.visionUrls -}}
 {{- join "," .Values.auth.visionUrls -}}
 {{- else -}}
-{{- printf "http://%s:%d" (include "faceline.componentName" (dict "root" . "component" "vision")) (int .Values.vision.service.port) -}}
+{{- /* the headless Service: a pod address and the port the container listens on */ -}}
+{{- printf "http://%s:%d" (include "faceline.visionHeadlessName" .) (int .Values.vision.containerPort) -}}
 {{- end -}}
+{{- end -}}
+
+{{- define "faceline.visionHeadlessName" -}}
+{{- printf "%s-headless" (include "faceline.componentName" (dict "root" . "component" "vision") | trunc 54 | trimSuffix "-") -}}
 {{- end -}}
 
 {{- define "faceline.authUrl" -}}

@@ -1,11 +1,12 @@
 /**
- * The vision service over HTTP. Several addresses may be configured: a call starts at the next
- * address in turn (spreading load), and moves on to another one on a connection error, a timeout
- * or a 503; only when none answers does the caller get RECOGNITION_UNAVAILABLE. Node's fetch
- * (undici) keeps connections alive between calls.
+ * The vision service over HTTP. Each configured host is resolved into its addresses (see
+ * vision-endpoints.ts); a call goes to the address with the fewest calls in flight, and moves on
+ * to another one on a connection error, a timeout or a 503; only when none answers does the
+ * caller get RECOGNITION_UNAVAILABLE. Node's fetch (undici) keeps connections alive between calls.
  */
 import { ErrorCode, type AnalyzeResponse } from '@faceline/contracts';
 import { AuthError } from '../errors.js';
+import { VisionEndpoints, type EndpointOptions, type Endpoint } from './vision-endpoints.js';
 
 export interface AnalyzeOptions {
   maxFaces?: number;
@@ -24,18 +25,19 @@ export interface VisionObserver {
 }
 
 export class HttpVisionClient implements VisionClient {
-  private next = 0;
+  readonly endpoints: VisionEndpoints;
   constructor(
-    private readonly urls: string[],
+    urls: string[],
     private readonly timeoutMs: number,
     private readonly observe: VisionObserver = () => undefined,
+    endpointOptions: EndpointOptions = {},
   ) {
-    if (urls.length === 0) throw new Error('no vision address');
+    this.endpoints = new VisionEndpoints(urls, endpointOptions);
   }
 
-  private order(): string[] {
-    const start = this.next++ % this.urls.length;
-    return [...this.urls.slice(start), ...this.urls.slice(0, start)];
+  /** stops the periodic name resolution */
+  close(): void {
+    this.endpoints.close();
   }
 
   async analyze(image: Uint8Array, opts: AnalyzeOptions = {}): Promise<AnalyzeResponse> {
@@ -44,26 +46,37 @@ export class HttpVisionClient implements VisionClient {
       minFaceSize: String(opts.minFaceSize ?? 40),
       embeddings: String(opts.embeddings ?? true),
     });
+    await this.endpoints.ready();
     let lastProblem = 'no address tried';
-    for (const url of this.order()) {
+    const tried = new Set<Endpoint>();
+    for (let ep = this.endpoints.pick(tried); ep; ep = this.endpoints.pick(tried)) {
+      tried.add(ep);
+      const url = ep.url;
       const started = performance.now();
       let res: Response;
+      let body: { error?: { code?: string; message?: string } } | undefined;
+      // counted until the body is read: the replica is busy until then
+      ep.inFlight++;
       try {
-        res = await fetch(`${url}/v1/analyze?${qs}`, {
-          method: 'POST',
-          headers: { 'content-type': 'image/jpeg', accept: 'application/json' },
-          body: image,
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-      } catch (err) {
-        // connection refused/reset or timeout: this replica may be gone, try the next one
-        this.observe({ url, ms: performance.now() - started, ok: false });
-        lastProblem = `${url}: ${(err as Error).name === 'TimeoutError' ? 'timeout' : (err as Error).message}`;
-        continue;
+        try {
+          res = await fetch(`${url}/v1/analyze?${qs}`, {
+            method: 'POST',
+            headers: { 'content-type': 'image/jpeg', accept: 'application/json' },
+            body: image,
+            signal: AbortSignal.timeout(this.timeoutMs),
+          });
+        } catch (err) {
+          // connection refused/reset or timeout: this replica may be gone, try the next one
+          this.observe({ url, ms: performance.now() - started, ok: false });
+          lastProblem = `${url}: ${(err as Error).name === 'TimeoutError' ? 'timeout' : (err as Error).message}`;
+          continue;
+        }
+        this.observe({ url, ms: performance.now() - started, ok: res.ok, status: res.status });
+        if (res.ok) return (await res.json()) as AnalyzeResponse;
+        body = (await res.json().catch(() => undefined)) as typeof body;
+      } finally {
+        ep.inFlight--;
       }
-      this.observe({ url, ms: performance.now() - started, ok: res.ok, status: res.status });
-      if (res.ok) return (await res.json()) as AnalyzeResponse;
-      const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
       if (res.status === 503 || res.status === 502 || res.status === 504) {
         lastProblem = `${url}: ${res.status} ${body?.error?.code ?? ''}`;
         continue;
@@ -84,7 +97,8 @@ export class HttpVisionClient implements VisionClient {
   }
 
   async ready(): Promise<boolean> {
-    for (const url of this.urls) {
+    await this.endpoints.ready();
+    for (const { url } of this.endpoints.endpoints()) {
       try {
         const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(Math.min(this.timeoutMs, 2000)) });
         await res.body?.cancel();
