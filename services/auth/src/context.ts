@@ -102,6 +102,8 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
       async close() {
         clearInterval(housekeeping);
         tokens.stop();
+        // a client handed in by the caller is the caller's to close
+        if (!opts.vision) vision.close?.();
         await templates.stop();
         await db.close();
       },

@@ -18,6 +18,8 @@ export interface VisionClient {
   analyze(image: Uint8Array, opts?: AnalyzeOptions): Promise<AnalyzeResponse>;
   /** true when at least one address answers its readiness probe */
   ready(): Promise<boolean>;
+  /** stops background work (address refresh); the client is not used afterwards */
+  close?(): void;
 }
 
 export interface VisionObserver {
