@@ -2,7 +2,7 @@
  * Runs a face flow end to end: camera → socket → start → frames until the server decides.
  * The reducers in ../flows decide what each answer means; this file only moves data.
  */
-import type { ClientConfig, LoginStartRequest, SessionResponse } from '@faceline/contracts';
+import type { AckError, AckResponse, ClientConfig, FrameMessage, LoginStartRequest, SessionResponse } from '@faceline/contracts';
 import { enrollReducer, enrollWantsFrames, type EnrollEvent, type EnrollState } from '../flows/enrollment.js';
 import { loginReducer, loginWantsFrames, type LoginEvent, type LoginState } from '../flows/login.js';
 import { api } from './api.js';
@@ -29,7 +29,7 @@ function problemOf(err: unknown): Problem {
   return p ?? { kind: 'client', code: 'UNKNOWN' };
 }
 
-/** Shared plumbing: camera, socket, pump; returns a stop function that undoes all three. */
+/** Shared plumbing: camera, socket, frame pump, and a stop that undoes all three. */
 function plumbing(video: HTMLVideoElement) {
   let socket: FacelineSocket | undefined;
   let pump: FramePump | undefined;
@@ -41,9 +41,6 @@ function plumbing(video: HTMLVideoElement) {
     },
     setSocket(s: FacelineSocket) {
       socket = s;
-    },
-    setPump(p: FramePump) {
-      pump = p;
     },
     /** A flow that hears nothing by its time limit fails by itself instead of spinning forever. */
     expireAfter(ms: number, onExpired: () => void) {
@@ -61,8 +58,49 @@ function plumbing(video: HTMLVideoElement) {
     stopStreaming() {
       pump?.stop();
     },
+    /**
+     * Sends camera frames while the flow wants them. Each acknowledgement becomes a FRAME event,
+     * a refusal from the server a FRAME_REFUSED event (the reducer decides whether to go on),
+     * and anything else fails the flow.
+     */
+    streamFrames<R>(
+      video: HTMLVideoElement,
+      config: ClientConfig,
+      flow: {
+        ask: (frame: FrameMessage) => Promise<AckResponse<R>>;
+        dispatch: (event: FrameEvent<R>) => void;
+        wantsFrames: () => boolean;
+      },
+    ) {
+      const next = new FramePump({
+        video,
+        targetWidth: config.recommendedFrameWidth,
+        minIntervalMs: Math.max(CLIENT_MIN_FRAME_INTERVAL_MS, config.minFrameIntervalMs),
+        maxBytes: config.maxFrameBytes,
+        send: async (frame) => {
+          try {
+            flow.dispatch({ type: 'FRAME', result: await request(flow.ask(frame), ACK_TIMEOUT_MS) });
+          } catch (err) {
+            const problem = problemOf(err);
+            if (problem.kind === 'server') {
+              flow.dispatch({ type: 'FRAME_REFUSED', error: { code: problem.code, message: '', retryable: problem.retryable, details: problem.details } });
+            } else flow.dispatch({ type: 'FAILED', problem });
+          }
+          if (!flow.wantsFrames()) next.stop();
+        },
+        onError: (err) => flow.dispatch({ type: 'FAILED', problem: problemOf(err) }),
+      });
+      pump = next;
+      if (flow.wantsFrames()) next.start();
+    },
   };
 }
+
+/** The events a frame answer turns into; both flows' reducers understand them. */
+type FrameEvent<R> =
+  | { type: 'FRAME'; result: R }
+  | { type: 'FRAME_REFUSED'; error: AckError }
+  | { type: 'FAILED'; problem: Problem };
 
 export function runEnrollment(opts: {
   video: HTMLVideoElement;
@@ -101,27 +139,11 @@ export function runEnrollment(opts: {
       const started = await request(socket.emitWithAck('enroll:start', opts.ticket ? { ticket: opts.ticket } : {}), ACK_TIMEOUT_MS);
       dispatch({ type: 'STARTED', started });
       p.expireAfter(started.timeLimitMs, () => dispatch({ type: 'EXPIRED' }));
-      const pump = new FramePump({
-        video: opts.video,
-        targetWidth: opts.config.recommendedFrameWidth,
-        minIntervalMs: Math.max(CLIENT_MIN_FRAME_INTERVAL_MS, opts.config.minFrameIntervalMs),
-        maxBytes: opts.config.maxFrameBytes,
-        send: async (frame) => {
-          try {
-            const result = await request(socket.emitWithAck('enroll:frame', frame), ACK_TIMEOUT_MS);
-            dispatch({ type: 'FRAME', result });
-          } catch (err) {
-            const problem = problemOf(err);
-            if (problem.kind === 'server') {
-              dispatch({ type: 'FRAME_REFUSED', error: { code: problem.code, message: '', retryable: problem.retryable, details: problem.details } });
-            } else dispatch({ type: 'FAILED', problem });
-          }
-          if (!enrollWantsFrames(state)) pump.stop();
-        },
-        onError: (err) => dispatch({ type: 'FAILED', problem: problemOf(err) }),
+      p.streamFrames(opts.video, opts.config, {
+        ask: (frame) => socket.emitWithAck('enroll:frame', frame),
+        dispatch,
+        wantsFrames: () => enrollWantsFrames(state),
       });
-      p.setPump(pump);
-      if (enrollWantsFrames(state)) pump.start();
     } catch (err) {
       dispatch({ type: 'FAILED', problem: problemOf(err) });
     }
@@ -187,27 +209,11 @@ export function runLogin(opts: {
       const started = await request(socket.emitWithAck('login:start', opts.start), ACK_TIMEOUT_MS);
       dispatch({ type: 'STARTED', started });
       p.expireAfter(started.timeLimitMs, () => dispatch({ type: 'EXPIRED' }));
-      const pump = new FramePump({
-        video: opts.video,
-        targetWidth: opts.config.recommendedFrameWidth,
-        minIntervalMs: Math.max(CLIENT_MIN_FRAME_INTERVAL_MS, opts.config.minFrameIntervalMs),
-        maxBytes: opts.config.maxFrameBytes,
-        send: async (frame) => {
-          try {
-            const result = await request(socket.emitWithAck('login:frame', frame), ACK_TIMEOUT_MS);
-            dispatch({ type: 'FRAME', result });
-          } catch (err) {
-            const problem = problemOf(err);
-            if (problem.kind === 'server') {
-              dispatch({ type: 'FRAME_REFUSED', error: { code: problem.code, message: '', retryable: problem.retryable, details: problem.details } });
-            } else dispatch({ type: 'FAILED', problem });
-          }
-          if (!loginWantsFrames(state)) pump.stop();
-        },
-        onError: (err) => dispatch({ type: 'FAILED', problem: problemOf(err) }),
+      p.streamFrames(opts.video, opts.config, {
+        ask: (frame) => socket.emitWithAck('login:frame', frame),
+        dispatch,
+        wantsFrames: () => loginWantsFrames(state),
       });
-      p.setPump(pump);
-      if (loginWantsFrames(state)) pump.start();
     } catch (err) {
       dispatch({ type: 'FAILED', problem: problemOf(err) });
     }
