@@ -172,7 +172,7 @@ const CLK_TCK = 100; // Linux USER_HZ; getconf CLK_TCK is 100 on every mainstrea
 export interface ProcSample {
   /** user + system CPU, seconds, of the pid (and its children when asked) */
   cpuSeconds: number;
-  /** resident set size, bytes (pid only plus children when asked) */
+  /** resident memory, bytes: the pid's RSS, or for a process tree its private memory plus the shared parts once */
   rssBytes: number;
 }
 
@@ -205,6 +205,17 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
+/** Resident memory split as the kernel reports it (bytes): private, file-backed, shared memory. */
+function readRss(pid: number): { anon: number; file: number; shmem: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+  } catch {
+    return undefined;
+  }
+}
+
 export function sample(m: Managed): ProcSample | undefined {
   const own = readStat(m.pid);
   if (!own) return undefined;
@@ -213,13 +224,25 @@ export function sample(m: Managed): ProcSample | undefined {
   if (m.includeChildren) {
     // children that already exited (PostgreSQL backends of closed connections) count through cutime/cstime
     cpu += own.reapedCpu;
-    for (const c of childrenOf(m.pid)) {
-      const s = readStat(c);
-      if (s) {
-        cpu += s.cpu;
-        rss += s.rssPages * PAGE;
+    // Every PostgreSQL backend maps the same shared buffers and binary: summing each process's
+    // RSS counts those pages once per backend, so more connections would look like growth.
+    // Count private memory per process and the shared parts once, as the machine holds them.
+    const tree = [m.pid, ...childrenOf(m.pid)];
+    let anon = 0;
+    let file = 0;
+    let shmem = 0;
+    for (const pid of tree) {
+      if (pid !== m.pid) {
+        const s = readStat(pid);
+        if (s) cpu += s.cpu;
       }
+      const r = readRss(pid);
+      if (!r) continue;
+      anon += r.anon;
+      file = Math.max(file, r.file);
+      shmem = Math.max(shmem, r.shmem);
     }
+    rss = anon + file + shmem;
   }
   return { cpuSeconds: cpu, rssBytes: rss };
 }
