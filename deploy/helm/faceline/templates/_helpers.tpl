@@ -54,9 +54,15 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* faceline.image: (dict "root" $ "image" .Values.web.image) */}}
+{{/*
+faceline.image: (dict "root" $ "image" .Values.web.image)
+The registry: global.imageRegistry, else the one Rancher injects for clusters that pull through a
+private mirror (global.systemDefaultRegistry or global.cattle.systemDefaultRegistry, as Rancher's
+own charts read it), else the image's own.
+*/}}
 {{- define "faceline.image" -}}
-{{- $registry := default .image.registry .root.Values.global.imageRegistry -}}
+{{- $g := .root.Values.global -}}
+{{- $registry := coalesce $g.imageRegistry $g.systemDefaultRegistry (dig "cattle" "systemDefaultRegistry" "" $g) .image.registry | default "" -}}
 {{- $ref := printf "%s/%s" $registry .image.repository -}}
 {{- if not $registry }}{{ $ref = .image.repository }}{{ end -}}
 {{- if .image.digest -}}
