@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { CHART, FIXTURES, RELEASE, VALUE_SETS, helm, helmBin, parseManifests, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
+import { CHART, FIXTURES, RELEASE, VALUE_SETS, fullName, helm, helmBin, parseManifests, render, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
 import { unknownFields, validateWithModels } from './validate.js';
 
 const kinds = (objs: K8sObject[]): string[] => objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
@@ -83,6 +83,32 @@ describe('helm chart: lint and render', () => {
       assert.equal(svc.spec.selector['app.kubernetes.io/component'], component);
       assert.ok(svc.spec.ports.some((p: { name: string }) => p.name === 'http'));
     }
+  });
+
+  it('each ServiceMonitor selects exactly one Service, so no pod is scraped twice (vision has a headless Service, web a LoadBalancer one)', () => {
+    const selects = (selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }, labels: Record<string, string>): boolean =>
+      Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+      (selector.matchExpressions ?? []).every((e) => {
+        const has = Object.hasOwn(labels, e.key);
+        if (e.operator === 'Exists') return has;
+        if (e.operator === 'DoesNotExist') return !has;
+        if (e.operator === 'In') return has && e.values!.includes(labels[e.key]!);
+        if (e.operator === 'NotIn') return !has || !e.values!.includes(labels[e.key]!);
+        throw new Error(`operator ${e.operator}`);
+      });
+    const edgeWithMonitors = render({ files: [valuesFile('edge-site')], set: ['metrics.serviceMonitor.enabled=true'] });
+    for (const objs of [renderSet('hybrid'), edgeWithMonitors]) {
+      const services = objs.filter((o) => o.kind === 'Service');
+      const monitors = objs.filter((o) => o.kind === 'ServiceMonitor');
+      assert.equal(monitors.length, 3);
+      for (const sm of monitors) {
+        const picked = services.filter((svc) => selects(sm.spec.selector, svc.metadata.labels ?? {})).map((svc) => svc.metadata.name);
+        assert.deepEqual(picked, [sm.metadata.name], `ServiceMonitor ${sm.metadata.name} selects ${picked.join(', ')}`);
+      }
+    }
+    // the Services that exist besides the main ones, and would otherwise be selected too
+    assert.ok(renderSet('hybrid').some((o) => o.kind === 'Service' && o.metadata.name === `${fullName('vision')}-headless`));
+    assert.ok(edgeWithMonitors.some((o) => o.kind === 'Service' && o.metadata.name === 'fl-faceline-lb'));
   });
 
   it('keeps every name within Kubernetes limits for the longest release name Helm allows', () => {

@@ -178,6 +178,8 @@ metadata:
   name: {{ include "faceline.componentName" . }}
   labels:
     {{- include "faceline.componentLabels" . | nindent 4 }}
+    {{- /* The ServiceMonitor selects this one; other Services of the component (vision's headless one, the LoadBalancer to web) carry another value, or every pod would be scraped once per Service. */}}
+    faceline.io/service: main
   {{- with .annotations }}
   annotations:
     {{- toYaml . | nindent 4 }}
@@ -257,6 +259,7 @@ spec:
   selector:
     matchLabels:
       {{- include "faceline.selectorLabels" . | nindent 6 }}
+      faceline.io/service: main
   endpoints:
     - port: http
       path: /metrics
