@@ -3,7 +3,7 @@
 // the LoadBalancer option are checked on the rendered objects.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { NAMESPACE, deployment, find, fullName, render, renderSet, type K8sObject } from './chart.js';
+import { NAMESPACE, deployment, find, fullName, render, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
 
 interface Pod {
   name: string;
@@ -189,6 +189,29 @@ describe('helm chart: NetworkPolicies', () => {
     assert.ok(allowed(policies, { pod: pods.web }, { pod: pods.auth }, 8081));
     assert.ok(!allowed(policies, internet, { pod: pods.auth }, 8081));
     assert.ok(!allowed(policies, internet, { pod: pods.vision }, 8082));
+  });
+
+  it('DNS egress: NodeLocal DNSCache on the host network is reachable only when its address is listed in networkPolicy.dns.ipBlocks', () => {
+    const nodeLocal: Endpoint = { ip: '169.254.20.10' };
+    const components = ['web', 'auth', 'vision', 'postgresql', 'test'];
+    const plain = render({ files: [valuesFile('single-node')] });
+    const plainPolicies = plain.filter((o) => o.kind === 'NetworkPolicy');
+    for (const c of components) assert.ok(!allowed(plainPolicies, { pod: podsOf(plain)[c] }, nodeLocal, 53, 'UDP'), `${c} reaches 169.254.20.10 without ipBlocks`);
+
+    const objs = render({ files: [valuesFile('single-node')], set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10/32', 'networkPolicy.dns.ipBlocks[1]=10.43.0.10/32'] });
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const pods = podsOf(objs);
+    for (const c of components) {
+      const from: Endpoint = { pod: pods[c] };
+      assert.ok(allowed(policies, from, nodeLocal, 53, 'UDP'), `${c} cannot query NodeLocal DNSCache over UDP`);
+      assert.ok(allowed(policies, from, nodeLocal, 53, 'TCP'), `${c} cannot query NodeLocal DNSCache over TCP`);
+      assert.ok(allowed(policies, from, { ip: '10.43.0.10' }, 53, 'UDP'), `${c} cannot query the kube-dns Service address`);
+      assert.ok(allowed(policies, from, coredns, 53, 'UDP'), `${c} lost CoreDNS`);
+      assert.ok(!allowed(policies, from, nodeLocal, 443), `${c} reaches 169.254.20.10 on another port`);
+      assert.ok(!allowed(policies, from, { ip: '169.254.20.11' }, 53, 'UDP'), `${c} reaches a neighbouring address`);
+    }
+    assert.ok(!allowed(policies, { pod: pods.vision }, internet, 443), 'vision reaches the internet');
+    assert.notEqual(renderRaw({ set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10'] }).status, 0, 'an address without a prefix length was accepted');
   });
 
   it('networkPolicy.enabled=false renders none', () => {
