@@ -95,7 +95,7 @@ describe('helm chart: hardening', () => {
     const objs = renderSet('hybrid');
     const cm = (c: string): Record<string, string> => find(objs, 'ConfigMap', fullName(c)).data;
     assert.equal(cm('auth').VISION_URL, 'http://fl-faceline-vision-headless:8082');
-    assert.equal(cm('auth').TRUST_PROXY, 'true');
+    assert.equal(cm('auth').TRUST_PROXY, '10.42.0.0/16');
     assert.equal(cm('auth').PORT, '8081');
     assert.equal(cm('web').PORT, '8080');
     assert.equal(cm('web').AUTH_URL, undefined, 'web must not proxy behind the Ingress');

@@ -266,6 +266,15 @@ nodeAffinity:
 {{- if and $v.gatewayApi.enabled (not $v.gatewayApi.parentRefs) -}}
 {{- $errors = append $errors "gatewayApi.enabled needs gatewayApi.parentRefs (the Gateway to attach to)" -}}
 {{- end -}}
+{{- if and $v.loadBalancer.enabled (eq (toString $v.web.trustProxy) "true") (not $v.loadBalancer.trustForwardedHeaders) -}}
+{{- $errors = append $errors "web.trustProxy=true with loadBalancer.enabled: clients reach web directly through the LoadBalancer, so any client could set X-Forwarded-For and choose the address auth's per-address login limits count. Leave web.trustProxy at auto (false in this mode); set loadBalancer.trustForwardedHeaders=true only if a proxy you run sits in front of the LoadBalancer and overwrites X-Forwarded-For" -}}
+{{- end -}}
+{{- $authTrust := toString $v.auth.trustProxy -}}
+{{- if regexMatch "^[0-9]+$" $authTrust -}}
+{{- $errors = append $errors (printf "auth.trustProxy=%s: a hop count makes Fastify trust no proxy at all, so auth would count every client as the ingress controller and one person's failed logins would lock out everyone. Give the proxies' CIDR instead (k3s pods: 10.42.0.0/16)" $authTrust) -}}
+{{- else if eq $authTrust "false" -}}
+{{- $errors = append $errors "auth.trustProxy=false: clients reach auth only through the ingress controller or web, so auth would count every client as that proxy and one person's failed logins would lock out everyone. Give the proxies' CIDR instead (k3s pods: 10.42.0.0/16)" -}}
+{{- end -}}
 {{- if $errors -}}
 {{- fail (printf "\n\nFaceline values are not valid:\n  - %s\n" (join "\n  - " $errors)) -}}
 {{- end -}}
