@@ -141,6 +141,28 @@ describe('helm chart: hardening', () => {
     assert.deepEqual(podSpec(deployment(custom, 'auth')).imagePullSecrets, [{ name: 'plant-pull' }]);
   });
 
+  it('auth learns the public address (PUBLIC_URL): given, derived from the Ingress host, or not set', () => {
+    const publicUrl = (objs: K8sObject[]): string | undefined => find(objs, 'ConfigMap', fullName('auth')).data.PUBLIC_URL;
+    assert.equal(publicUrl(renderSet('hybrid')), 'https://login.example.com');
+    assert.equal(publicUrl(renderSet('single-node')), 'http://faceline.local', 'derived from ingress.hostname');
+    assert.equal(publicUrl(renderSet('cloud-only')), 'https://faceline.example.org', 'derived from ingress.hostname with TLS');
+    assert.equal(publicUrl(render({ set: ['publicUrl=https://login.plant.example/'] })), 'https://login.plant.example');
+    assert.equal(publicUrl(render()), undefined, 'no host known: auth uses the request host');
+    assert.equal(find(renderSet('hybrid'), 'ConfigMap', fullName('web')).data.PUBLIC_URL, undefined, 'only auth reads it');
+  });
+
+  it('each service reports the version of its image (FACELINE_VERSION follows image.tag, else appVersion)', () => {
+    const version = (objs: K8sObject[], c: string): string => find(objs, 'ConfigMap', fullName(c)).data.FACELINE_VERSION;
+    for (const c of COMPONENTS) assert.equal(version(renderSet('hybrid'), c), '0.1.0', c);
+    const tagged = render({ set: ['web.image.tag=1.4.2', 'auth.image.tag=1.4.3', 'vision.image.tag=sha-0a1b2c3'] });
+    assert.equal(version(tagged, 'web'), '1.4.2');
+    assert.equal(version(tagged, 'auth'), '1.4.3');
+    assert.equal(version(tagged, 'vision'), 'sha-0a1b2c3');
+    assert.equal(podSpec(deployment(tagged, 'auth')).containers[0].image, 'ghcr.io/faceline/auth:1.4.3');
+    // a numeric-looking tag stays a string
+    assert.equal(version(render({ extraArgs: ['--set-string', 'web.image.tag=2'] }), 'web'), '2');
+  });
+
   it('pods roll when their settings change (checksum annotations)', () => {
     const checksum = (objs: K8sObject[], c: string, which: string): string =>
       deployment(objs, c).spec.template.metadata.annotations[`checksum/${which}`];

@@ -72,6 +72,11 @@ own charts read it), else the image's own.
 {{- end -}}
 {{- end -}}
 
+{{/* The version a service reports (/readyz, /api/v1/info): its image tag, else the chart's appVersion. faceline.version: (dict "root" $ "image" .Values.web.image) */}}
+{{- define "faceline.version" -}}
+{{- default .root.Chart.AppVersion .image.tag | toString -}}
+{{- end -}}
+
 {{- define "faceline.imagePullSecrets" -}}
 {{- with .Values.global.imagePullSecrets }}
 imagePullSecrets:
