@@ -1,6 +1,7 @@
 // Pod hardening, probes, resources, disruption budgets, autoscaling, settings and the
 // checksum annotations, checked on the rendered objects of every value set.
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { VALUE_SETS, deployment, find, fullName, podSpec, render, renderSet, type K8sObject } from './chart.js';
 
@@ -200,6 +201,32 @@ describe('helm chart: hardening', () => {
     }
     assert.equal(deployment(objs, 'web').spec.replicas, 2);
     assert.equal(renderSet('single-node').filter((o) => o.kind === 'HorizontalPodAutoscaler').length, 0);
+  });
+
+  it('a stopping pod keeps serving for the preStop delay (slept by node: no shell in the images to count on), then drains within the grace period', () => {
+    for (const set of VALUE_SETS) {
+      const objs = renderSet(set);
+      for (const c of COMPONENTS) {
+        const spec = podSpec(deployment(objs, c));
+        const command: string[] = spec.containers[0].lifecycle.preStop.exec.command;
+        assert.deepEqual(command.slice(0, 2), ['node', '-e'], `${set}/${c}: ${command.join(' ')}`);
+        const ms = Number(command[2]!.match(/setTimeout\(\(\) => \{\}, (\d+)\)/)?.[1]);
+        assert.equal(ms, 5000, `${set}/${c}`);
+        // preStop, then SHUTDOWN_GRACE_SECONDS of draining, must end before the kubelet's SIGKILL
+        const grace = Number(find(objs, 'ConfigMap', fullName(c)).data.SHUTDOWN_GRACE_SECONDS);
+        assert.ok(ms / 1000 + grace < spec.terminationGracePeriodSeconds, `${set}/${c}: ${ms / 1000} + ${grace} >= ${spec.terminationGracePeriodSeconds}`);
+      }
+    }
+    // the rendered command is valid JavaScript that waits and exits cleanly
+    const quick = podSpec(deployment(render({ set: ['web.preStopDelaySeconds=1'] }), 'web')).containers[0].lifecycle.preStop.exec.command as string[];
+    const run = spawnSync(process.execPath, quick.slice(1), { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    const off = render({ set: ['vision.preStopDelaySeconds=0'] });
+    assert.equal(podSpec(deployment(off, 'vision')).containers[0].lifecycle, undefined);
+    assert.equal(find(off, 'ConfigMap', fullName('vision')).data.SHUTDOWN_GRACE_SECONDS, '25');
+    assert.equal(find(render({ set: ['auth.preStopDelaySeconds=10', 'auth.terminationGracePeriodSeconds=60'] }), 'ConfigMap', fullName('auth')).data.SHUTDOWN_GRACE_SECONDS, '45');
+    assert.throws(() => render({ set: ['web.preStopDelaySeconds=25'] }), /web\.terminationGracePeriodSeconds \(30\) must be at least web\.preStopDelaySeconds \(25\) \+ 6/);
   });
 
   it('rolling updates never drop below the wanted replica count', () => {

@@ -145,6 +145,17 @@ spec:
             periodSeconds: {{ $v.probes.readiness.periodSeconds }}
             timeoutSeconds: {{ $v.probes.readiness.timeoutSeconds }}
             failureThreshold: {{ $v.probes.readiness.failureThreshold }}
+          {{- with $v.preStopDelaySeconds }}
+          lifecycle:
+            {{- /*
+            Endpoint removal reaches Traefik and kube-proxy a moment after the pod is told to stop;
+            serving on meanwhile avoids 502s. Slept by node itself: the images promise no shell or
+            `sleep` binary (the lifecycle `sleep` action needs Kubernetes 1.30).
+            */}}
+            preStop:
+              exec:
+                command: ["node", "-e", "setTimeout(() => {}, {{ mul (int .) 1000 }})"]
+          {{- end }}
           resources:
             {{- toYaml $v.resources | nindent 12 }}
           securityContext:

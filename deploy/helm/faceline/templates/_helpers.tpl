@@ -212,6 +212,15 @@ nodeAffinity:
 {{- end -}}
 {{- end -}}
 
+{{/*
+Seconds a service gets after SIGTERM to finish open requests (SHUTDOWN_GRACE_SECONDS): what is
+left of the termination grace period after the preStop delay, less 5 s so that it exits before
+the kubelet kills it. faceline.shutdownGrace: .Values.web
+*/}}
+{{- define "faceline.shutdownGrace" -}}
+{{- max 1 (sub (sub (int .terminationGracePeriodSeconds) (int .preStopDelaySeconds)) 5) -}}
+{{- end -}}
+
 {{/* Millicores of a CPU quantity ("2", "1.5", "500m"). */}}
 {{- define "faceline.millicores" -}}
 {{- $q := toString . -}}
@@ -249,6 +258,12 @@ nodeAffinity:
 {{- $a := (index $v $component).autoscaling -}}
 {{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) -}}
 {{- $errors = append $errors (printf "%s.autoscaling.minReplicas (%d) is above maxReplicas (%d)" $component (int $a.minReplicas) (int $a.maxReplicas)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $component := list "web" "auth" "vision" -}}
+{{- $c := index $v $component -}}
+{{- if lt (int $c.terminationGracePeriodSeconds) (add (int $c.preStopDelaySeconds) 6) -}}
+{{- $errors = append $errors (printf "%s.terminationGracePeriodSeconds (%d) must be at least %s.preStopDelaySeconds (%d) + 6, or the pod is killed before it has finished its requests" $component (int $c.terminationGracePeriodSeconds) $component (int $c.preStopDelaySeconds)) -}}
 {{- end -}}
 {{- end -}}
 {{- $limits := default dict $v.vision.resources.limits -}}
