@@ -300,6 +300,93 @@ describe('helm chart: Ingress and load balancer', () => {
     assert.equal(renderSet('hybrid').filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer').length, 0);
   });
 
+  /**
+   * How Traefik as k3s ships it answers a request, from the rendered Ingresses and Middlewares:
+   * routers live on the entry points the Ingress names (all by default); on `web` (plain HTTP) a
+   * router of a TLS Ingress does not match; the longest matching path wins; a redirectScheme
+   * Middleware answers before the backend. No matching router: 404.
+   */
+  function traefik(objs: K8sObject[], url: string): { status: number; location?: string; backend?: string } {
+    const u = new URL(url);
+    const entryPoint = u.protocol === 'https:' ? 'websecure' : 'web';
+    let best: { ing: K8sObject; path: string; backend: string } | undefined;
+    for (const ing of objs.filter((o) => o.kind === 'Ingress' && o.spec.ingressClassName === 'traefik')) {
+      const a: Record<string, string> = ing.metadata.annotations ?? {};
+      const entryPoints = a['traefik.ingress.kubernetes.io/router.entrypoints']?.split(',') ?? ['web', 'websecure'];
+      if (!entryPoints.includes(entryPoint)) continue;
+      const tls = a['traefik.ingress.kubernetes.io/router.tls'] === 'true' || (ing.spec.tls ?? []).length > 0;
+      if (tls && entryPoint === 'web') continue;
+      for (const rule of ing.spec.rules) {
+        if (rule.host && rule.host !== u.hostname) continue;
+        for (const p of rule.http.paths as { path: string; backend: { service: { name: string } } }[]) {
+          const hit = u.pathname === p.path || u.pathname.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`);
+          if (hit && (!best || p.path.length > best.path.length)) best = { ing, path: p.path, backend: p.backend.service.name };
+        }
+      }
+    }
+    if (!best) return { status: 404 };
+    for (const ref of (best.ing.metadata.annotations?.['traefik.ingress.kubernetes.io/router.middlewares'] ?? '').split(',').filter(Boolean)) {
+      const m = ref.match(/^(.+)-(.+?)@kubernetescrd$/);
+      const mw = objs.find((o) => o.kind === 'Middleware' && m && `${NAMESPACE}-${o.metadata.name}` === `${m[1]}-${m[2]}`);
+      assert.ok(mw, `Middleware ${ref} is not rendered`);
+      assert.equal(mw.apiVersion, 'traefik.io/v1alpha1');
+      if (mw.spec.redirectScheme) return { status: mw.spec.redirectScheme.permanent ? 301 : 302, location: `${mw.spec.redirectScheme.scheme}://${u.host}${u.pathname}` };
+    }
+    return { status: 200, backend: best.backend };
+  }
+
+  it('http:// is redirected to https:// with TLS on Traefik (instead of 404), and https:// still reaches the services', () => {
+    const objs = renderSet('hybrid');
+    assert.deepEqual(traefik(objs, 'http://login.example.com/kiosk'), { status: 301, location: 'https://login.example.com/kiosk' });
+    assert.deepEqual(traefik(objs, 'http://login.example.com/api/v1/info'), { status: 301, location: 'https://login.example.com/api/v1/info' });
+    assert.deepEqual(traefik(objs, 'https://login.example.com/kiosk'), { status: 200, backend: 'fl-faceline-web' });
+    assert.deepEqual(traefik(objs, 'https://login.example.com/socket.io/'), { status: 200, backend: 'fl-faceline-auth' });
+    assert.deepEqual(traefik(objs, 'http://elsewhere.example.com/'), { status: 404 });
+    const mw = objs.filter((o) => o.kind === 'Middleware');
+    assert.equal(mw.length, 1);
+    assert.deepEqual(mw[0]!.spec, { redirectScheme: { scheme: 'https', permanent: true } });
+    const http = find(objs, 'Ingress', 'fl-faceline-http');
+    assert.equal(http.spec.tls, undefined);
+    assert.deepEqual(
+      http.spec.rules.map((r: { host: string }) => r.host),
+      find(objs, 'Ingress', 'fl-faceline').spec.rules.map((r: { host: string }) => r.host),
+    );
+    // extra host names are redirected too
+    const extra = render({ files: [valuesFile('hybrid')], set: ['ingress.extraHostnames[0]=login2.example.com'] });
+    assert.deepEqual(traefik(extra, 'http://login2.example.com/'), { status: 301, location: 'https://login2.example.com/' });
+  });
+
+  it('plain HTTP without TLS is served as before; the redirect can be turned off and is only rendered for Traefik', () => {
+    assert.deepEqual(traefik(renderSet('single-node'), 'http://faceline.local/kiosk'), { status: 200, backend: 'fl-faceline-web' });
+    assert.equal(renderSet('single-node').filter((o) => o.kind === 'Middleware').length, 0);
+    const off = render({ files: [valuesFile('hybrid')], set: ['ingress.tls.redirectHttp=false'] });
+    assert.equal(off.filter((o) => o.kind === 'Middleware' || o.metadata.name === 'fl-faceline-http').length, 0);
+    const haproxy = render({ files: [valuesFile('hybrid')], set: ['ingress.className=haproxy'] });
+    assert.equal(haproxy.filter((o) => o.kind === 'Middleware' || o.metadata.name === 'fl-faceline-http').length, 0);
+  });
+
+  it('Gateway API: an optional HTTPRoute on the HTTP listener answers every request with a redirect to https://', () => {
+    const gateway = [
+      'ingress.enabled=false',
+      'gatewayApi.enabled=true',
+      'gatewayApi.parentRefs[0].name=public',
+      'gatewayApi.parentRefs[0].sectionName=https',
+      'gatewayApi.hostnames[0]=login.example.com',
+    ];
+    const objs = render({ set: [...gateway, 'gatewayApi.httpsRedirect.enabled=true', 'gatewayApi.httpsRedirect.parentRefs[0].name=public', 'gatewayApi.httpsRedirect.parentRefs[0].sectionName=http'] });
+    const redirect = find(objs, 'HTTPRoute', 'fl-faceline-https-redirect');
+    assert.deepEqual(redirect.spec.parentRefs, [{ name: 'public', sectionName: 'http' }]);
+    assert.deepEqual(redirect.spec.hostnames, ['login.example.com']);
+    assert.deepEqual(redirect.spec.rules, [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }]);
+    assert.deepEqual(find(objs, 'HTTPRoute', 'fl-faceline').spec.parentRefs, [{ name: 'public', sectionName: 'https' }]);
+    assert.equal(render({ set: gateway }).filter((o) => o.kind === 'HTTPRoute').length, 1, 'off by default');
+    assert.throws(() => render({ set: [...gateway, 'gatewayApi.httpsRedirect.enabled=true'] }), /gatewayApi.httpsRedirect.enabled needs gatewayApi.httpsRedirect.parentRefs/);
+    assert.throws(
+      () => render({ set: [...gateway, 'gatewayApi.parentRefs[0].sectionName=', 'gatewayApi.httpsRedirect.enabled=true', 'gatewayApi.httpsRedirect.parentRefs[0].name=public'] }),
+      /needs a sectionName on every parentRef/,
+    );
+  });
+
   it('the chart refuses to render without an entry point, and a Gateway API route without a Gateway', () => {
     assert.throws(() => render({ set: ['ingress.enabled=false'] }), /enable ingress.enabled, gatewayApi.enabled or loadBalancer.enabled/);
     assert.throws(() => render({ set: ['gatewayApi.enabled=true'] }), /gatewayApi.enabled needs gatewayApi.parentRefs/);

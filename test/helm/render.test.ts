@@ -61,7 +61,7 @@ describe('helm chart: lint and render', () => {
     assert.equal(count('hybrid', 'StatefulSet'), 0, 'external database only');
     assert.equal(count('hybrid', 'HorizontalPodAutoscaler'), 2, 'auth and vision autoscale');
     assert.equal(count('hybrid', 'ServiceMonitor'), 3);
-    assert.equal(count('cloud-only', 'Ingress'), 1);
+    assert.equal(count('cloud-only', 'Ingress'), 2, 'the app, and the plain-HTTP one that redirects to HTTPS');
     assert.equal(count('edge-site', 'Ingress'), 0);
     assert.equal(renderSet('edge-site').filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer').length, 1);
     for (const set of VALUE_SETS) {

@@ -286,6 +286,16 @@ the kubelet kills it. faceline.shutdownGrace: .Values.web
 {{- if and $v.gatewayApi.enabled (not $v.gatewayApi.parentRefs) -}}
 {{- $errors = append $errors "gatewayApi.enabled needs gatewayApi.parentRefs (the Gateway to attach to)" -}}
 {{- end -}}
+{{- if and $v.gatewayApi.enabled $v.gatewayApi.httpsRedirect.enabled -}}
+{{- if not $v.gatewayApi.httpsRedirect.parentRefs -}}
+{{- $errors = append $errors "gatewayApi.httpsRedirect.enabled needs gatewayApi.httpsRedirect.parentRefs (the Gateway's plain-HTTP listener)" -}}
+{{- end -}}
+{{- range $ref := concat $v.gatewayApi.parentRefs $v.gatewayApi.httpsRedirect.parentRefs -}}
+{{- if not $ref.sectionName -}}
+{{- $errors = append $errors (printf "gatewayApi.httpsRedirect.enabled needs a sectionName on every parentRef (%s): the routes must attach to the HTTPS and the HTTP listener respectively, or the redirect and the app answer on the same listener" (default "?" $ref.name)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if and $v.loadBalancer.enabled (eq (toString $v.web.trustProxy) "true") (not $v.loadBalancer.trustForwardedHeaders) -}}
 {{- $errors = append $errors "web.trustProxy=true with loadBalancer.enabled: clients reach web directly through the LoadBalancer, so any client could set X-Forwarded-For and choose the address auth's per-address login limits count. Leave web.trustProxy at auto (false in this mode); set loadBalancer.trustForwardedHeaders=true only if a proxy you run sits in front of the LoadBalancer and overwrites X-Forwarded-For" -}}
 {{- end -}}
