@@ -69,7 +69,8 @@ describe('helm chart: hardening', () => {
   it('probes: startup and liveness on /healthz, readiness on /readyz, on the named http port', () => {
     for (const c of COMPONENTS) {
       const container = podSpec(deployment(renderSet('hybrid'), c)).containers[0];
-      assert.deepEqual(container.ports, [{ name: 'http', containerPort: PORTS[c], protocol: 'TCP' }], c);
+      const metricsPort = c === 'web' ? [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }] : [];
+      assert.deepEqual(container.ports, [{ name: 'http', containerPort: PORTS[c], protocol: 'TCP' }, ...metricsPort], c);
       assert.deepEqual(container.startupProbe.httpGet, { path: '/healthz', port: 'http' }, c);
       assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'http' }, c);
       assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'http' }, c);
@@ -176,11 +177,11 @@ describe('helm chart: hardening', () => {
     assert.equal(checksum(base, 'auth', 'secret'), checksum(render(), 'auth', 'secret'), 'secret checksum must not change between renders');
   });
 
-  it('Prometheus annotations point at /metrics on the service port', () => {
+  it('Prometheus annotations point at /metrics on the service port (web: its own metrics port)', () => {
     for (const c of COMPONENTS) {
       const a = deployment(renderSet('single-node'), c).spec.template.metadata.annotations;
       assert.equal(a['prometheus.io/scrape'], 'true');
-      assert.equal(a['prometheus.io/port'], String(PORTS[c]));
+      assert.equal(a['prometheus.io/port'], String(c === 'web' ? 9464 : PORTS[c]));
       assert.equal(a['prometheus.io/path'], '/metrics');
     }
   });

@@ -3,7 +3,11 @@
 // the LoadBalancer option are checked on the rendered objects.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { NAMESPACE, deployment, find, fullName, render, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApp as buildWeb, loadConfig as loadWebConfig } from '@faceline/web';
+import { NAMESPACE, deployment, find, fullName, podSpec, render, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
 
 interface Pod {
   name: string;
@@ -149,9 +153,12 @@ describe('helm chart: NetworkPolicies', () => {
         assert.ok(!allowed(policies, p('auth'), internet, 443));
       });
 
-      it('the metrics namespace may scrape the services', () => {
-        for (const [c, port] of [['web', 8080], ['auth', 8081], ['vision', 8082]] as const) {
+      it('the metrics namespace may scrape the services (web on its metrics port, which nobody else reaches)', () => {
+        for (const [c, port] of [['web', 9464], ['auth', 8081], ['vision', 8082]] as const) {
           assert.ok(allowed(policies, prometheus, p(c), port), `prometheus cannot scrape ${c}`);
+        }
+        for (const from of [traefik, p('test'), neighbour, foreign, internet]) {
+          assert.ok(!allowed(policies, from, p('web'), 9464), `${JSON.stringify(from).slice(0, 80)} reaches web's metrics port`);
         }
       });
 
@@ -186,6 +193,8 @@ describe('helm chart: NetworkPolicies', () => {
     const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
     const pods = podsOf(objs);
     for (const from of [internet, foreign]) assert.ok(allowed(policies, from, { pod: pods.web }, 8080));
+    for (const from of [internet, foreign]) assert.ok(!allowed(policies, from, { pod: pods.web }, 9464), 'web metrics reachable through the LoadBalancer rule');
+    assert.ok(allowed(policies, prometheus, { pod: pods.web }, 9464));
     assert.ok(allowed(policies, { pod: pods.web }, { pod: pods.auth }, 8081));
     assert.ok(!allowed(policies, internet, { pod: pods.auth }, 8081));
     assert.ok(!allowed(policies, internet, { pod: pods.vision }, 8082));
@@ -250,7 +259,8 @@ describe('helm chart: Ingress and load balancer', () => {
     const objs = renderSet('hybrid');
     for (const name of ['fl-faceline-auth', 'fl-faceline-web']) {
       const svc = find(objs, 'Service', name);
-      assert.deepEqual(svc.spec.ports.map((p: { name: string; targetPort: string }) => [p.name, p.targetPort]), [['http', 'http']]);
+      assert.deepEqual(svc.spec.ports[0].name, 'http');
+      assert.deepEqual(svc.spec.ports[0].targetPort, 'http');
     }
   });
 
@@ -354,6 +364,43 @@ describe('helm chart: Ingress and load balancer', () => {
     // extra host names are redirected too
     const extra = render({ files: [valuesFile('hybrid')], set: ['ingress.extraHostnames[0]=login2.example.com'] });
     assert.deepEqual(traefik(extra, 'http://login2.example.com/'), { status: 301, location: 'https://login2.example.com/' });
+  });
+
+  it("web's /metrics is not public: the Ingress `/` rule and the LoadBalancer end at web's http port, which does not serve it", async () => {
+    const publicDir = mkdtempSync(path.join(tmpdir(), 'faceline-metrics-'));
+    writeFileSync(path.join(publicDir, 'index.html'), '<!doctype html><title>t</title>');
+    try {
+      for (const set of ['hybrid', 'edge-site'] as const) {
+        const objs = renderSet(set);
+        const container = podSpec(deployment(objs, 'web')).containers[0];
+        const portOf = (name: string): number => container.ports.find((p: { name: string }) => p.name === name).containerPort;
+        // every public way in ends at the port named http
+        for (const ing of objs.filter((o) => o.kind === 'Ingress')) {
+          for (const rule of ing.spec.rules) for (const p of rule.http.paths) if (p.backend.service.name === fullName('web')) assert.equal(p.backend.service.port.name, 'http', set);
+        }
+        for (const svc of objs.filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer')) assert.deepEqual(svc.spec.ports.map((p: { targetPort: string }) => p.targetPort), ['http'], set);
+        if (set === 'hybrid') assert.deepEqual(traefik(objs, 'https://login.example.com/metrics'), { status: 200, backend: fullName('web') });
+        const cm = find(objs, 'ConfigMap', fullName('web')).data;
+        assert.equal(Number(cm.METRICS_PORT), portOf('metrics'), set);
+        assert.notEqual(portOf('metrics'), portOf('http'), set);
+        // web built with exactly these settings: nothing on the public port, metrics on the other
+        const { app, metricsApp } = await buildWeb({ config: loadWebConfig({ ...cm, WEB_PUBLIC_DIR: publicDir, LOG_LEVEL: 'silent' }) });
+        try {
+          assert.ok(metricsApp, `${set}: web serves /metrics on its public port`);
+          const open = await app.inject({ url: '/metrics' });
+          assert.equal(open.statusCode, 404, set);
+          assert.doesNotMatch(open.body, /process_cpu/, set);
+          const scraped = await metricsApp.inject({ url: '/metrics' });
+          assert.equal(scraped.statusCode, 200, set);
+          assert.match(scraped.body, /faceline_web_http_requests_total/, set);
+        } finally {
+          await app.close();
+          await metricsApp?.close();
+        }
+      }
+    } finally {
+      rmSync(publicDir, { recursive: true, force: true });
+    }
   });
 
   it('plain HTTP without TLS is served as before; the redirect can be turned off and is only rendered for Traefik', () => {

@@ -74,14 +74,14 @@ describe('helm chart: lint and render', () => {
     for (const sm of renderSet('hybrid').filter((o) => o.kind === 'ServiceMonitor')) {
       assert.equal(sm.apiVersion, 'monitoring.coreos.com/v1');
       assert.deepEqual(Object.keys(sm.spec).sort(), ['endpoints', 'selector']);
-      assert.equal(sm.spec.endpoints[0].port, 'http');
+      const component = sm.spec.selector.matchLabels['app.kubernetes.io/component'];
+      assert.equal(sm.spec.endpoints[0].port, component === 'web' ? 'metrics' : 'http');
       assert.equal(sm.spec.endpoints[0].path, '/metrics');
       assert.equal(sm.metadata.labels.release, 'rancher-monitoring');
-      const component = sm.spec.selector.matchLabels['app.kubernetes.io/component'];
       const svc = renderSet('hybrid').find((o) => o.kind === 'Service' && o.metadata.name === sm.metadata.name);
       assert.ok(svc, `no Service for ServiceMonitor ${sm.metadata.name}`);
       assert.equal(svc.spec.selector['app.kubernetes.io/component'], component);
-      assert.ok(svc.spec.ports.some((p: { name: string }) => p.name === 'http'));
+      assert.ok(svc.spec.ports.some((p: { name: string }) => p.name === sm.spec.endpoints[0].port));
     }
   });
 

@@ -87,6 +87,32 @@ describe('web service: static app', () => {
   });
 });
 
+describe('web service: metrics on a port of their own (METRICS_PORT)', () => {
+  it('the main port, which an Ingress or LoadBalancer publishes, no longer answers /metrics; the metrics listener does, counting the main port', async () => {
+    const { app, metricsApp } = await buildApp({ config: cfg({ METRICS_PORT: '9464' }) });
+    assert.ok(metricsApp, 'no metrics listener');
+    try {
+      await app.inject({ url: '/login', headers: { accept: 'text/html' } });
+      const hidden = await app.inject({ url: '/metrics' });
+      assert.equal(hidden.statusCode, 404);
+      assert.doesNotMatch(hidden.body, /faceline_web_http_requests_total/);
+      const metrics = await metricsApp.inject({ url: '/metrics' });
+      assert.equal(metrics.statusCode, 200);
+      assert.match(metrics.body, /faceline_web_http_requests_total\{method="GET",[^}]*status="200"[^}]*\} 1/, 'the page served on the main port');
+      assert.equal((await metricsApp.inject({ url: '/' })).statusCode, 404, 'the metrics listener serves nothing else');
+    } finally {
+      await app.close();
+      await metricsApp.close();
+    }
+  });
+
+  it('without METRICS_PORT there is no second listener', async () => {
+    const { app, metricsApp } = await buildApp({ config: cfg() });
+    assert.equal(metricsApp, undefined);
+    await app.close();
+  });
+});
+
 describe('web service: not built / closing', () => {
   it('without a built app: readiness fails and pages explain how to build', async () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'faceline-web-empty-'));

@@ -10,7 +10,7 @@ import { securityHeaders } from './plugins/security.js';
 import { staticApp } from './plugins/static-app.js';
 import { authProxy } from './plugins/auth-proxy.js';
 import { healthRoutes } from './routes/health.routes.js';
-import { createMetrics, metricsRoutes } from './routes/metrics.routes.js';
+import { createMetrics, metricsEndpoint, metricsRoutes } from './routes/metrics.routes.js';
 
 export interface WebDeps {
   config: WebConfig;
@@ -20,6 +20,8 @@ export interface WebDeps {
 
 export interface WebApp {
   app: FastifyInstance;
+  /** Serves /metrics when METRICS_PORT is set (then the main app does not); server.ts listens on it. */
+  metricsApp: FastifyInstance | undefined;
   /** Marks the service as shutting down: /readyz answers 503 from now on. */
   beginShutdown: () => void;
 }
@@ -48,7 +50,13 @@ export async function buildApp({ config, logger }: WebDeps): Promise<WebApp> {
   });
 
   await securityHeaders(app, { tls: Boolean(config.tls) });
-  await metricsRoutes(app, { metrics: createMetrics() });
+  const metrics = createMetrics();
+  await metricsRoutes(app, { metrics, endpoint: config.metricsPort === undefined });
+  let metricsApp: FastifyInstance | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsApp = Fastify(logger ? { loggerInstance: logger } : { logger: false }) as unknown as FastifyInstance;
+    await metricsEndpoint(metricsApp, metrics);
+  }
   await app.register(healthRoutes, {
     version: config.version,
     publicDir: config.publicDir,
@@ -60,6 +68,7 @@ export async function buildApp({ config, logger }: WebDeps): Promise<WebApp> {
 
   return {
     app,
+    metricsApp,
     beginShutdown: () => {
       closing = true;
     },

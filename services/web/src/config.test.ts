@@ -15,6 +15,13 @@ describe('web config', () => {
     assert.equal(loadConfig({ AUTH_URL: 'http://127.0.0.1:8081/' }).authUrl, 'http://127.0.0.1:8081');
   });
 
+  it('METRICS_PORT: unset by default, a port of its own when set', () => {
+    assert.equal(loadConfig({}).metricsPort, undefined);
+    assert.equal(loadConfig({ METRICS_PORT: '9464' }).metricsPort, 9464);
+    assert.throws(() => loadConfig({ METRICS_PORT: '8080' }), /METRICS_PORT must differ from PORT \(8080\)/);
+    assert.throws(() => loadConfig({ METRICS_PORT: 'x' }), /METRICS_PORT must be an integer/);
+  });
+
   it('reports every bad variable at once', () => {
     try {
       loadConfig({ PORT: 'x', AUTH_URL: 'ftp://a', LOG_LEVEL: 'loud', TLS_CERT_FILE: '/nope.pem', TRUST_PROXY: 'maybe' });

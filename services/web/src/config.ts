@@ -23,6 +23,12 @@ export interface WebConfig {
   trustProxy: boolean;
   /** Seconds to wait for open connections on SIGTERM before exiting anyway. */
   shutdownGraceSeconds: number;
+  /**
+   * Port of a separate listener for /metrics. Unset: /metrics is served on the main port. In
+   * Kubernetes the main port is published through the Ingress `/` rule (or the LoadBalancer), so
+   * metrics move to a port only the scraper reaches.
+   */
+  metricsPort: number | undefined;
   version: string;
 }
 
@@ -54,6 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
 
   const port = int('PORT', DEFAULT_PORTS.web, 0, 65535);
   const shutdownGraceSeconds = int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600);
+  const metricsPort = env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? undefined : int('METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) problems.push(`METRICS_PORT must differ from PORT (${port})`);
 
   const logLevel = (env.LOG_LEVEL ?? 'info') as WebConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -96,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
     tls,
     trustProxy: trustRaw === 'true' || trustRaw === '1',
     shutdownGraceSeconds,
+    metricsPort,
     version: env.FACELINE_VERSION?.trim() || '0.1.0',
   };
 }

@@ -20,7 +20,7 @@ try {
 }
 
 const logger = pino({ level: config.logLevel, base: { service: 'web' } });
-const { app, beginShutdown } = await buildApp({ config, logger });
+const { app, metricsApp, beginShutdown } = await buildApp({ config, logger });
 
 if (!appIsBuilt(config.publicDir)) {
   logger.warn({ publicDir: config.publicDir }, 'browser app not built: run `npm run build:app -w @faceline/web`');
@@ -39,6 +39,7 @@ async function stop(signal: string): Promise<void> {
   timer.unref();
   try {
     await app.close();
+    await metricsApp?.close();
     process.exit(0);
   } catch (err) {
     logger.error({ err }, 'error while closing');
@@ -50,7 +51,8 @@ process.on('SIGINT', () => void stop('SIGINT'));
 
 try {
   const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ address, authUrl: config.authUrl ?? null, tls: Boolean(config.tls) }, 'web listening');
+  const metricsAddress = metricsApp ? await metricsApp.listen({ host: config.host, port: config.metricsPort ?? 0 }) : null;
+  logger.info({ address, metricsAddress, authUrl: config.authUrl ?? null, tls: Boolean(config.tls) }, 'web listening');
 } catch (err) {
   logger.fatal({ err }, 'could not listen');
   process.exit(1);

@@ -2,6 +2,7 @@
 The shape shared by web, auth and vision. Each component's template calls these with
   (dict "root" $ "component" "auth" "values" .Values.auth "config" $config "secretEnv" $secretEnv "secretChecksum" $sum)
 where config is the ConfigMap data (plain settings) and secretEnv extra env entries (YAML).
+metricsPort (optional): /metrics is served on this port instead of `http` (web, whose `http` port is public).
 */}}
 
 {{- define "faceline.component.serviceAccount" -}}
@@ -71,7 +72,7 @@ spec:
         checksum/secret: {{ .secretChecksum | default "none" }}
         {{- if $root.Values.metrics.annotations }}
         prometheus.io/scrape: "true"
-        prometheus.io/port: {{ $v.containerPort | quote }}
+        prometheus.io/port: {{ .metricsPort | default $v.containerPort | quote }}
         prometheus.io/path: /metrics
         {{- end }}
         {{- with $v.podAnnotations }}
@@ -112,6 +113,11 @@ spec:
             - name: http
               containerPort: {{ $v.containerPort }}
               protocol: TCP
+            {{- with .metricsPort }}
+            - name: metrics
+              containerPort: {{ . }}
+              protocol: TCP
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ $name }}
@@ -208,6 +214,13 @@ spec:
       targetPort: http
       protocol: TCP
       appProtocol: http
+    {{- with .metricsPort }}
+    - name: metrics
+      port: {{ . }}
+      targetPort: metrics
+      protocol: TCP
+      appProtocol: http
+    {{- end }}
 {{- end -}}
 
 {{- define "faceline.component.pdb" -}}
@@ -272,7 +285,7 @@ spec:
       {{- include "faceline.selectorLabels" . | nindent 6 }}
       faceline.io/service: main
   endpoints:
-    - port: http
+    - port: {{ ternary "metrics" "http" (hasKey . "metricsPort") }}
       path: /metrics
       interval: {{ .root.Values.metrics.serviceMonitor.interval }}
 {{- end }}

@@ -266,6 +266,9 @@ the kubelet kills it. faceline.shutdownGrace: .Values.web
 {{- $errors = append $errors (printf "%s.terminationGracePeriodSeconds (%d) must be at least %s.preStopDelaySeconds (%d) + 6, or the pod is killed before it has finished its requests" $component (int $c.terminationGracePeriodSeconds) $component (int $c.preStopDelaySeconds)) -}}
 {{- end -}}
 {{- end -}}
+{{- if eq (int $v.web.metricsPort) (int $v.web.containerPort) -}}
+{{- $errors = append $errors (printf "web.metricsPort (%d) must differ from web.containerPort: the Ingress publishes that port, and /metrics must not be public" (int $v.web.metricsPort)) -}}
+{{- end -}}
 {{- $limits := default dict $v.vision.resources.limits -}}
 {{- if $limits.cpu -}}
 {{- $threads := mul (int $v.vision.workers) (int $v.vision.intraOpThreads) -}}

@@ -23,13 +23,21 @@ export function createMetrics() {
 }
 export type WebMetrics = ReturnType<typeof createMetrics>;
 
-export async function metricsRoutes(app: FastifyInstance, opts: { metrics: WebMetrics }): Promise<void> {
+/**
+ * Counts the app's requests, and serves GET /metrics on the same app unless `endpoint` is false
+ * (then metricsEndpoint serves it on a listener of its own).
+ */
+export async function metricsRoutes(app: FastifyInstance, opts: { metrics: WebMetrics; endpoint?: boolean }): Promise<void> {
   const { metrics } = opts;
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
+  if (opts.endpoint !== false) await metricsEndpoint(app, metrics);
+}
+
+export async function metricsEndpoint(app: FastifyInstance, metrics: WebMetrics): Promise<void> {
   app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
     reply.type(metrics.registry.contentType).header('cache-control', 'no-store');
     return metrics.registry.metrics();
