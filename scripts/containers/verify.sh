@@ -4,20 +4,22 @@
 #
 #  1. Podman, runc, netavark and debootstrap from Debian, and the containers.conf this sandbox
 #     needs (podman-setup.sh).
-#  2. LOCAL STAND-INS for the public base images (base-images.sh): node:20-bookworm-slim,
-#     postgres:17 and caddy:2 are built from Debian packages and the host's Node.js 20 and tagged
-#     with those public names, because no registry is reachable here. They are not the official
-#     images; standins/*/Containerfile say exactly how they differ. Cached between runs.
+#  2. LOCAL STAND-INS for the public base images (base-images.sh): node:22-bookworm-slim,
+#     postgres:17 and caddy:2 are built from Debian packages and Node.js 22 from the npm registry
+#     and tagged with those public names, because no registry is reachable here. They are not the
+#     official images; standins/*/Containerfile say exactly how they differ. Cached between runs.
 #  3. Every service image built from its Dockerfile with `podman build`; the host CA bundle is
 #     passed as the `extra_ca` build secret, exactly as a corporate proxy's CA would be, and the
-#     images are checked: numeric non-root user, OCI labels, health check, no CA left behind.
+#     images are checked: numeric non-root user, OCI labels, health check, no CA left behind,
+#     Node.js 22, node started directly (no entrypoint script).
 #  4. compose.yaml started with compose-podman.mjs (a translation of the same file to plain
 #     podman commands: Debian's podman-compose 1.0.3 ignores profiles and health conditions),
 #     under the project name faceline-verify on free ports, FACELINE_LIVENESS=false: a recorded
 #     clip cannot answer the random head-turn challenge; everything else is the production path.
 #  5. Through the web container only: health, registration, enrollment, 1:1 and 1:N face login
 #     with real webcam frames from ../shared/faces, an impostor refused (e2e.ts); isolation
-#     (read-only root, non-root, secrets not in the environment, web cannot reach PostgreSQL);
+#     (read-only root, non-root, secrets neither in the container configuration nor in the
+#     environment of the running service, web cannot reach PostgreSQL);
 #     a crashed vision replica restarted by its restart policy; auth and PostgreSQL restarted and
 #     the user logs in again; the `tls` profile's Caddy serving the same login over HTTPS.
 #  6. Everything torn down (containers, networks, volumes), also on failure. Images stay cached.
@@ -124,9 +126,15 @@ for svc in vision auth web; do
   podman run --rm --no-healthcheck --network none --entrypoint sh "$img" -c \
     'test ! -e /run/secrets/extra_ca && ! env | grep -q NODE_EXTRA_CA_CERTS && ! grep -rqs "BEGIN CERTIFICATE" /app/.npmrc /root/.npmrc' \
     || die "$svc: the build CA left traces in the image"
+  # node is PID 1 itself: no entrypoint script (which used to copy secrets into the environment)
+  [ "$(podman image inspect --format '{{json .Config.Entrypoint}}' "$img")" = null ] || [ "$(podman image inspect --format '{{json .Config.Entrypoint}}' "$img")" = '[]' ] \
+    || die "$svc: has an entrypoint: $(podman image inspect --format '{{json .Config.Entrypoint}}' "$img")"
+  [ "$(podman image inspect --format '{{index .Config.Cmd 0}}' "$img")" = node ] || die "$svc: CMD does not start node"
+  node_in_image="$(podman run --rm --no-healthcheck --network none "$img" node --version)"
+  [[ "$node_in_image" == v22.* ]] || die "$svc: Node.js $node_in_image, expected 22 (LTS)"
   size=$(podman image inspect --format '{{.Size}}' "$img")
   sizes+=("$(printf '%-28s %5d MB' "$img" $((size / 1000000)))")
-  check "$svc: user $user, labels, health check, no CA; $((size / 1000000)) MB, built in ${built_s[$svc]} s"
+  check "$svc: user $user, labels, health check, no CA, node $node_in_image as PID 1; $((size / 1000000)) MB, built in ${built_s[$svc]} s"
 done
 ort="$(podman run --rm --no-healthcheck --network none --entrypoint sh ghcr.io/faceline/vision:local -c \
   'cd node_modules/onnxruntime-node/bin/napi-v6 && find . -mindepth 2 -maxdepth 2 -type d | sort | tr "\n" " "')"
@@ -168,11 +176,18 @@ for svc in web auth vision-1; do
 done
 podman inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$project-auth-1" | grep -Eq '^(FACELINE_MASTER_KEY|PGPASSWORD)=' \
   && die "auth: a secret value is visible in the container configuration"
+# ...nor in the environment of the running service (PID 1 is node; its config reads the files)
+auth_env="$(podman exec "$project-auth-1" node -e 'process.stdout.write(require("fs").readFileSync("/proc/1/environ", "utf8").split("\0").join("\n"))')"
+grep -Eq '^(FACELINE_MASTER_KEY|PGPASSWORD)=' <<<"$auth_env" \
+  && die "auth: a secret value is in the environment of the running service"
+grep -q '^FACELINE_MASTER_KEY_FILE=/run/secrets/master_key$' <<<"$auth_env" || die "auth: FACELINE_MASTER_KEY_FILE missing from its environment"
+[ "$(podman exec "$project-auth-1" node -e 'process.stdout.write(require("fs").readFileSync("/proc/1/cmdline", "utf8").split("\0")[0])')" = node ] \
+  || die "auth: PID 1 is not node"
 probe='require("net").connect(5432,"postgres").on("connect",()=>process.exit(0)).on("error",()=>process.exit(1))'
 podman exec "$project-web-1" node -e "$probe" && die "web can reach PostgreSQL (data network must be auth-only)"
 podman exec "$project-vision-1-1" node -e "$probe" && die "vision can reach PostgreSQL"
 podman exec "$project-auth-1" node -e "$probe" || die "auth cannot reach PostgreSQL"
-check "read-only root, uid 1000, secrets only as files, only auth reaches PostgreSQL"
+check "read-only root, uid 1000, secrets only as files (not in the service's environment), only auth reaches PostgreSQL"
 
 step "enrollment and face login (real frames)"
 node --conditions=source --import tsx "$here/e2e.ts" enroll --url "$url" --state "$work/user.json"
