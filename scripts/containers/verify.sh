@@ -134,7 +134,7 @@ for svc in vision auth web; do
   [[ "$node_in_image" == v22.* ]] || die "$svc: Node.js $node_in_image, expected 22 (LTS)"
   size=$(podman image inspect --format '{{.Size}}' "$img")
   sizes+=("$(printf '%-28s %5d MB' "$img" $((size / 1000000)))")
-  check "$svc: user $user, labels, health check, no CA, node $node_in_image as PID 1; $((size / 1000000)) MB, built in ${built_s[$svc]} s"
+  check "$svc: user $user, labels, health check, no CA, node $node_in_image started directly; $((size / 1000000)) MB, built in ${built_s[$svc]} s"
 done
 ort="$(podman run --rm --no-healthcheck --network none --entrypoint sh ghcr.io/faceline/vision:local -c \
   'cd node_modules/onnxruntime-node/bin/napi-v6 && find . -mindepth 2 -maxdepth 2 -type d | sort | tr "\n" " "')"
@@ -165,7 +165,10 @@ step "health through the web container"
 curl -fsS "$url/readyz" | grep -q '"status":"ok"' || die "web /readyz"
 curl -fsS "$url/api/v1/info" | grep -q '"database":"postgres"' || die "auth does not use PostgreSQL"
 curl -fsS -o /dev/null "$url/" || die "web does not serve the app"
-check "web /readyz ok (auth reachable), auth on PostgreSQL, app served at $url"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/metrics")" = 404 ] || die "web answers /metrics on its published port"
+podman exec "$project-web-1" node -e 'fetch("http://127.0.0.1:9464/metrics").then((r) => r.text().then((t) => process.exit(r.ok && t.includes("faceline_web_http_requests_total") ? 0 : 1)), () => process.exit(1))' \
+  || die "web does not serve /metrics on its metrics port (METRICS_PORT)"
+check "web /readyz ok (auth reachable), auth on PostgreSQL, app served at $url, /metrics only on the unpublished port"
 
 step "isolation"
 for svc in web auth vision-1; do
