@@ -37,11 +37,20 @@ import { faceApiModelDir, loadWeights } from './weights.js';
 /** face-api's mean colour for the landmark and recognition nets. */
 export const FACE_MEAN: Rgb3 = [122.782, 117.001, 104.298];
 
+/** Where the time of the last analyze() call went, in milliseconds. */
 export interface NetTimings {
+  /** the detector's input tensor (pad, resize, normalise), every pass */
+  detectorInputMs: number;
+  /** the detector net itself (ONNX Runtime), every pass */
   detectorMs: number;
+  landmarksInputMs: number;
   landmarksMs: number;
+  /** alignment, the aligned chip and its tensor, sharpness and brightness */
+  chipMs: number;
   recognitionMs: number;
 }
+
+const noTimings = (): NetTimings => ({ detectorInputMs: 0, detectorMs: 0, landmarksInputMs: 0, landmarksMs: 0, chipMs: 0, recognitionMs: 0 });
 
 class OnnxNet {
   private constructor(
@@ -92,7 +101,7 @@ export class OnnxFacePipeline implements FacePipeline {
    * detect(), landmarks() and embed() are building blocks for tests and tools: they share
    * buffers, so do not run them concurrently with each other or with analyze().
    */
-  lastTimings: NetTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
+  lastTimings: NetTimings = noTimings();
   private readonly detIn = new Float32Array(3 * DETECTOR_INPUT * DETECTOR_INPUT);
   private readonly lmIn = new Float32Array(3 * LANDMARK_INPUT * LANDMARK_INPUT);
   private readonly recIn = new Float32Array(3 * RECOGNITION_INPUT * RECOGNITION_INPUT);
@@ -151,8 +160,10 @@ export class OnnxFacePipeline implements FacePipeline {
         canvas = { side, offsetX: Math.round((side - img.width) / 2), offsetY: Math.round((side - img.height) / 2), fill: 128 };
       }
       const input = this.squareInput(img, whole, false, DETECTOR_INPUT, DETECTOR_MEAN, this.detIn, canvas);
+      const t1 = performance.now();
+      this.lastTimings.detectorInputMs += t1 - t0;
       const out = await this.detector.run(input);
-      this.lastTimings.detectorMs += performance.now() - t0;
+      this.lastTimings.detectorMs += performance.now() - t1;
       if (!canvas) {
         const found = decodeDetections(out, DETECTOR_GRID, DETECTOR_INPUT, img.width, img.height, this.settings.scoreThreshold);
         if (found.length) return found;
@@ -171,8 +182,10 @@ export class OnnxFacePipeline implements FacePipeline {
   async landmarks(img: RgbImage, crop: IntRect): Promise<Pt[]> {
     const t0 = performance.now();
     const input = this.squareInput(img, crop, true, LANDMARK_INPUT, FACE_MEAN, this.lmIn);
+    const t1 = performance.now();
+    this.lastTimings.landmarksInputMs += t1 - t0;
     const out = await this.landmarkNet.run(input);
-    this.lastTimings.landmarksMs += performance.now() - t0;
+    this.lastTimings.landmarksMs += performance.now() - t1;
     // face-api FaceLandmark68NetBase.postProcess: undo the centred padding, relative to the crop.
     const scale = LANDMARK_INPUT / Math.max(crop.width, crop.height);
     const sw = crop.width * scale;
@@ -233,7 +246,7 @@ export class OnnxFacePipeline implements FacePipeline {
   }
 
   private async analyzeNow(img: RgbImage, options: PipelineOptions): Promise<FaceAnalysis[]> {
-    this.lastTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
+    this.lastTimings = noTimings();
     const detections = await this.detect(img);
     const area = (d: Detection) => d.box.width * d.box.height;
     let chosen = detections
@@ -245,6 +258,7 @@ export class OnnxFacePipeline implements FacePipeline {
     for (const { d, crop } of chosen) {
       const landmarks = await this.landmarks(img, crop);
       let descriptorCrop: IntRect | undefined;
+      const tChip = performance.now();
       let recIn: Float32Array;
       let stats: { sharpness: number; brightness: number };
       if (this.settings.alignment === 'face-api') {
@@ -258,6 +272,7 @@ export class OnnxFacePipeline implements FacePipeline {
         recIn = chip.tensor;
         stats = chip;
       }
+      this.lastTimings.chipMs += performance.now() - tChip;
       const pose = headPose(landmarks);
       const face: FaceAnalysis = {
         box: { x: crop.x, y: crop.y, width: crop.width, height: crop.height },
