@@ -94,3 +94,22 @@ test('jpegSize reads the frame header and gives up on anything else', () => {
   assert.equal(jpegSize(Uint8Array.from([0x89, 0x50, 0x4e, 0x47])), undefined);
   assert.equal(jpegSize(jpeg.subarray(0, 24)), undefined);
 });
+
+test('faceRegion copies the face at full resolution with the landmarks in its coordinates', async () => {
+  const { faceRegion } = await import('./onnx-pipeline.js');
+  const r = rng(3);
+  const img = picture(r, 200, 100);
+  const lm = Array.from({ length: 68 }, (_, i) => [60 + (i % 10) * 4, 30 + Math.floor(i / 10) * 5] as [number, number]);
+  const { region, origin, landmarks } = faceRegion(img, lm, 0.25);
+  // landmarks span x 60..96, y 30..60: 25% more on each side, clipped to the picture
+  assert.deepEqual(origin, { x: 51, y: 22 });
+  assert.deepEqual([region.width, region.height], [55, 47]);
+  assert.deepEqual(landmarks[0], [9, 8]);
+  // the same pixel, seen from the region and from the picture
+  const [lx, ly] = landmarks[37]!;
+  const inRegion = region.data.subarray((ly * region.width + lx) * 3, (ly * region.width + lx) * 3 + 3);
+  const [px, py] = lm[37]!;
+  assert.deepEqual(Array.from(inRegion), Array.from(img.data.subarray((py * img.width + px) * 3, (py * img.width + px) * 3 + 3)));
+  // at the picture's edge the region is clipped
+  assert.equal(faceRegion(img, lm.map(([x, y]) => [x + 100, y] as [number, number]), 0.25).region.width, 200 - 151);
+});

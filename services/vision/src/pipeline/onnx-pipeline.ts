@@ -10,6 +10,7 @@ import {
   boxDownsample,
   chwToRgb,
   clipRect,
+  cropImage,
   normalizeToChw,
   squareResizeNormalize,
   warpBilinear,
@@ -299,6 +300,32 @@ export class OnnxFacePipeline implements FacePipeline {
   async close(): Promise<void> {
     await Promise.all([this.detector.release(), this.landmarkNet.release(), this.recognition.release()]);
   }
+}
+
+/**
+ * The face at the resolution the picture was analysed in (the decoded frame, downscaled only
+ * beyond VISION_MAX_SIDE), for signals that need its pixels rather than the 150 px chip (eye-region
+ * appearance, a face texture): the landmarks' bounding box grown by `margin` of its size on every
+ * side, clipped to the picture, as its own RGB image, with the 68 landmarks in its coordinates.
+ * One copy of the region, no resampling. In analyzeNow() `img` and `landmarks` are exactly what
+ * this needs, right after the landmark net.
+ */
+export function faceRegion(img: RgbImage, landmarks: readonly Pt[], margin = 0.25): { region: RgbImage; origin: { x: number; y: number }; landmarks: Pt[] } {
+  const xs = landmarks.map((p) => p[0]);
+  const ys = landmarks.map((p) => p[1]);
+  const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const mx = (maxX - minX) * margin;
+  const my = (maxY - minY) * margin;
+  const x0 = Math.max(0, Math.floor(minX - mx));
+  const y0 = Math.max(0, Math.floor(minY - my));
+  const x1 = Math.min(img.width, Math.ceil(maxX + mx) + 1);
+  const y1 = Math.min(img.height, Math.ceil(maxY + my) + 1);
+  const rect = { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+  return {
+    region: cropImage(img, rect),
+    origin: { x: x0, y: y0 },
+    landmarks: landmarks.map((p) => [p[0] - x0, p[1] - y0] as Pt),
+  };
 }
 
 /**
