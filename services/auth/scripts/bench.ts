@@ -2,9 +2,12 @@
  * npm run bench:auth [-- --quick]
  *
  * 1. 1:N search latency of the in-memory index for 10k / 100k / 1M synthetic templates (p50/p95),
- *    one thread. Synthetic descriptors have the spread of real ones (per-dimension sd ~0.07, so
- *    different people are ~1.1 apart); half the queries are a stored person plus noise (genuine),
- *    half are new people (impostors).
+ *    one thread: the int8 filter with exact re-check (now) beside the exhaustive float32 scan
+ *    (before issue 15, still selectable with scan: 'exact'), alternating query by query on the same
+ *    index; plus the memory the index holds per million templates. Synthetic descriptors have the
+ *    spread of real ones (per-dimension sd ~0.07, so different people are ~1.1 apart); half the
+ *    queries are a stored person plus noise (genuine), half are new people (impostors). Both scans
+ *    give identical answers (asserted by face-index.test.ts; the bench counts disagreements too).
  * 2. Access-token verification throughput (ES256, the service's own TokenService).
  * 3. Full login flows per second with concurrent Socket.IO clients against the real vision
  *    service and one auth replica: a one-frame login (liveness off) and a live login
@@ -40,10 +43,13 @@ const pct = (xs: number[], p: number) => {
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 async function benchSearch(): Promise<void> {
-  console.log(`\n1:N search (one thread, exact, ${DIMS}-D float32, node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'})`);
-  console.log('templates   build     p50 genuine  p95 genuine  p50 impostor  p95 impostor');
+  console.log(`\n1:N search (one thread, ${DIMS}-D, node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}; load average ${os.loadavg()[0]!.toFixed(2)})`);
+  console.log('now: int8 filter + exact float32 re-check; before: exhaustive float32 scan (same index, queries alternating)');
+  console.log('templates   build    p50 genuine now / before   p95 genuine now / before   p50 impostor now / before   p95 impostor now / before   exact rows   MB per million');
   for (const n of quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
     const r = rng(n);
+    global.gc?.();
+    const heap0 = process.memoryUsage();
     const index = new FaceIndex(n);
     const t0 = performance.now();
     const keep: Float32Array[] = [];
@@ -54,24 +60,39 @@ async function benchSearch(): Promise<void> {
       if (i % 997 === 0) keep.push(Float32Array.from(v));
     }
     const build = performance.now() - t0;
+    global.gc?.();
+    const heap1 = process.memoryUsage();
+    // tables (WebAssembly memory) + the JavaScript side (ids, maps), per million templates
+    const perMillion = (b: number) => (b / n) * 1e6 / 2 ** 20;
+    const tables = perMillion(index.tableBytes);
+    const js = perMillion(heap1.heapUsed - heap0.heapUsed);
     const queries = n >= 1_000_000 ? 40 : 200;
-    const genuine: number[] = [];
-    const impostor: number[] = [];
-    // warm-up so the JIT has compiled the loop
-    for (let k = 0; k < 5; k++) index.search(keep[0]!, { maxDistance: 0.58 });
+    const lat = { gNow: [] as number[], gBefore: [] as number[], iNow: [] as number[], iBefore: [] as number[] };
+    let exactRows = 0;
+    let disagreements = 0;
+    // warm-up so the JIT has compiled the loops
+    for (let k = 0; k < 5; k++) {
+      index.search(keep[0]!, { maxDistance: 0.58 });
+      index.search(keep[0]!, { maxDistance: 0.58, scan: 'exact' });
+    }
+    const time = (q: Float32Array, now: number[], before: number[]) => {
+      let t = performance.now();
+      const a = index.search(q, { maxDistance: 0.58 });
+      now.push(performance.now() - t);
+      exactRows += index.lastExactRows;
+      t = performance.now();
+      const b = index.search(q, { maxDistance: 0.58, scan: 'exact' });
+      before.push(performance.now() - t);
+      if (JSON.stringify(a) !== JSON.stringify(b)) disagreements++;
+    };
     for (let k = 0; k < queries; k++) {
       const base = keep[k % keep.length]!;
-      const g = Float32Array.from(base, (x) => x + gaussian(r) * 0.015);
-      let t = performance.now();
-      index.search(g, { maxDistance: 0.58 });
-      genuine.push(performance.now() - t);
-      const q = Float32Array.from({ length: DIMS }, () => gaussian(r) * 0.07);
-      t = performance.now();
-      index.search(q, { maxDistance: 0.58 });
-      impostor.push(performance.now() - t);
+      time(Float32Array.from(base, (x) => x + gaussian(r) * 0.015), lat.gNow, lat.gBefore);
+      time(Float32Array.from({ length: DIMS }, () => gaussian(r) * 0.07), lat.iNow, lat.iBefore);
     }
+    const pair = (now: number[], before: number[], p: number) => `${ms(pct(now, p))} / ${ms(pct(before, p))}`.padStart(25);
     console.log(
-      `${String(n).padStart(9)}  ${(build / 1000).toFixed(1).padStart(5)} s  ${ms(pct(genuine, 50)).padStart(11)}  ${ms(pct(genuine, 95)).padStart(11)}  ${ms(pct(impostor, 50)).padStart(12)}  ${ms(pct(impostor, 95)).padStart(12)}`,
+      `${String(n).padStart(9)}  ${(build / 1000).toFixed(1).padStart(5)} s  ${pair(lat.gNow, lat.gBefore, 50)}  ${pair(lat.gNow, lat.gBefore, 95)}  ${pair(lat.iNow, lat.iBefore, 50)}   ${pair(lat.iNow, lat.iBefore, 95)}   ${(exactRows / (2 * queries)).toFixed(1).padStart(10)}   ${tables.toFixed(0)} tables + ${js.toFixed(0)} ids${disagreements ? `   ${disagreements} DISAGREEMENTS` : ''}`,
     );
   }
 }

@@ -2,6 +2,7 @@
 import type { LoginMode } from '@faceline/contracts';
 import type { Queryable } from '../db/database.js';
 import { toIso, toIsoOrNull, toDate } from '../lib/sql.js';
+import { mapUser, type UserRecord } from './user.repository.js';
 
 export interface SessionRecord {
   id: string;
@@ -53,6 +54,49 @@ export class SessionRepository {
     );
     const r = rows[0];
     return r ? { userId: String(r.user_id), mode: r.mode === 'identify' ? 'identify' : 'verify', liveness: Boolean(r.liveness) } : undefined;
+  }
+
+  /**
+   * A login grant becomes a session in one statement (one round trip instead of a transaction of
+   * six): the grant is consumed only if its user still exists, the session and its first refresh
+   * token are inserted, and the user comes back with them. Atomic like the transaction it
+   * replaces: of two concurrent exchanges of one grant exactly one wins, and nothing is consumed
+   * for a user who no longer exists.
+   */
+  async exchangeGrant(
+    q: Queryable,
+    e: { grantHash: string; sessionId: string; ip: string | null; userAgent: string | null; ttlSeconds: number; refreshHash: string },
+  ): Promise<{ outcome: 'ok'; session: SessionRecord; user: UserRecord } | { outcome: 'invalid' | 'no-user' }> {
+    const { rows } = await q.query<Row>(
+      `WITH g AS (
+         UPDATE login_grants lg SET used_at = now()
+         WHERE lg.grant_hash = $1 AND lg.used_at IS NULL AND lg.expires_at > now()
+           AND EXISTS (SELECT 1 FROM users WHERE id = lg.user_id)
+         RETURNING lg.user_id, lg.mode, lg.liveness
+       ), s AS (
+         INSERT INTO sessions (id, user_id, mode, liveness, ip, user_agent, expires_at)
+         SELECT $2, g.user_id, g.mode, g.liveness, $3, $4, now() + make_interval(secs => $5) FROM g
+         RETURNING id, user_id, mode, liveness, created_at, expires_at, revoked_at
+       ), r AS (
+         INSERT INTO refresh_tokens (token_hash, session_id) SELECT $6, s.id FROM s
+       )
+       SELECT s.id AS s_id, s.user_id AS s_user_id, s.mode AS s_mode, s.liveness AS s_liveness,
+              s.created_at AS s_created_at, s.expires_at AS s_expires_at, s.revoked_at AS s_revoked_at,
+              u.id, u.username, u.display_name, u.role, u.profile, u.created_at, u.last_login_at,
+              (SELECT count(*)::int FROM face_templates t WHERE t.user_id = u.id) AS template_count,
+              EXISTS (SELECT 1 FROM login_grants lg
+                      WHERE lg.grant_hash = $1 AND lg.used_at IS NULL AND lg.expires_at > now()
+                        AND NOT EXISTS (SELECT 1 FROM users WHERE id = lg.user_id)) AS orphan
+       FROM (SELECT 1) AS one LEFT JOIN s ON true LEFT JOIN users u ON u.id = s.user_id`,
+      [e.grantHash, e.sessionId, e.ip, e.userAgent, e.ttlSeconds, e.refreshHash],
+    );
+    const r = rows[0] as Row;
+    if (r.s_id === null || r.s_id === undefined) return { outcome: r.orphan ? 'no-user' : 'invalid' };
+    const session = mapSession({
+      id: r.s_id, user_id: r.s_user_id, mode: r.s_mode, liveness: r.s_liveness,
+      created_at: r.s_created_at, expires_at: r.s_expires_at, revoked_at: r.s_revoked_at,
+    });
+    return { outcome: 'ok', session, user: mapUser(r) };
   }
 
   async create(

@@ -33,7 +33,8 @@ const SELECT_ADMIN_USER = `
 
 type Row = Record<string, unknown>;
 
-function mapUser(r: Row): UserRecord {
+/** A user row as SELECT_USER returns it (also used by queries that join users into other answers). */
+export function mapUser(r: Row): UserRecord {
   return {
     id: String(r.id),
     username: String(r.username),

@@ -59,23 +59,17 @@ export class SessionService {
 
   async exchangeGrant(grant: string, client: ClientInfo): Promise<IssuedSession> {
     const refreshToken = randomToken();
-    const { session, user } = await this.db.tx(async (q) => {
-      const g = await this.sessions.consumeGrant(q, hashToken(grant));
-      if (!g) throw new AuthError(ErrorCode.TOKEN_INVALID, 'login grant unknown, used or expired; log in again');
-      const user = await this.users.findById(q, g.userId);
-      if (!user) throw new AuthError(ErrorCode.USER_NOT_FOUND, 'account no longer exists');
-      const session = await this.sessions.create(q, {
-        id: randomUUID(),
-        userId: g.userId,
-        mode: g.mode,
-        liveness: g.liveness,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        ttlSeconds: this.cfg.refreshTokenTtlSeconds,
-        refreshHash: hashToken(refreshToken),
-      });
-      return { session, user };
+    const done = await this.sessions.exchangeGrant(this.db, {
+      grantHash: hashToken(grant),
+      sessionId: randomUUID(),
+      ip: client.ip,
+      userAgent: client.userAgent,
+      ttlSeconds: this.cfg.refreshTokenTtlSeconds,
+      refreshHash: hashToken(refreshToken),
     });
+    if (done.outcome === 'no-user') throw new AuthError(ErrorCode.USER_NOT_FOUND, 'account no longer exists');
+    if (done.outcome !== 'ok') throw new AuthError(ErrorCode.TOKEN_INVALID, 'login grant unknown, used or expired; log in again');
+    const { session, user } = done;
     const access = await this.tokens.signAccessToken({
       userId: user.id,
       sessionId: session.id,

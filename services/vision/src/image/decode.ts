@@ -3,11 +3,12 @@
  * threads so that decode cost and the decoded buffer (up to maxPixels x 3 bytes) are bounded by
  * the pool like inference is, and the RGB never has to cross a thread boundary.
  */
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { ErrorCode } from '@faceline/contracts';
 import { VisionError } from '../errors.js';
 import type { RgbImage } from '../pipeline/types.js';
 import type { ImageMediaType } from './sniff.js';
+import { jpegSize } from './jpeg-header.js';
 
 export interface DecodeLimits {
   /** refuse images with more pixels than this (read from the header, before decoding) */
@@ -41,9 +42,51 @@ function fromSharpError(e: unknown): VisionError {
   });
 }
 
-export async function decodeImage(bytes: Uint8Array, mediaType: ImageMediaType, limits: DecodeLimits): Promise<Decoded> {
+/** RGB out of a libvips pipeline: alpha flattened onto white, any colour space to sRGB. */
+async function toRgb(pipeline: Sharp): Promise<{ data: Buffer; info: OutputInfo }> {
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    out = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw fromSharpError(e);
+  }
+  if (out.info.channels !== 3) {
+    throw new VisionError(ErrorCode.IMAGE_CORRUPT, `the image decoded to ${out.info.channels} channels instead of 3`);
+  }
+  return out;
+}
+
+function decoded({ data, info }: { data: Buffer; info: OutputInfo }, width: number, height: number): Decoded {
+  return {
+    rgb: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height },
+    width,
+    height,
+    scaleX: width / info.width,
+    scaleY: height / info.height,
+  };
+}
+
+export interface DecodeOptions {
+  /** always read the header through libvips first (the code path before the JPEG shortcut; benchmarks compare both) */
+  twoPass?: boolean;
+}
+
+export async function decodeImage(bytes: Uint8Array, mediaType: ImageMediaType, limits: DecodeLimits, options: DecodeOptions = {}): Promise<Decoded> {
   // failOn 'error': truncated or corrupt data is refused instead of analysed half-grey
   const input = { failOn: 'error' as const, limitInputPixels: limits.maxPixels };
+  // The common case, a camera frame: a JPEG whose frame header already shows that it needs no
+  // downscaling and passes every size check, so one libvips pass decodes it. Orientation swaps
+  // width and height but changes none of these checks.
+  const frame = mediaType === 'image/jpeg' && !options.twoPass ? jpegSize(bytes) : undefined;
+  if (
+    frame &&
+    frame.width * frame.height <= limits.maxPixels &&
+    Math.min(frame.width, frame.height) >= MIN_IMAGE_SIDE &&
+    (limits.maxSide <= 0 || Math.max(frame.width, frame.height) <= limits.maxSide)
+  ) {
+    const out = await toRgb(sharp(bytes, input).rotate());
+    return decoded(out, out.info.width, out.info.height);
+  }
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
@@ -78,21 +121,5 @@ export async function decodeImage(bytes: Uint8Array, mediaType: ImageMediaType, 
   if (shrink < 1 && Math.min(width, height) * shrink >= MIN_IMAGE_SIDE) {
     pipeline = pipeline.resize({ width: limits.maxSide, height: limits.maxSide, fit: 'inside', withoutEnlargement: true });
   }
-  let out: { data: Buffer; info: OutputInfo };
-  try {
-    out = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  } catch (e) {
-    throw fromSharpError(e);
-  }
-  const { data, info } = out;
-  if (info.channels !== 3) {
-    throw new VisionError(ErrorCode.IMAGE_CORRUPT, `the image decoded to ${info.channels} channels instead of 3`);
-  }
-  return {
-    rgb: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height },
-    width,
-    height,
-    scaleX: width / info.width,
-    scaleY: height / info.height,
-  };
+  return decoded(await toRgb(pipeline), width, height);
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import sharp from 'sharp';
 import { descriptorDistance, MATCH_THRESHOLDS } from '@faceline/contracts';
-import { requireFaces } from '@faceline/testkit';
+import { loadCatalog, requireFaces } from '@faceline/testkit';
+import { decodeImage } from '../image/decode.js';
 import { createOnnxPipeline } from './index.js';
 import type { FacePipeline, PipelineOptions, RgbImage } from './types.js';
 
@@ -95,4 +96,38 @@ test('overlapping analyze() calls give the same results as one after the other',
 test('a buffer that does not match the size is refused', async () => {
   await assert.rejects(pipeline.analyze({ data: new Uint8Array(10), width: 4, height: 4 }, all), RangeError);
   await assert.rejects(pipeline.analyze({ data: new Uint8Array(0), width: 0, height: 0 }, all), RangeError);
+});
+
+test('the WebAssembly kernels and the baseline TypeScript code give identical analyses on every photo of the face set', async () => {
+  const baseline = await createOnnxPipeline({ intraOpThreads: 1, baseline: true });
+  try {
+    const entries = loadCatalog(faces).filter((e) => e.kind === 'photo');
+    assert.ok(entries.length >= 80, `only ${entries.length} photos`);
+    let found = 0;
+    for (const e of entries) {
+      const img = await load(e.path);
+      const now = await pipeline.analyze(img, all);
+      const before = await baseline.analyze(img, all);
+      // deepEqual on numbers is Object.is: every coordinate, quality figure and embedding value
+      assert.deepEqual(now, before, `${e.path}: the analyses differ`);
+      found += now.length;
+    }
+    assert.ok(found >= 80, `only ${found} faces compared`);
+  } finally {
+    await baseline.close();
+  }
+});
+
+test('a JPEG frame decodes to the same pixels with the one-pass shortcut and with the separate header pass', async () => {
+  const limits = { maxPixels: 40_000_000, maxSide: 1920 };
+  for (const rel of ['face_recognition/barack_obama/obama.jpg', 'silent-face-anti-spoofing/anon_silentface_red/image_T1.jpg']) {
+    const bytes = await sharp(path.join(faces, rel)).rotate().resize(640, 480, { fit: 'inside' }).jpeg().toBuffer();
+    const withExif = await sharp(path.join(faces, rel)).jpeg().withMetadata().toBuffer();
+    for (const b of [bytes, withExif]) {
+      const one = await decodeImage(b, 'image/jpeg', limits);
+      const two = await decodeImage(b, 'image/jpeg', limits, { twoPass: true });
+      assert.deepEqual([one.width, one.height, one.rgb.width, one.rgb.height, one.scaleX], [two.width, two.height, two.rgb.width, two.rgb.height, two.scaleX]);
+      assert.ok(Buffer.from(one.rgb.data).equals(Buffer.from(two.rgb.data)), `${rel}: pixels differ`);
+    }
+  }
 });

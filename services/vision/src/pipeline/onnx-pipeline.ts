@@ -10,9 +10,11 @@ import {
   boxDownsample,
   chwToRgb,
   clipRect,
+  cropImage,
   normalizeToChw,
   squareResizeNormalize,
   warpBilinear,
+  type Affine,
   type Canvas,
   type IntRect,
   type Rgb3,
@@ -28,17 +30,28 @@ import {
   type BuiltNet,
 } from './nets.js';
 import { cropStats, eyeOpenness, headPose } from './quality.js';
+import { SquareResizer } from './resize-kernel.js';
+import { ChipSampler } from './chip-kernel.js';
 import type { FacePipeline, PipelineOptions, PipelineSettings, RgbImage } from './types.js';
 import { faceApiModelDir, loadWeights } from './weights.js';
 
 /** face-api's mean colour for the landmark and recognition nets. */
 export const FACE_MEAN: Rgb3 = [122.782, 117.001, 104.298];
 
+/** Where the time of the last analyze() call went, in milliseconds. */
 export interface NetTimings {
+  /** the detector's input tensor (pad, resize, normalise), every pass */
+  detectorInputMs: number;
+  /** the detector net itself (ONNX Runtime), every pass */
   detectorMs: number;
+  landmarksInputMs: number;
   landmarksMs: number;
+  /** alignment, the aligned chip and its tensor, sharpness and brightness */
+  chipMs: number;
   recognitionMs: number;
 }
+
+const noTimings = (): NetTimings => ({ detectorInputMs: 0, detectorMs: 0, landmarksInputMs: 0, landmarksMs: 0, chipMs: 0, recognitionMs: 0 });
 
 class OnnxNet {
   private constructor(
@@ -89,12 +102,15 @@ export class OnnxFacePipeline implements FacePipeline {
    * detect(), landmarks() and embed() are building blocks for tests and tools: they share
    * buffers, so do not run them concurrently with each other or with analyze().
    */
-  lastTimings: NetTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
+  lastTimings: NetTimings = noTimings();
   private readonly detIn = new Float32Array(3 * DETECTOR_INPUT * DETECTOR_INPUT);
   private readonly lmIn = new Float32Array(3 * LANDMARK_INPUT * LANDMARK_INPUT);
   private readonly recIn = new Float32Array(3 * RECOGNITION_INPUT * RECOGNITION_INPUT);
   private readonly chipRgb = new Float32Array(3 * CHIP_SIZE * CHIP_SIZE);
   private readonly chipValid = new Uint8Array(CHIP_SIZE * CHIP_SIZE);
+  /** WebAssembly resizers for the nets' inputs; absent in the baseline configuration */
+  private readonly resizers: { det: SquareResizer; lm: SquareResizer; rec: SquareResizer } | undefined;
+  private readonly chips: ChipSampler | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -111,6 +127,21 @@ export class OnnxFacePipeline implements FacePipeline {
       embeddingNormalized: false,
       runtime: `onnxruntime-node ${ort.env.versions.node ?? ''}`.trim(),
     };
+    if (!settings.baseline) {
+      this.resizers = { det: new SquareResizer(DETECTOR_INPUT), lm: new SquareResizer(LANDMARK_INPUT), rec: new SquareResizer(RECOGNITION_INPUT) };
+      this.chips = new ChipSampler(CHIP_SIZE);
+    }
+  }
+
+  /** The net input for `rect` padded to a square: bit for bit the same from either implementation. */
+  private squareInput(img: RgbImage, rect: IntRect, centred: boolean, size: number, mean: Rgb3, fallback: Float32Array, canvas?: Canvas): Float32Array {
+    const r = this.resizers;
+    if (!r) {
+      squareResizeNormalize(img, rect, centred, size, mean, fallback, canvas);
+      return fallback;
+    }
+    const resizer = size === DETECTOR_INPUT ? r.det : size === LANDMARK_INPUT ? r.lm : r.rec;
+    return resizer.run(img, rect, centred, mean, canvas);
   }
 
   /**
@@ -129,9 +160,11 @@ export class OnnxFacePipeline implements FacePipeline {
         const side = Math.round(Math.max(img.width, img.height) * (1 + 2 * margin));
         canvas = { side, offsetX: Math.round((side - img.width) / 2), offsetY: Math.round((side - img.height) / 2), fill: 128 };
       }
-      squareResizeNormalize(img, whole, false, DETECTOR_INPUT, DETECTOR_MEAN, this.detIn, canvas);
-      const out = await this.detector.run(this.detIn);
-      this.lastTimings.detectorMs += performance.now() - t0;
+      const input = this.squareInput(img, whole, false, DETECTOR_INPUT, DETECTOR_MEAN, this.detIn, canvas);
+      const t1 = performance.now();
+      this.lastTimings.detectorInputMs += t1 - t0;
+      const out = await this.detector.run(input);
+      this.lastTimings.detectorMs += performance.now() - t1;
       if (!canvas) {
         const found = decodeDetections(out, DETECTOR_GRID, DETECTOR_INPUT, img.width, img.height, this.settings.scoreThreshold);
         if (found.length) return found;
@@ -149,9 +182,11 @@ export class OnnxFacePipeline implements FacePipeline {
   /** Landmark net on an integer crop of the image (face-api: centred square padding, 112 px). */
   async landmarks(img: RgbImage, crop: IntRect): Promise<Pt[]> {
     const t0 = performance.now();
-    squareResizeNormalize(img, crop, true, LANDMARK_INPUT, FACE_MEAN, this.lmIn);
-    const out = await this.landmarkNet.run(this.lmIn);
-    this.lastTimings.landmarksMs += performance.now() - t0;
+    const input = this.squareInput(img, crop, true, LANDMARK_INPUT, FACE_MEAN, this.lmIn);
+    const t1 = performance.now();
+    this.lastTimings.landmarksInputMs += t1 - t0;
+    const out = await this.landmarkNet.run(input);
+    this.lastTimings.landmarksMs += performance.now() - t1;
     // face-api FaceLandmark68NetBase.postProcess: undo the centred padding, relative to the crop.
     const scale = LANDMARK_INPUT / Math.max(crop.width, crop.height);
     const sw = crop.width * scale;
@@ -176,40 +211,21 @@ export class OnnxFacePipeline implements FacePipeline {
   }
 
   /** face-api's descriptor input: an integer crop padded centred to a square and resized to 150. */
-  prepareFaceApiCrop(img: RgbImage, crop: IntRect, out = this.recIn): Float32Array {
-    squareResizeNormalize(img, crop, true, RECOGNITION_INPUT, FACE_MEAN, out);
-    return out;
+  prepareFaceApiCrop(img: RgbImage, crop: IntRect): Float32Array {
+    return this.squareInput(img, crop, true, RECOGNITION_INPUT, FACE_MEAN, this.recIn);
   }
 
-  /** The similarity-aligned chip (dlib face chip geometry) as float RGB, with its validity mask. */
-  alignChip(img: RgbImage, lm: readonly Pt[]): { rgb: Float32Array; valid: Uint8Array } {
-    const { map, scale } = chipTransform(lm, CHIP_SIZE);
-    let src = img;
-    let m = map;
-    const factor = Math.floor(1 / scale);
-    if (factor >= 2) {
-      // Large face: average factor x factor blocks first so the 150 px chip does not alias.
-      const corners = [
-        [0, 0], [CHIP_SIZE, 0], [0, CHIP_SIZE], [CHIP_SIZE, CHIP_SIZE],
-      ].map(([u, v]) => [map.a * u! + map.b * v! + map.c, map.d * u! + map.e * v! + map.f]);
-      const xs = corners.map((c) => c[0]!);
-      const ys = corners.map((c) => c[1]!);
-      const x0 = Math.max(0, Math.floor(Math.min(...xs)) - factor);
-      const y0 = Math.max(0, Math.floor(Math.min(...ys)) - factor);
-      const x1 = Math.min(img.width, Math.ceil(Math.max(...xs)) + factor);
-      const y1 = Math.min(img.height, Math.ceil(Math.max(...ys)) + factor);
-      if (x1 - x0 >= factor && y1 - y0 >= factor) {
-        src = boxDownsample(img, { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, factor);
-        // Block (i, j) covers source pixels [x0 + i*f, x0 + (i+1)*f): its centre is x0 + i*f + (f-1)/2.
-        const off = (factor - 1) / 2;
-        m = {
-          a: map.a / factor, b: map.b / factor, c: (map.c - x0 - off) / factor,
-          d: map.d / factor, e: map.e / factor, f: (map.f - y0 - off) / factor,
-        };
-      }
-    }
-    warpBilinear(src, m, CHIP_SIZE, this.chipRgb, this.chipValid);
-    return { rgb: this.chipRgb, valid: this.chipValid };
+  /**
+   * The similarity-aligned chip (dlib face chip geometry): float RGB with its validity mask, the
+   * recognition net's input tensor, and the chip's sharpness and brightness (see cropStats()).
+   * The arrays are reused by the next call.
+   */
+  alignChip(img: RgbImage, lm: readonly Pt[]): { rgb: Float32Array; valid: Uint8Array; tensor: Float32Array; sharpness: number; brightness: number } {
+    const { src, map } = chipSource(img, lm);
+    if (this.chips) return this.chips.sample(src, map, FACE_MEAN);
+    warpBilinear(src, map, CHIP_SIZE, this.chipRgb, this.chipValid);
+    normalizeToChw(this.chipRgb, CHIP_SIZE, FACE_MEAN, this.recIn);
+    return { rgb: this.chipRgb, valid: this.chipValid, tensor: this.recIn, ...cropStats(this.chipRgb, CHIP_SIZE, this.chipValid) };
   }
 
   async analyze(img: RgbImage, options: PipelineOptions): Promise<Face[]> {
@@ -231,7 +247,7 @@ export class OnnxFacePipeline implements FacePipeline {
   }
 
   private async analyzeNow(img: RgbImage, options: PipelineOptions): Promise<FaceAnalysis[]> {
-    this.lastTimings = { detectorMs: 0, landmarksMs: 0, recognitionMs: 0 };
+    this.lastTimings = noTimings();
     const detections = await this.detect(img);
     const area = (d: Detection) => d.box.width * d.box.height;
     let chosen = detections
@@ -243,19 +259,21 @@ export class OnnxFacePipeline implements FacePipeline {
     for (const { d, crop } of chosen) {
       const landmarks = await this.landmarks(img, crop);
       let descriptorCrop: IntRect | undefined;
-      let rgb: Float32Array;
-      let valid: Uint8Array | undefined;
+      const tChip = performance.now();
+      let recIn: Float32Array;
+      let stats: { sharpness: number; brightness: number };
       if (this.settings.alignment === 'face-api') {
         descriptorCrop = clipRect(faceApiAlignedRect(landmarks, crop.width, crop.height), img.width, img.height);
         if (descriptorCrop.width <= 0 || descriptorCrop.height <= 0) continue;
-        this.prepareFaceApiCrop(img, descriptorCrop);
-        rgb = this.chipRgb;
-        chwToRgb(this.recIn, RECOGNITION_INPUT, FACE_MEAN, rgb);
+        recIn = this.prepareFaceApiCrop(img, descriptorCrop);
+        chwToRgb(recIn, RECOGNITION_INPUT, FACE_MEAN, this.chipRgb);
+        stats = cropStats(this.chipRgb, CHIP_SIZE);
       } else {
-        ({ rgb, valid } = this.alignChip(img, landmarks));
-        normalizeToChw(rgb, CHIP_SIZE, FACE_MEAN, this.recIn);
+        const chip = this.alignChip(img, landmarks);
+        recIn = chip.tensor;
+        stats = chip;
       }
-      const stats = cropStats(rgb, CHIP_SIZE, valid);
+      this.lastTimings.chipMs += performance.now() - tChip;
       const pose = headPose(landmarks);
       const face: FaceAnalysis = {
         box: { x: crop.x, y: crop.y, width: crop.width, height: crop.height },
@@ -273,7 +291,7 @@ export class OnnxFacePipeline implements FacePipeline {
         landmarkCrop: crop,
       };
       if (descriptorCrop) face.descriptorCrop = descriptorCrop;
-      if (options.embeddings) face.embedding = Array.from(await this.embed(this.recIn));
+      if (options.embeddings) face.embedding = Array.from(await this.embed(recIn));
       result.push(face);
     }
     return result;
@@ -282,6 +300,62 @@ export class OnnxFacePipeline implements FacePipeline {
   async close(): Promise<void> {
     await Promise.all([this.detector.release(), this.landmarkNet.release(), this.recognition.release()]);
   }
+}
+
+/**
+ * The face at the resolution the picture was analysed in (the decoded frame, downscaled only
+ * beyond VISION_MAX_SIDE), for signals that need its pixels rather than the 150 px chip (eye-region
+ * appearance, a face texture): the landmarks' bounding box grown by `margin` of its size on every
+ * side, clipped to the picture, as its own RGB image, with the 68 landmarks in its coordinates.
+ * One copy of the region, no resampling. In analyzeNow() `img` and `landmarks` are exactly what
+ * this needs, right after the landmark net.
+ */
+export function faceRegion(img: RgbImage, landmarks: readonly Pt[], margin = 0.25): { region: RgbImage; origin: { x: number; y: number }; landmarks: Pt[] } {
+  const xs = landmarks.map((p) => p[0]);
+  const ys = landmarks.map((p) => p[1]);
+  const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const mx = (maxX - minX) * margin;
+  const my = (maxY - minY) * margin;
+  const x0 = Math.max(0, Math.floor(minX - mx));
+  const y0 = Math.max(0, Math.floor(minY - my));
+  const x1 = Math.min(img.width, Math.ceil(maxX + mx) + 1);
+  const y1 = Math.min(img.height, Math.ceil(maxY + my) + 1);
+  const rect = { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+  return {
+    region: cropImage(img, rect),
+    origin: { x: x0, y: y0 },
+    landmarks: landmarks.map((p) => [p[0] - x0, p[1] - y0] as Pt),
+  };
+}
+
+/**
+ * Where the chip is sampled from: the picture itself, or for a large face a box-filtered copy of
+ * the region around it (so that the 150 px chip does not alias), with the map adjusted to it.
+ */
+export function chipSource(img: RgbImage, lm: readonly Pt[]): { src: RgbImage; map: Affine } {
+  const { map, scale } = chipTransform(lm, CHIP_SIZE);
+  const factor = Math.floor(1 / scale);
+  if (factor < 2) return { src: img, map };
+  const corners = [
+    [0, 0], [CHIP_SIZE, 0], [0, CHIP_SIZE], [CHIP_SIZE, CHIP_SIZE],
+  ].map(([u, v]) => [map.a * u! + map.b * v! + map.c, map.d * u! + map.e * v! + map.f]);
+  const xs = corners.map((c) => c[0]!);
+  const ys = corners.map((c) => c[1]!);
+  const x0 = Math.max(0, Math.floor(Math.min(...xs)) - factor);
+  const y0 = Math.max(0, Math.floor(Math.min(...ys)) - factor);
+  const x1 = Math.min(img.width, Math.ceil(Math.max(...xs)) + factor);
+  const y1 = Math.min(img.height, Math.ceil(Math.max(...ys)) + factor);
+  if (x1 - x0 < factor || y1 - y0 < factor) return { src: img, map };
+  const src = boxDownsample(img, { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, factor);
+  // Block (i, j) covers source pixels [x0 + i*f, x0 + (i+1)*f): its centre is x0 + i*f + (f-1)/2.
+  const off = (factor - 1) / 2;
+  return {
+    src,
+    map: {
+      a: map.a / factor, b: map.b / factor, c: (map.c - x0 - off) / factor,
+      d: map.d / factor, e: map.e / factor, f: (map.f - y0 - off) / factor,
+    },
+  };
 }
 
 function checkImage(img: RgbImage): void {
@@ -299,6 +373,7 @@ export async function createOnnxFacePipeline(settings: PipelineSettings): Promis
     scoreThreshold: settings.scoreThreshold ?? 0.5,
     paddedRetry: settings.paddedRetry ?? true,
     modelDir: settings.modelDir ?? faceApiModelDir(),
+    baseline: settings.baseline ?? false,
   };
   const [det, lm, rec] = await Promise.all([
     loadWeights('tiny_face_detector_model', full.modelDir),

@@ -46,4 +46,10 @@ export interface PipelineSettings {
   paddedRetry?: boolean;
   /** folder with face-api's weight manifests and .bin files (default: the installed @vladmandic/face-api/model) */
   modelDir?: string;
+  /**
+   * The code paths as they were before the speed work of issue 15 (plain TypeScript pixel loops,
+   * the original graphs), kept so that the benchmark can print the old figures beside the new
+   * ones in the same run. Results are the same either way (tests compare them); only speed differs.
+   */
+  baseline?: boolean;
 }

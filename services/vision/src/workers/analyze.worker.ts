@@ -11,7 +11,7 @@ import { VisionError } from '../errors.js';
 import { decodeImage } from '../image/decode.js';
 import { facesToSource, minFaceSizeForAnalysis } from '../image/scale.js';
 import { createOnnxPipeline } from '../pipeline/index.js';
-import type { FacePipeline } from '../pipeline/types.js';
+import type { OnnxFacePipeline } from '../pipeline/onnx-pipeline.js';
 import type { AnalyzeFromWorker, AnalyzeOutcome, AnalyzeTask, AnalyzeWorkerSettings, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -24,9 +24,9 @@ const send = (m: AnalyzeFromWorker) => port.postMessage(m);
 sharp.cache(false);
 sharp.concurrency(1);
 
-async function analyze(pipeline: FacePipeline, task: AnalyzeTask): Promise<AnalyzeOutcome> {
+async function analyze(pipeline: OnnxFacePipeline, task: AnalyzeTask): Promise<AnalyzeOutcome> {
   const t0 = performance.now();
-  const decoded = await decodeImage(task.bytes, task.mediaType, settings);
+  const decoded = await decodeImage(task.bytes, task.mediaType, settings, { twoPass: settings.baseline === true });
   const t1 = performance.now();
   const faces = await pipeline.analyze(decoded.rgb, {
     ...task.options,
@@ -38,11 +38,12 @@ async function analyze(pipeline: FacePipeline, task: AnalyzeTask): Promise<Analy
     faces: facesToSource(faces, decoded.scaleX, decoded.scaleY),
     decodeMs: t1 - t0,
     inferenceMs: t2 - t1,
+    stages: { ...pipeline.lastTimings },
   };
 }
 
 try {
-  const pipeline = await createOnnxPipeline({ intraOpThreads: settings.intraOpThreads });
+  const pipeline = await createOnnxPipeline({ intraOpThreads: settings.intraOpThreads, baseline: settings.baseline === true });
   port.on('message', (m: ToWorker<AnalyzeTask>) => {
     analyze(pipeline, m.task).then(
       (value) => send({ type: 'result', id: m.id, ok: true, value }),

@@ -3,12 +3,15 @@ import type { Face, ModelInfo } from '@faceline/contracts';
 import type { SerializedError } from '../errors.js';
 import type { ImageMediaType } from '../image/sniff.js';
 import type { PipelineOptions } from '../pipeline/types.js';
+import type { NetTimings } from '../pipeline/onnx-pipeline.js';
 
 /** Passed as workerData when a worker starts. */
 export interface AnalyzeWorkerSettings {
   intraOpThreads: number;
   maxPixels: number;
   maxSide: number;
+  /** the code paths from before the speed work (benchmarks print both); see PipelineSettings.baseline */
+  baseline?: boolean;
 }
 
 export interface AnalyzeTask {
@@ -23,6 +26,8 @@ export interface AnalyzeOutcome {
   faces: Face[];
   decodeMs: number;
   inferenceMs: number;
+  /** where the inference time went (benchmarks; not part of the HTTP answer) */
+  stages?: NetTimings;
 }
 
 export type ToWorker<T> = { type: 'task'; id: number; task: T };
