@@ -162,6 +162,7 @@ export const de: Messages = {
     'session.revoked': 'Abgemeldet',
     'session.reuse_detected': 'Gestohlenes Sitzungstoken abgewehrt',
     'profile.updated': 'Profil geändert',
+    'oidc.signed_in': 'Bei einer Anwendung angemeldet',
   },
   errors: {
     BAD_REQUEST: { title: 'Anfrage nicht verstanden', message: 'Seite neu laden und erneut versuchen.' },
@@ -223,6 +224,10 @@ export const de: Messages = {
       message: 'Der Erkennungsdienst antwortet nicht. In einer Minute erneut versuchen; falls es so bleibt, die Administration informieren.',
     },
     DATABASE_UNAVAILABLE: { title: 'Dienst vorübergehend nicht verfügbar', message: 'Die Datenbank antwortet nicht. In einer Minute erneut versuchen.' },
+    OIDC_DISABLED: { title: 'Anmelden mit Faceline ist aus', message: 'Dieser Faceline-Server meldet niemanden bei anderen Anwendungen an. Fragen Sie Ihre Administration.' },
+    INTERACTION_NOT_FOUND: { title: 'Anmeldeanfrage abgelaufen', message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.' },
+    INTERACTION_MISMATCH: { title: 'Anmeldeanfrage geändert', message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.' },
+    FRESH_LOGIN_REQUIRED: { title: 'Gesicht nötig', message: 'Diese Anwendung möchte Ihr Gesicht noch einmal sehen. Melden Sie sich mit Ihrem Gesicht an.' },
   },
   clientErrors: {
     NETWORK: { title: 'Server nicht erreichbar', message: 'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.' },

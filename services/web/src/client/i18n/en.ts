@@ -162,6 +162,7 @@ export const en: Messages = {
     'session.revoked': 'Signed out',
     'session.reuse_detected': 'Stolen session token blocked',
     'profile.updated': 'Profile changed',
+    'oidc.signed_in': 'Signed in to an application',
   },
   errors: {
     BAD_REQUEST: { title: 'Request not understood', message: 'Reload the page and try again.' },
@@ -223,6 +224,10 @@ export const en: Messages = {
       message: 'The recognition service is not answering. Try again in a minute; if it keeps happening, tell your administrator.',
     },
     DATABASE_UNAVAILABLE: { title: 'Service temporarily unavailable', message: 'The database is not answering. Try again in a minute.' },
+    OIDC_DISABLED: { title: 'Sign in with Faceline is off', message: 'This Faceline server does not sign people in to other applications. Ask your administrator.' },
+    INTERACTION_NOT_FOUND: { title: 'Sign-in request expired', message: 'Go back to the application you came from and start signing in again.' },
+    INTERACTION_MISMATCH: { title: 'Sign-in request changed', message: 'Go back to the application you came from and start signing in again.' },
+    FRESH_LOGIN_REQUIRED: { title: 'Face needed', message: 'This application asks you to show your face again. Sign in with your face.' },
   },
   clientErrors: {
     NETWORK: { title: 'Server unreachable', message: 'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.' },
