@@ -148,10 +148,13 @@ export class OidcService {
     return since;
   }
 
+  /**
+   * The provider records when an interaction started in whole seconds, so "during the
+   * interaction" means: at most a second before the authorization request, or later.
+   */
   private static isFresh(interaction: Interaction, auth: Authenticated): boolean {
     const since = OidcService.freshSince(interaction);
-    // a second of slack: the session row and the interaction come from different clocks' rounding
-    return since === undefined || authContextOf(auth.session).authTime >= since - 1;
+    return since === undefined || Date.parse(auth.session.createdAt) >= since * 1000;
   }
 
   /** GET /oidc/interaction/:uid — consent of a first-party client needs nobody: grant it and go on. */
@@ -216,7 +219,7 @@ export class OidcService {
         details: { clientId: reg.clientId, acr: context.acr },
       });
     }
-    const createdDuringInteraction = context.authTime >= Number(interaction.iat) - 1;
+    const createdDuringInteraction = Date.parse(auth.session.createdAt) >= Number(interaction.iat) * 1000;
     return { redirectTo, endWebSession: mode === 'identify' || createdDuringInteraction };
   }
 

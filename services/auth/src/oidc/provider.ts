@@ -115,7 +115,8 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
     } as Configuration['routes'],
     scopes: [...OIDC_SCOPES],
     claims: {
-      openid: ['sub'],
+      // how the person was authenticated goes into every ID token, asked for or not
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['preferred_username', 'name', 'locale'],
       groups: ['groups', 'role'],
     },
@@ -222,7 +223,9 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
     ctx.set('referrer-policy', 'no-referrer');
     await next();
     const params = ctx.oidc?.params as Record<string, unknown> | undefined;
-    if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && params?.logout) await deps.onLogout(ctx as KoaContextWithOIDC);
+    // a person's own sign-out (not the provider ending the previous person's session when another signs in)
+    const backToAuthorization = (ctx.response.get('location') ?? '').startsWith(`${issuer}${OIDC_ROUTES.authorization}/`);
+    if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && params?.logout && !backToAuthorization) await deps.onLogout(ctx as KoaContextWithOIDC);
   });
   return provider;
 }
