@@ -20,6 +20,7 @@ import { buildApp, type AuthApp } from '../../src/app.js';
 import { loadConfig, testConfig, type AuthConfig } from '../../src/config.js';
 import { createContext, type AppContext } from '../../src/context.js';
 import { createStore, type Backend, type Store } from './auth.js';
+import { discoveryProblems } from './discovery.js';
 import { FakeBrowser } from './oidc-browser.js';
 
 const RP = 'http://127.0.0.1:7777';
@@ -80,30 +81,6 @@ async function startOidcReplica(store: Store, issuer: string | undefined, overri
       await ctx.close();
     },
   };
-}
-
-/** What OpenID Connect Discovery 1.0 §3 requires of the provider metadata, checked field by field. */
-export function discoveryProblems(doc: Record<string, unknown>, issuer: string): string[] {
-  const problems: string[] = [];
-  const str = (k: string) => typeof doc[k] === 'string' && (doc[k] as string).length > 0;
-  const list = (k: string) => Array.isArray(doc[k]) && (doc[k] as unknown[]).length > 0 && (doc[k] as unknown[]).every((v) => typeof v === 'string');
-  for (const k of ['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri']) if (!str(k)) problems.push(`${k} missing`);
-  for (const k of ['response_types_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported']) if (!list(k)) problems.push(`${k} missing`);
-  // RECOMMENDED, and what every relying party here uses
-  for (const k of ['userinfo_endpoint']) if (!str(k)) problems.push(`${k} missing`);
-  for (const k of ['scopes_supported', 'claims_supported']) if (!list(k)) problems.push(`${k} missing`);
-  if (doc.issuer !== issuer) problems.push(`issuer ${String(doc.issuer)} is not ${issuer}`);
-  for (const k of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint', 'revocation_endpoint', 'introspection_endpoint']) {
-    if (str(k) && !(doc[k] as string).startsWith(`${issuer}/`)) problems.push(`${k} is not under the issuer`);
-  }
-  const algs = (doc.id_token_signing_alg_values_supported as string[] | undefined) ?? [];
-  if (!algs.includes('RS256')) problems.push('id_token_signing_alg_values_supported must include RS256');
-  if (algs.includes('none')) problems.push('none must not be offered for ID tokens');
-  const subjects = (doc.subject_types_supported as string[] | undefined) ?? [];
-  if (subjects.some((s) => s !== 'public' && s !== 'pairwise')) problems.push('subject_types_supported has unknown values');
-  if (!((doc.scopes_supported as string[] | undefined) ?? []).includes('openid')) problems.push('scopes_supported must include openid');
-  if (!((doc.response_types_supported as string[] | undefined) ?? []).includes('code')) problems.push('response_types_supported must include code (dynamic OpenID providers)');
-  return problems;
 }
 
 export function oidcSuite(backend: Backend): void {
@@ -194,6 +171,11 @@ export function oidcSuite(backend: Backend): void {
       assert.equal(res.status, 200);
       const doc = (await res.json()) as Record<string, unknown>;
       assert.deepEqual(discoveryProblems(doc, issuer), []);
+      // the checklist itself notices what is missing or wrong
+      const { jwks_uri: _j, subject_types_supported: _s, ...broken } = doc;
+      assert.deepEqual(discoveryProblems({ ...broken, id_token_signing_alg_values_supported: ['ES256'] }, issuer), [
+        'jwks_uri missing', 'subject_types_supported missing', 'id_token_signing_alg_values_supported must include RS256',
+      ]);
       assert.equal(doc.jwks_uri, `${issuer}/.well-known/jwks.json`);
       assert.deepEqual(doc.acr_values_supported, [ACR.face, ACR.faceLiveness]);
       assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
