@@ -197,6 +197,13 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
     },
     // each refresh token works once, like Faceline's own
     rotateRefreshToken: true,
+    // offline_access counts only with prompt=consent (OpenID Connect Core 11), which applications such as
+    // Grafana never send; the operator's own (first-party) applications get refresh tokens anyway, bound
+    // to the person's sign-in: without offline_access they end with the provider session (sign-out)
+    async issueRefreshToken(_ctx, client, code) {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      return code.scopes.has('offline_access') || registration(client.clientId)?.firstParty === true;
+    },
     clientBasedCORS(_ctx, origin, client) {
       // browser apps (public clients) may call the token and userinfo endpoints from their own origin
       const reg = registration(client.clientId);

@@ -220,7 +220,7 @@ export function oidcSuite(backend: Backend): void {
       const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
       const tokenMs = performance.now() - started;
       assert.equal(tokens.token_type.toLowerCase(), 'bearer');
-      assert.equal(tokens.refresh_token, undefined, 'no offline_access asked for');
+      assert.ok(tokens.refresh_token, 'a first-party client gets a refresh token (bound to the sign-in) without offline_access');
       const { payload, protectedHeader } = await jwtVerify(tokens.id_token as string, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), { issuer, audience: 'dashboard' });
       assert.equal(protectedHeader.alg, 'ES256');
       assert.equal(payload.sub, admin.id, 'sub is the stable user id, not the user name');
@@ -336,6 +336,7 @@ export function oidcSuite(backend: Backend): void {
       const back = await go(browser, JSON.parse(allowed.body).redirectTo);
       const tokens = await client.authorizationCodeGrant(spa, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
       assert.equal(tokens.claims()?.sub, worker.id);
+      assert.equal(tokens.refresh_token, undefined, 'a third-party client without offline_access gets no refresh token');
 
       const other = new FakeBrowser(issuer);
       const req2 = await start(spa, {}, `${SPA}/cb`);
@@ -456,6 +457,7 @@ export function oidcSuite(backend: Backend): void {
       assert.equal(browser.cookie(AUTH_COOKIES.access), undefined, 'the Faceline app session of this browser ended too');
       assert.equal((await fetch(`${a.url}/api/v1/me`, { headers: { authorization: `Bearer ${web.accessToken}` } })).status, 401);
       await assert.rejects(client.fetchUserInfo(rp, tokens.access_token, worker.id), 'the access token died with the session');
+      await assert.rejects(client.refreshTokenGrant(rp, tokens.refresh_token as string), (err: { error?: string }) => err.error === 'invalid_grant', 'so did the refresh token (no offline_access)');
       const silent = await go(browser, (await start(rp, { prompt: 'none' })).url);
       assert.equal(silent.callback?.searchParams.get('error'), 'login_required');
     });
