@@ -6,94 +6,30 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { pino } from 'pino';
 import { ACR, AUTH_COOKIES, ErrorCode, OIDC_ROUTES } from '@faceline/contracts';
-import { buildApp, type AuthApp } from '../../src/app.js';
-import { loadConfig, testConfig, type AuthConfig } from '../../src/config.js';
-import { createContext, type AppContext } from '../../src/context.js';
+import { loadConfig } from '../../src/config.js';
 import { createStore, type Backend, type Store } from './auth.js';
 import { discoveryProblems } from './discovery.js';
+import { RP, SECRET, SPA, startOidcReplica, type OidcReplica } from './oidc-replica.js';
 import { FakeBrowser } from './oidc-browser.js';
-
-const RP = 'http://127.0.0.1:7777';
-const SPA = 'http://127.0.0.1:7778';
-const SECRET = 'dashboard-secret-0123456789-abcdefghijklmnop';
-
-export const CLIENTS = {
-  clients: [
-    { clientId: 'dashboard', name: 'Line dashboard', clientSecret: SECRET, redirectUris: [`${RP}/cb`], postLogoutRedirectUris: [`${RP}/bye`], firstParty: true },
-    { clientId: 'spa', name: 'Shift planner', public: true, redirectUris: [`${SPA}/cb`] },
-    { clientId: 'hmi', name: 'Press HMI', clientSecret: SECRET, redirectUris: [`${RP}/hmi`], firstParty: true, loginMode: 'identify' },
-    { clientId: 'legacy', clientSecret: SECRET, redirectUris: [`${RP}/legacy`], firstParty: true, idTokenSigningAlg: 'RS256', tokenEndpointAuthMethod: 'client_secret_post', refreshTokens: false },
-  ],
-};
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Replica {
-  ctx: AppContext;
-  app: AuthApp;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** One auth replica on a port chosen beforehand, with the issuer `issuer` (PUBLIC_URL). */
-async function startOidcReplica(store: Store, issuer: string | undefined, overrides: Partial<AuthConfig> = {}): Promise<Replica> {
-  const port = await freePort();
-  const publicUrl = issuer ?? `http://127.0.0.1:${port}`;
-  const base = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, OIDC_CLIENTS: JSON.stringify(CLIENTS) });
-  const config = testConfig({
-    ...base,
-    databaseUrl: store.databaseUrl,
-    dataDir: store.dataDir,
-    masterKey: store.masterKey,
-    visionUrls: ['http://127.0.0.1:9'],
-    databasePoolSize: 4,
-    indexResyncSeconds: 0,
-    ...overrides,
-  });
-  const ctx = await createContext(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-  const app = await buildApp(ctx);
-  await app.app.listen({ host: '127.0.0.1', port });
-  return {
-    ctx,
-    app,
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      await app.app.close();
-      await ctx.close();
-    },
-  };
-}
 
 export function oidcSuite(backend: Backend): void {
   describe(`Sign in with Faceline (${backend})`, { timeout: 180_000 }, () => {
     let store: Store;
-    let a: Replica;
+    let a: OidcReplica;
     let issuer: string;
     let rp: client.Configuration;
     let admin: { id: string; username: string };
     let worker: { id: string; username: string };
 
     /** The browser's Faceline session, as the sign-in page gets it after a face login. */
-    async function faceLogin(browser: FakeBrowser, user: { id: string }, opts: { liveness?: boolean; mode?: 'verify' | 'identify'; on?: Replica } = {}) {
+    async function faceLogin(browser: FakeBrowser, user: { id: string }, opts: { liveness?: boolean; mode?: 'verify' | 'identify'; on?: OidcReplica } = {}) {
       const on = opts.on ?? a;
       const info = { ip: '127.0.0.1', userAgent: 'test' };
       const { grant } = await on.ctx.sessions.issueGrant(user.id, opts.mode ?? 'verify', opts.liveness ?? false, info);
@@ -132,7 +68,7 @@ export function oidcSuite(backend: Backend): void {
       return { status: hop.status, body: hop.body };
     }
 
-    async function finishLogin(browser: FakeBrowser, uid: string, on: Replica = a) {
+    async function finishLogin(browser: FakeBrowser, uid: string, on: OidcReplica = a) {
       return browser.request('POST', `${on.url}${OIDC_ROUTES.interactionLogin(uid)}`, { json: {} });
     }
 
@@ -251,7 +187,7 @@ export function oidcSuite(backend: Backend): void {
       assert.ok(again.callback?.searchParams.get('code'), 'single sign-on: no interaction');
 
       browser.setCookie(AUTH_COOKIES.access, old.accessToken);
-      for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+      for (const extra of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
         const req = await start(rp, extra);
         const first = await go(browser, req.url);
         assert.ok(first.uid, `${JSON.stringify(extra)}: asks for the person again`);
@@ -546,7 +482,6 @@ export function oidcSuite(backend: Backend): void {
       );
       assert.equal(loadConfig({}).oidc, false, 'without PUBLIC_URL there is no issuer: off');
       assert.throws(() => loadConfig({ OIDC: 'true' }), /PUBLIC_URL/);
-      void randomBytes;
     });
   });
 }
