@@ -13,8 +13,10 @@ export interface AuthContext {
   acr: Acr;
   /** RFC 8176 method references: "face" (biometric face recognition); liveness is told by acr */
   amr: string[];
-  /** when the person showed their face, seconds since the epoch */
+  /** when the person showed their face, seconds since the epoch (the auth_time claim) */
   authTime: number;
+  /** the same in milliseconds, for comparisons with sub-second moments */
+  authTimeMs: number;
 }
 
 export function authContextOf(session: Pick<SessionRecord, 'liveness' | 'createdAt'>): AuthContext {
@@ -22,5 +24,6 @@ export function authContextOf(session: Pick<SessionRecord, 'liveness' | 'created
     acr: session.liveness ? ACR.faceLiveness : ACR.face,
     amr: ['face'],
     authTime: Math.floor(Date.parse(session.createdAt) / 1000),
+    authTimeMs: Date.parse(session.createdAt),
   };
 }

@@ -86,7 +86,9 @@ export function parseClientRegistrations(text: string, source: string): { client
     const where = `${source} clients[${i}]${raw && typeof raw === 'object' && 'clientId' in raw ? ` (${String((raw as { clientId: unknown }).clientId)})` : ''}`;
     const errors = [...Value.Errors(OidcClientRegistration, raw)];
     if (errors.length) {
-      for (const e of errors.slice(0, 5)) problems.push(`${where}${e.path || ''}: ${e.message}`);
+      // JSON pointer → the field as written: /redirectUris/0 → .redirectUris[0]
+      const field = (pointer: string) => pointer.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+      for (const e of errors.slice(0, 5)) problems.push(`${where}${field(e.path)}: ${e.message}`);
       return;
     }
     const c = raw as OidcClientRegistration;

@@ -154,7 +154,7 @@ export class OidcService {
    */
   private static isFresh(interaction: Interaction, auth: Authenticated): boolean {
     const since = OidcService.freshSince(interaction);
-    return since === undefined || Date.parse(auth.session.createdAt) >= since * 1000;
+    return since === undefined || authContextOf(auth.session).authTimeMs >= since * 1000;
   }
 
   /** GET /oidc/interaction/:uid — consent of a first-party client needs nobody: grant it and go on. */
@@ -219,7 +219,7 @@ export class OidcService {
         details: { clientId: reg.clientId, acr: context.acr },
       });
     }
-    const createdDuringInteraction = Date.parse(auth.session.createdAt) >= Number(interaction.iat) * 1000;
+    const createdDuringInteraction = context.authTimeMs >= Number(interaction.iat) * 1000;
     return { redirectTo, endWebSession: mode === 'identify' || createdDuringInteraction };
   }
 
