@@ -91,7 +91,14 @@ const services = [
     entry: 'services/auth/src/server.ts',
     port: ports.auth,
     // Only web is reachable from outside; auth trusts its X-Forwarded-For (the audit log's IP).
-    env: { PORT: String(ports.auth), HOST: '127.0.0.1', VISION_URL: `http://127.0.0.1:${ports.vision}`, TRUST_PROXY: env.TRUST_PROXY ?? '127.0.0.1' },
+    // PUBLIC_URL is the address printed below, and the issuer of Sign in with Faceline (OpenID Connect).
+    env: {
+      PORT: String(ports.auth),
+      HOST: '127.0.0.1',
+      VISION_URL: `http://127.0.0.1:${ports.vision}`,
+      TRUST_PROXY: env.TRUST_PROXY ?? '127.0.0.1',
+      PUBLIC_URL: env.PUBLIC_URL ?? `${env.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${ports.web}`,
+    },
   },
   {
     name: 'web',

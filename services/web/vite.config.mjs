@@ -22,6 +22,7 @@ export default defineConfig({
     proxy: {
       '/api': process.env.AUTH_URL ?? 'http://127.0.0.1:8081',
       '/.well-known': process.env.AUTH_URL ?? 'http://127.0.0.1:8081',
+      '/oidc': process.env.AUTH_URL ?? 'http://127.0.0.1:8081',
       '/socket.io': { target: process.env.AUTH_URL ?? 'http://127.0.0.1:8081', ws: true },
     },
   },

@@ -26,12 +26,12 @@ async function serve(routes: Routes): Promise<{ url: string; hits: string[]; clo
   return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-async function runHook(web: Routes, auth: Routes): Promise<{ code: number; out: string; webHits: string[]; authHits: string[] }> {
+async function runHook(web: Routes, auth: Routes, env: Record<string, string> = {}): Promise<{ code: number; out: string; webHits: string[]; authHits: string[] }> {
   const w = await serve(web);
   const a = await serve(auth);
   try {
     const child = spawn(process.execPath, [...container.command.slice(1), ...container.args], {
-      env: { PATH: process.env.PATH, WEB_URL: w.url, AUTH_URL: a.url },
+      env: { PATH: process.env.PATH, WEB_URL: w.url, AUTH_URL: a.url, ...env },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -56,7 +56,7 @@ describe('helm chart: the helm test hook', () => {
     assert.deepEqual(container.command, ['node', '-e']);
     assert.equal(container.image, 'ghcr.io/faceline/auth:0.1.0');
     const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    assert.deepEqual(env, { WEB_URL: 'http://fl-faceline-web:8080', AUTH_URL: 'http://fl-faceline-auth:8081' });
+    assert.deepEqual(env, { WEB_URL: 'http://fl-faceline-web:8080', AUTH_URL: 'http://fl-faceline-auth:8081', OIDC_ISSUER: 'https://login.example.com' });
   });
 
   it('passes when web and auth are healthy, auth is ready and the JWKS has public keys', async () => {
@@ -85,6 +85,36 @@ describe('helm chart: the helm test hook', () => {
       const r = await runHook(goodWeb, auth);
       assert.equal(r.code, 1, r.out);
       assert.match(r.out, message);
+    }
+  });
+
+  const issuer = 'https://login.example.com';
+  const discovery = {
+    issuer,
+    authorization_endpoint: `${issuer}/oidc/auth`,
+    token_endpoint: `${issuer}/oidc/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    response_types_supported: ['code'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256', 'RS256'],
+  };
+
+  it('with Sign in with Faceline on, fetches the discovery document and checks issuer and required fields', async () => {
+    const r = await runHook(goodWeb, { ...goodAuth, '/.well-known/openid-configuration': [200, discovery] }, { OIDC_ISSUER: issuer });
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(r.authHits, ['/healthz', '/readyz', '/.well-known/jwks.json', '/.well-known/openid-configuration']);
+    assert.match(r.out, /OpenID Connect discovery for https:\/\/login\.example\.com/);
+    for (const [doc, message] of [
+      [undefined, /openid-configuration answered 404/],
+      [{ ...discovery, issuer: 'http://fl-faceline-auth:8081' }, /expected https:\/\/login\.example\.com/],
+      [{ ...discovery, jwks_uri: undefined }, /lacks jwks_uri/],
+      [{ ...discovery, id_token_signing_alg_values_supported: ['ES256'] }, /RS256/],
+    ] as const) {
+      const auth: Routes = { ...goodAuth };
+      if (doc) auth['/.well-known/openid-configuration'] = [200, doc];
+      const bad = await runHook(goodWeb, auth, { OIDC_ISSUER: issuer });
+      assert.equal(bad.code, 1, bad.out);
+      assert.match(bad.out, message);
     }
   });
 

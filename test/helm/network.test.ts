@@ -243,10 +243,11 @@ describe('helm chart: Ingress and load balancer', () => {
     'Prefix /api -> fl-faceline-auth:http',
     'Prefix /socket.io -> fl-faceline-auth:http',
     'Prefix /.well-known -> fl-faceline-auth:http',
+    'Prefix /oidc -> fl-faceline-auth:http',
     'Prefix / -> fl-faceline-web:http',
   ];
 
-  it('routes /api, /socket.io and /.well-known to auth and the rest to web, with Traefik by default', () => {
+  it('routes /api, /socket.io, /.well-known and /oidc to auth and the rest to web, with Traefik by default', () => {
     const ing = find(renderSet('single-node'), 'Ingress', 'fl-faceline');
     assert.equal(ing.spec.ingressClassName, 'traefik');
     assert.deepEqual(routes(ing), { 'faceline.local': expected });
@@ -461,7 +462,7 @@ describe('helm chart: Ingress and load balancer', () => {
       r.backendRefs.map((b) => `${b.name}:${b.port}`),
     ]);
     assert.deepEqual(summary, [
-      [['PathPrefix /api', 'PathPrefix /socket.io', 'PathPrefix /.well-known'], ['fl-faceline-auth:8081']],
+      [['PathPrefix /api', 'PathPrefix /socket.io', 'PathPrefix /.well-known', 'PathPrefix /oidc'], ['fl-faceline-auth:8081']],
       [['PathPrefix /'], ['fl-faceline-web:8080']],
     ]);
     for (const rule of route.spec.rules) {

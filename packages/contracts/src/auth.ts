@@ -300,6 +300,7 @@ export const AuditEventType = Type.Union([
   Type.Literal('session.revoked'),
   Type.Literal('session.reuse_detected'),
   Type.Literal('profile.updated'),
+  Type.Literal('oidc.signed_in'),
 ]);
 export type AuditEventType = Static<typeof AuditEventType>;
 

@@ -56,6 +56,12 @@ export const ErrorCode = {
   FLOW_ALREADY_RUNNING: 'FLOW_ALREADY_RUNNING',
   RECOGNITION_UNAVAILABLE: 'RECOGNITION_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+
+  // OpenID Connect interactions (auth); the protocol endpoints answer with OAuth's own errors
+  OIDC_DISABLED: 'OIDC_DISABLED',
+  INTERACTION_NOT_FOUND: 'INTERACTION_NOT_FOUND',
+  INTERACTION_MISMATCH: 'INTERACTION_MISMATCH',
+  FRESH_LOGIN_REQUIRED: 'FRESH_LOGIN_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -3,3 +3,4 @@ export * from './vision.js';
 export * from './health.js';
 export * from './auth.js';
 export * from './realtime.js';
+export * from './oidc.js';

@@ -13,6 +13,7 @@ import { originAllowed, originPolicy } from './lib/origin.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { accountRoutes } from './routes/account.routes.js';
 import { adminRoutes } from './routes/admin.routes.js';
+import { oidcRoutes } from './routes/oidc.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 
@@ -42,7 +43,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
           'Accounts, sessions, administration and JWKS of the Faceline auth service. Enrollment and face login run over Socket.IO (path /socket.io); their events are typed in @faceline/contracts realtime.ts.',
       },
       tags: [
-        { name: 'system' }, { name: 'tokens' }, { name: 'accounts' }, { name: 'me' }, { name: 'sessions' }, { name: 'admin' },
+        { name: 'system' }, { name: 'tokens' }, { name: 'accounts' }, { name: 'me' }, { name: 'sessions' }, { name: 'admin' }, { name: 'oidc' },
       ],
       components: {
         securitySchemes: {
@@ -58,6 +59,8 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   const policy = originPolicy(ctx.config);
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS' || !req.headers.cookie) return;
+    // OpenID Connect endpoints take cross-site requests by design and protect themselves (state, PKCE, xsrf)
+    if ((req.routeOptions.config as { crossSite?: boolean } | undefined)?.crossSite) return;
     if (originAllowed(req.headers.origin, req.host, policy)) return;
     req.log.warn({ origin: String(req.headers.origin).slice(0, 200) }, 'refused a request with cookies from another origin');
     return reply.code(403).send({ error: { code: ErrorCode.FORBIDDEN, message: 'requests with cookies are accepted from this site only' } });
@@ -105,6 +108,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   await app.register(accountRoutes(ctx));
   await app.register(sessionRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(oidcRoutes(ctx));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

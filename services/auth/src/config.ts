@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCESS_TOKEN_DEFAULTS, DEFAULT_PORTS } from '@faceline/contracts';
+import { mergeRegistrations, parseClientRegistrations, type OidcClientRegistration } from './oidc/clients.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -85,6 +86,19 @@ export interface AuthConfig {
   /** full reload of the 1:N index, in case a notification was missed */
   indexResyncSeconds: number;
   shutdownGraceSeconds: number;
+  /** the OpenID Connect provider ("Sign in with Faceline"); on when PUBLIC_URL (its issuer) is set, unless OIDC=false */
+  oidc: boolean;
+  /** clients registered by the operator (OIDC_CLIENTS_FILE, OIDC_CLIENTS) */
+  oidcClients: OidcClientRegistration[];
+  /** the web app's page that runs the face login for the provider */
+  oidcLoginPath: string;
+  oidcIdTokenTtlSeconds: number;
+  oidcAccessTokenTtlSeconds: number;
+  oidcRefreshTokenTtlSeconds: number;
+  /** how long the provider remembers a signed-in person (its own session, single sign-on between clients) */
+  oidcSessionTtlSeconds: number;
+  /** time a person has for the face login (and consent) of one authorization request */
+  oidcInteractionTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -210,6 +224,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     }
   }
 
+  // "Sign in with Faceline": the issuer is PUBLIC_URL, so the provider is on only when it is set
+  const oidcSwitch = str('OIDC') === undefined ? undefined : bool('OIDC', true);
+  if (oidcSwitch === true && !publicUrl) problems.push('OIDC=true needs PUBLIC_URL: it is the issuer of the OpenID Connect provider');
+  if (publicUrl && new URL(publicUrl).pathname !== '/' && oidcSwitch !== false) {
+    problems.push('PUBLIC_URL must be an origin without a path (e.g. https://faceline.example.com) for the OpenID Connect provider, or set OIDC=false');
+  }
+  const oidc = oidcSwitch ?? Boolean(publicUrl);
+  const clientSources: { clients: OidcClientRegistration[]; problems: string[] }[] = [];
+  const clientsFile = str('OIDC_CLIENTS_FILE');
+  if (clientsFile) {
+    try {
+      clientSources.push(parseClientRegistrations(readFileSync(clientsFile, 'utf8'), `OIDC_CLIENTS_FILE (${clientsFile})`));
+    } catch (err) {
+      problems.push(`OIDC_CLIENTS_FILE names a file that cannot be read (${clientsFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const inlineClients = str('OIDC_CLIENTS');
+  if (inlineClients) clientSources.push(parseClientRegistrations(inlineClients, 'OIDC_CLIENTS'));
+  const oidcClients = mergeRegistrations(clientSources);
+  problems.push(...oidcClients.problems);
+  const oidcLoginPath = str('OIDC_LOGIN_PATH') ?? '/authorize';
+  if (!/^\/[A-Za-z0-9/_-]*$/.test(oidcLoginPath)) problems.push(`OIDC_LOGIN_PATH must be a path on the web app such as /authorize, got "${oidcLoginPath}"`);
+
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
   const lockAfter = num('LOCK_AFTER_FAILURES', 50, 2, 100_000);
@@ -273,6 +310,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     adminUsernames: (str('ADMIN_USERNAMES') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
     indexResyncSeconds: num('INDEX_RESYNC_SECONDS', 300, 0, 86_400),
     shutdownGraceSeconds: num('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    oidc,
+    oidcClients: oidcClients.clients,
+    oidcLoginPath,
+    oidcIdTokenTtlSeconds: num('OIDC_ID_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    oidcAccessTokenTtlSeconds: num('OIDC_ACCESS_TOKEN_TTL_SECONDS', 600, 60, 86_400),
+    oidcRefreshTokenTtlSeconds: num('OIDC_REFRESH_TOKEN_TTL_SECONDS', 14 * 86_400, 300, 365 * 86_400),
+    oidcSessionTtlSeconds: num('OIDC_SESSION_TTL_SECONDS', 12 * 3600, 60, 90 * 86_400),
+    oidcInteractionTtlSeconds: num('OIDC_INTERACTION_TTL_SECONDS', 600, 60, 3600),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -6,12 +6,14 @@ import type { Logger } from 'pino';
 import type { AuthConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import { Sealer, keyFingerprint } from './lib/crypto.js';
+import { Sealer, deriveKey, keyFingerprint } from './lib/crypto.js';
 import { resolveMasterKey } from './lib/master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AttemptRepository } from './repositories/attempt.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { MetaRepository } from './repositories/meta.repository.js';
+import { OidcRepository } from './repositories/oidc.repository.js';
+import { OidcService } from './oidc/oidc.service.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { SigningKeyRepository } from './repositories/signing-key.repository.js';
 import { TemplateRepository } from './repositories/template.repository.js';
@@ -38,6 +40,8 @@ export interface AppContext {
   users: UserService;
   enrollment: EnrollmentService;
   login: LoginService;
+  /** the OpenID Connect provider; undefined when it is off (no PUBLIC_URL, or OIDC=false) */
+  oidc: OidcService | undefined;
   close(): Promise<void>;
 }
 
@@ -94,11 +98,22 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     await tokens.start();
     await templates.loadAll();
     await templates.startSync(config.indexResyncSeconds);
-    const housekeeping = setInterval(() => void sessionRepo.purgeExpired(db).catch(() => undefined), 3_600_000);
+    const oidc = config.oidc
+      ? new OidcService({
+          config, log, db, repo: new OidcRepository(), users, tokens, sessions, audit,
+          // the provider's cookies are signed with a key every replica derives alike
+          cookieKey: deriveKey(masterKey, 'oidc-cookies').toString('base64url'),
+        })
+      : undefined;
+    if (oidc) log.info({ issuer: oidc.issuer, clients: [...oidc.clients.keys()] }, 'OpenID Connect provider on');
+    const housekeeping = setInterval(() => {
+      void sessionRepo.purgeExpired(db).catch(() => undefined);
+      void oidc?.purgeExpired().catch(() => undefined);
+    }, 3_600_000);
     housekeeping.unref();
 
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login,
+      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login, oidc,
       async close() {
         clearInterval(housekeeping);
         tokens.stop();

@@ -146,6 +146,13 @@ describe('web service: forwarding to auth', () => {
       return { path: req.url };
     });
     upstream.get('/.well-known/jwks.json', async () => ({ keys: [] }));
+    upstream.get('/.well-known/openid-configuration', async () => ({ issuer: 'http://faceline.test' }));
+    // the OpenID Connect provider's own pages come with their own policy (form posts and redirects to client sites)
+    upstream.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    upstream.post('/oidc/session/end/confirm', async (req, reply) => {
+      seen = { forwardedFor: req.headers['x-forwarded-for'] as string, cookie: req.headers.cookie };
+      return reply.header('content-security-policy', "default-src 'none'; form-action 'self' https://grafana.test").code(303).header('location', 'https://grafana.test/').send();
+    });
     upstream.get('/healthz', async () => ({ status: 'ok' }));
     const ioServer = new IoServer(upstream.server, { path: '/socket.io', transports: ['websocket', 'polling'] });
     ioServer.on('connection', (socket) => {
@@ -174,6 +181,24 @@ describe('web service: forwarding to auth', () => {
     assert.deepEqual(await jwks.json(), { keys: [] });
     const ready = await fetch(`${webUrl}/readyz`);
     assert.equal((await ready.json()).checks.auth, 'ok');
+  });
+
+  it('forwards Sign in with Faceline (/oidc, discovery) and keeps auth\'s own policy for its pages', async () => {
+    const discovery = await fetch(`${webUrl}/.well-known/openid-configuration`);
+    assert.deepEqual(await discovery.json(), { issuer: 'http://faceline.test' });
+    const res = await fetch(`${webUrl}/oidc/session/end/confirm`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: 'faceline_oidc_session=s1', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'xsrf=x&logout=yes',
+    });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), 'https://grafana.test/');
+    assert.equal(seen.cookie, 'faceline_oidc_session=s1');
+    // the web service's strict form-action 'self' would stop the redirect back to the client
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; form-action 'self' https://grafana.test");
+    const unknown = await fetch(`${webUrl}/oidc/nothing`, { headers: { accept: 'text/html' } });
+    assert.equal(unknown.status, 404, 'never the app\'s index.html');
   });
 
   for (const transport of ['websocket', 'polling'] as const) {

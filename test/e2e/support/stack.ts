@@ -53,7 +53,13 @@ async function waitHealthy(url: string, child: ChildProcess, name: string, logs:
   throw new Error(`${name} was not ready after ${timeoutMs} ms:\n${logs()}`);
 }
 
-export async function startStack(opts: { dataDir: string; publicDir: string; env?: Record<string, string> }): Promise<Stack> {
+export async function startStack(opts: {
+  dataDir: string;
+  publicDir: string;
+  env?: Record<string, string>;
+  /** more auth settings that depend on the addresses (e.g. PUBLIC_URL = the web address) */
+  authEnv?: (urls: { webUrl: string; authUrl: string }) => Record<string, string>;
+}): Promise<Stack> {
   const [visionPort, authPort, webPort] = [await freePort(), await freePort(), await freePort()];
   const visionUrl = `http://127.0.0.1:${visionPort}`;
   const authUrl = `http://127.0.0.1:${authPort}`;
@@ -103,6 +109,7 @@ export async function startStack(opts: { dataDir: string; publicDir: string; env
       FACELINE_DATA_DIR: opts.dataDir,
       TRUST_PROXY: '127.0.0.1',
       ...opts.env,
+      ...opts.authEnv?.({ webUrl, authUrl }),
     });
     const web = launch('web', 'services/web/src/server.ts', { PORT: String(webPort), AUTH_URL: authUrl, WEB_PUBLIC_DIR: opts.publicDir });
     await Promise.all([

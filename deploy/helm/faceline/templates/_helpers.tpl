@@ -308,6 +308,20 @@ the kubelet kills it. faceline.shutdownGrace: .Values.web
 {{- else if eq $authTrust "false" -}}
 {{- $errors = append $errors "auth.trustProxy=false: clients reach auth only through the ingress controller or web, so auth would count every client as that proxy and one person's failed logins would lock out everyone. Give the proxies' CIDR instead (k3s pods: 10.42.0.0/16)" -}}
 {{- end -}}
+{{- $oidc := $v.oidc -}}
+{{- if and $oidc.enabled (or $oidc.clients $oidc.existingSecret) (not (include "faceline.publicUrl" .)) -}}
+{{- $errors = append $errors "oidc needs publicUrl (or ingress.hostname): it is the issuer of the OpenID Connect provider" -}}
+{{- end -}}
+{{- if and $oidc.clients $oidc.existingSecret -}}
+{{- $errors = append $errors "set oidc.clients or oidc.existingSecret, not both" -}}
+{{- end -}}
+{{- range $c := $oidc.clients -}}
+{{- if and $c.public $c.clientSecret -}}
+{{- $errors = append $errors (printf "oidc client %s: a public client has no clientSecret" $c.clientId) -}}
+{{- else if and (not $c.public) (not $c.clientSecret) -}}
+{{- $errors = append $errors (printf "oidc client %s: set clientSecret (confidential client) or public: true" $c.clientId) -}}
+{{- end -}}
+{{- end -}}
 {{- if $errors -}}
 {{- fail (printf "\n\nFaceline values are not valid:\n  - %s\n" (join "\n  - " $errors)) -}}
 {{- end -}}

@@ -6,11 +6,16 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 
 export const EMBEDDING_DIMS = 128;
 
+/** A 32-byte sub-key of the master key for one purpose (HKDF-SHA256); every replica derives the same. */
+export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
+  if (masterKey.length !== 32) throw new RangeError('master key must be 32 bytes');
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `faceline ${purpose} v1`, 32));
+}
+
 export class Sealer {
   private readonly key: Buffer;
   constructor(masterKey: Buffer, purpose: string) {
-    if (masterKey.length !== 32) throw new RangeError('master key must be 32 bytes');
-    this.key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `faceline ${purpose} v1`, 32));
+    this.key = deriveKey(masterKey, purpose);
   }
 
   /** `aad` binds the ciphertext to its row: moved elsewhere it no longer opens. */

@@ -15,13 +15,24 @@ import type { Sealer } from '../lib/crypto.js';
 import { SIGNING_KEY_LOCK_ID, type SigningKeyRecord, type SigningKeyRepository } from '../repositories/signing-key.repository.js';
 
 const ALG = 'ES256';
+/**
+ * RS256 is kept beside ES256 only for the OpenID Connect provider: OpenID Connect Discovery
+ * requires it in id_token_signing_alg_values_supported, and some relying parties (go-oidc's
+ * default, for one) verify nothing else. Faceline's own tokens are always ES256.
+ */
+export const OIDC_EXTRA_ALG = 'RS256';
+type Alg = typeof ALG | typeof OIDC_EXTRA_ALG;
 const ENROLL_AUDIENCE_SUFFIX = ':enroll';
 
 interface LoadedKey {
   kid: string;
+  alg: Alg;
   publicJwk: Jwk;
   publicKey: CryptoKey;
   privateKey: CryptoKey;
+  /** the private JWK (kid, alg, use set), for the OpenID Connect provider's key set */
+  privateJwk: JWK;
+  createdAt: number;
   retireAt: number;
   expiresAt: number;
 }
@@ -48,12 +59,30 @@ export class TokenService {
     private readonly log: Logger,
   ) {}
 
+  /** How often every replica reloads the keys (and creates the next one when it is due). */
+  private get checkEverySeconds(): number {
+    return Math.max(10, Math.min(this.cfg.signingKeyRotationSeconds / 10, 600));
+  }
+
+  /** A new key is created this long before the current one retires, so that the two overlap. */
+  private get rotationMarginMs(): number {
+    return Math.min(this.cfg.signingKeyRotationSeconds * 100, 3_600_000);
+  }
+
+  /**
+   * A new key is published this long before it signs anything: by then every replica has
+   * reloaded the keys (periodic check) and every verifier's cached JWKS (max-age 60 s) has
+   * expired, so nobody meets a token whose key they cannot find yet.
+   */
+  private get publishAheadMs(): number {
+    return Math.min(this.checkEverySeconds * 1000 + 60_000, this.rotationMarginMs / 2);
+  }
+
   async start(): Promise<void> {
     await this.ensureCurrentKey();
-    const every = Math.max(10, Math.min(this.cfg.signingKeyRotationSeconds / 10, 600));
     this.timer = setInterval(() => {
       void this.ensureCurrentKey().catch((err) => this.log.error({ err: (err as Error).message }, 'signing key check failed'));
-    }, every * 1000);
+    }, this.checkEverySeconds * 1000);
     this.timer.unref();
   }
 
@@ -63,7 +92,7 @@ export class TokenService {
 
   /** Longest lifetime of anything signed, so keys stay published until it has expired. */
   private get longestTokenSeconds(): number {
-    return Math.max(this.cfg.accessTokenTtlSeconds, this.cfg.enrollTicketTtlSeconds);
+    return Math.max(this.cfg.accessTokenTtlSeconds, this.cfg.enrollTicketTtlSeconds, this.cfg.oidcIdTokenTtlSeconds);
   }
 
   private async load(): Promise<void> {
@@ -82,44 +111,69 @@ export class TokenService {
     const privateJwk = JSON.parse(this.sealer.open(r.privateNonce, r.privateCiphertext, `signing-key:${r.kid}`).toString('utf8')) as JWK;
     return {
       kid: r.kid,
+      alg: r.alg === OIDC_EXTRA_ALG ? OIDC_EXTRA_ALG : ALG,
       publicJwk: r.publicJwk as Jwk,
       publicKey: (await importJWK(r.publicJwk as JWK, r.alg)) as CryptoKey,
       privateKey: (await importJWK(privateJwk, r.alg)) as CryptoKey,
+      privateJwk: { ...privateJwk, kid: r.kid, alg: r.alg, use: 'sig' },
+      createdAt: r.createdAt.getTime(),
       retireAt: r.retireAt.getTime(),
       expiresAt: r.expiresAt.getTime(),
     };
   }
 
-  private current(): LoadedKey | undefined {
+  /**
+   * The key that signs: the not yet retired key with the latest retirement among those published
+   * long enough (publishAheadMs); when there is none (first start, or every key retired), the
+   * newest one anyway.
+   */
+  private current(alg: Alg = ALG): LoadedKey | undefined {
+    const now = Date.now();
     let best: LoadedKey | undefined;
-    for (const k of this.keys.values()) if (k.retireAt > Date.now() && (!best || k.retireAt > best.retireAt)) best = k;
+    for (const k of this.keys.values()) {
+      if (k.alg === alg && k.retireAt > now && k.createdAt + this.publishAheadMs <= now && (!best || k.retireAt > best.retireAt)) best = k;
+    }
+    return best ?? this.newest(alg);
+  }
+
+  /** The not yet retired key that retires last, published long enough or not. */
+  private newest(alg: Alg): LoadedKey | undefined {
+    let best: LoadedKey | undefined;
+    for (const k of this.keys.values()) if (k.alg === alg && k.retireAt > Date.now() && (!best || k.retireAt > best.retireAt)) best = k;
     return best;
+  }
+
+  /** The algorithms this replica keeps keys for: ES256, and RS256 when the OpenID Connect provider is on. */
+  private get algs(): Alg[] {
+    return this.cfg.oidc ? [ALG, OIDC_EXTRA_ALG] : [ALG];
   }
 
   /** Creates a key when none will still be current a little while from now (so rotation overlaps). */
   async ensureCurrentKey(): Promise<void> {
     await this.load();
-    const margin = Math.min(this.cfg.signingKeyRotationSeconds * 100, 3_600_000);
-    const cur = this.current();
-    if (cur && cur.retireAt - Date.now() > margin) return;
+    const margin = this.rotationMarginMs;
+    const due = (alg: Alg, keys: { alg: string; retireAt: number }[]) => !keys.some((k) => k.alg === alg && k.retireAt - Date.now() > margin);
+    if (!this.algs.some((alg) => due(alg, [...this.keys.values()]))) return;
     await this.db.withLock(SIGNING_KEY_LOCK_ID, async (q) => {
-      const again = await this.repo.listPublished(q);
-      if (again.some((k) => k.retireAt.getTime() - Date.now() > margin)) return;
-      const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
-      const kid = randomUUID();
-      const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
-      const sealed = this.sealer.seal(Buffer.from(JSON.stringify(await exportJWK(privateKey)), 'utf8'), `signing-key:${kid}`);
-      await this.repo.insert(q, {
-        kid,
-        alg: ALG,
-        publicJwk,
-        privateNonce: sealed.nonce,
-        privateCiphertext: sealed.ciphertext,
-        retireInSeconds: this.cfg.signingKeyRotationSeconds,
-        expireInSeconds: this.cfg.signingKeyRotationSeconds + this.longestTokenSeconds + 60,
-      });
+      const again = (await this.repo.listPublished(q)).map((k) => ({ alg: k.alg, retireAt: k.retireAt.getTime() }));
+      for (const alg of this.algs) {
+        if (!due(alg, again)) continue;
+        const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+        const kid = randomUUID();
+        const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+        const sealed = this.sealer.seal(Buffer.from(JSON.stringify(await exportJWK(privateKey)), 'utf8'), `signing-key:${kid}`);
+        await this.repo.insert(q, {
+          kid,
+          alg,
+          publicJwk,
+          privateNonce: sealed.nonce,
+          privateCiphertext: sealed.ciphertext,
+          retireInSeconds: this.cfg.signingKeyRotationSeconds,
+          expireInSeconds: this.cfg.signingKeyRotationSeconds + this.longestTokenSeconds + 60,
+        });
+        this.log.info({ kid, alg }, 'created a new signing key');
+      }
       await this.repo.deleteExpired(q);
-      this.log.info({ kid }, 'created a new signing key');
     });
     await this.load();
   }
@@ -138,15 +192,33 @@ export class TokenService {
     return k;
   }
 
+  /**
+   * The private keys for the OpenID Connect provider, the signing key first (the provider signs
+   * with the first key that fits), then every other published key (still verifiable). The same
+   * set as jwks(), so the provider's jwks_uri and /.well-known/jwks.json can never differ.
+   */
+  providerKeys(): JWK[] {
+    const signing = this.algs.map((alg) => this.current(alg)).filter((k): k is LoadedKey => k !== undefined);
+    const rest = [...this.keys.values()].filter((k) => !signing.includes(k) && k.expiresAt > Date.now()).sort((a, b) => b.retireAt - a.retireAt);
+    return [...signing, ...rest].map((k) => k.privateJwk);
+  }
+
+  /** Changes whenever providerKeys() would: a key appeared or expired, or another one became the signing key. */
+  keySetVersion(): string {
+    return this.providerKeys().map((k) => k.kid).join(',');
+  }
+
   /** Another replica may have rotated: reload when a token names a key we have not seen (at most once a second). */
+  async knows(kid: string): Promise<boolean> {
+    if (!this.keys.has(kid) && Date.now() - this.lastRefresh > 1000) await this.load();
+    return this.keys.has(kid);
+  }
+
   private async keyFor(kid: string | undefined): Promise<CryptoKey> {
     if (!kid) throw new AuthError(ErrorCode.TOKEN_INVALID, 'token has no key id');
-    let k = this.keys.get(kid);
-    if (!k && Date.now() - this.lastRefresh > 1000) {
-      await this.load();
-      k = this.keys.get(kid);
-    }
-    if (!k) throw new AuthError(ErrorCode.TOKEN_INVALID, 'token signed with an unknown key');
+    const k = (await this.knows(kid)) ? this.keys.get(kid) : undefined;
+    // Faceline's own tokens are ES256; an RS256 key (OpenID Connect only) never verifies them
+    if (!k || k.alg !== ALG) throw new AuthError(ErrorCode.TOKEN_INVALID, 'token signed with an unknown key');
     return k.publicKey;
   }
 

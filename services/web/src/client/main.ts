@@ -19,6 +19,7 @@ const routes: Record<string, () => Promise<{ page: Page }>> = {
   '/kiosk': () => import('./pages/kiosk.js'),
   '/me': () => import('./pages/me.js'),
   '/admin': () => import('./pages/admin.js'),
+  '/authorize': () => import('./pages/authorize.js'),
 };
 
 function storedLang(): string | null {

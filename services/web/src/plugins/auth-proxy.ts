@@ -1,6 +1,6 @@
 /**
  * Local and compose mode: the web service is the single entry point and forwards the
- * auth service's paths (HTTP API, JWKS, Socket.IO with its websocket upgrade), so the
+ * auth service's paths (HTTP API, JWKS, OpenID Connect, Socket.IO with its websocket upgrade), so the
  * browser only ever talks to its own origin. In Kubernetes the Ingress does this instead.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -44,7 +44,8 @@ export async function authProxy(app: FastifyInstance, opts: { authUrl: string })
     rewriteRequestHeaders: (req, headers) => forwarded(headers, req as FastifyRequest),
     onError: (reply, { error }) => upstreamDown(reply as unknown as FastifyReply, error),
   };
-  for (const prefix of ['/api', '/.well-known']) {
+  // /oidc: "Sign in with Faceline" (the OpenID Connect provider in auth; discovery is under /.well-known)
+  for (const prefix of ['/api', '/.well-known', '/oidc']) {
     await app.register(httpProxy, { upstream: opts.authUrl, prefix, rewritePrefix: prefix, replyOptions });
   }
   await app.register(httpProxy, {

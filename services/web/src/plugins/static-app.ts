@@ -16,7 +16,7 @@ export const CACHE_REVALIDATE = 'no-cache';
 export const CACHE_SHORT = 'public, max-age=3600';
 
 /** Paths that belong to other services; they never fall back to the app. */
-const NOT_APP = /^\/(api|socket\.io|\.well-known|healthz|readyz|metrics)(\/|$|\?)/;
+const NOT_APP = /^\/(api|socket\.io|\.well-known|oidc|healthz|readyz|metrics)(\/|$|\?)/;
 
 export function cacheControlFor(filePath: string): string {
   const p = filePath.split(path.sep).join('/');

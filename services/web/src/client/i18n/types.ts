@@ -156,6 +156,36 @@ export interface Messages {
     never: string;
     forbidden: string;
   };
+  /** "Sign in with Faceline": the page another application sends people to, and its admin list */
+  authorize: {
+    title: string;
+    intro: string;
+    kioskIntro: string;
+    continueAs: string;
+    notYou: string;
+    useFace: string;
+    cancel: string;
+    returning: string;
+    consentTitle: string;
+    consentIntro: string;
+    allow: string;
+    deny: string;
+    scopes: Record<string, string>;
+    missingRequest: string;
+    clientsTitle: string;
+    clientsOff: string;
+    issuer: string;
+    discovery: string;
+    clientId: string;
+    clientName: string;
+    clientType: string;
+    loginMode: string;
+    modeVerify: string;
+    modeIdentify: string;
+    firstParty: string;
+    redirectUris: string;
+    noClients: string;
+  };
   audit: Record<AuditEventType, string>;
   errors: Record<ErrorCode, Explained>;
   clientErrors: Record<ClientCode, Explained>;

@@ -4,6 +4,7 @@ import { api } from '../lib/api.js';
 import { adminUnlock, adminUser, ROUTES } from '../lib/contracts.js';
 import type { AppContext, Page } from '../lib/context.js';
 import { h, id } from '../lib/dom.js';
+import { oidcClientsSection } from '../lib/oidc-clients-view.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
 
 function when(iso: string | null, ctx: AppContext): string {
@@ -113,6 +114,8 @@ export const page: Page = async (root, ctx) => {
       h('div', { class: 'field' }, h('label', { for: searchId }, m.admin.search), search), usersMsg, usersBox),
     h('section', { 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, m.admin.audit), auditBox, more),
   );
-  await Promise.all([loadUsers(), loadAudit(false)]);
+  const oidc = oidcClientsSection(ctx);
+  root.append(oidc.el);
+  await Promise.all([loadUsers(), loadAudit(false), oidc.load()]);
   return () => clearTimeout(debounce);
 };
