@@ -56,6 +56,12 @@ export const ErrorCode = {
   FLOW_ALREADY_RUNNING: 'FLOW_ALREADY_RUNNING',
   RECOGNITION_UNAVAILABLE: 'RECOGNITION_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+
+  // hub and sites (auth)
+  /** a site cannot reach the hub for an operation only the hub may do (enrollment, deletion, roles, keys) */
+  HUB_UNAVAILABLE: 'HUB_UNAVAILABLE',
+  /** a site's copy of the identities is older than its staleness limit: no logins until it catches up */
+  SITE_STALE: 'SITE_STALE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -85,6 +91,8 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.NOT_READY,
   ErrorCode.RECOGNITION_UNAVAILABLE,
   ErrorCode.DATABASE_UNAVAILABLE,
+  ErrorCode.HUB_UNAVAILABLE,
+  ErrorCode.SITE_STALE,
   ErrorCode.RATE_LIMITED,
   ErrorCode.BACKOFF,
 ]);

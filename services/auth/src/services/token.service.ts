@@ -3,6 +3,11 @@
  * current key (under an advisory lock, so replicas never race to create two), stored in the
  * database with the private half encrypted, rotated after `signingKeyRotationSeconds` and kept
  * in the JWKS until every token they signed has expired.
+ *
+ * With hub and sites the keys are identities: created at the hub (`authority`; a site asks the
+ * hub to create one), replicated to every site, so a token a site signs verifies with the hub's
+ * JWKS and the site's alike. The next key is made a tenth of the rotation period ahead (3 days by
+ * default), so a site cut off from the hub still holds the key it will need.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, errors as joseErrors, type JWK, type JWTPayload, type CryptoKey } from 'jose';
@@ -46,10 +51,18 @@ export class TokenService {
     private readonly sealer: Sealer,
     private readonly cfg: AuthConfig,
     private readonly log: Logger,
+    /** where keys are created: this database, or the hub from a site */
+    private readonly authority: Database = db,
   ) {}
 
   async start(): Promise<void> {
-    await this.ensureCurrentKey();
+    try {
+      await this.ensureCurrentKey();
+    } catch (err) {
+      // a site restarted while its uplink is down signs with the keys it already has
+      if (this.authority === this.db || this.keys.size === 0) throw err;
+      this.log.warn({ err: (err as Error).message }, 'could not ask the hub for a new signing key; using the ones this site has');
+    }
     const every = Math.max(10, Math.min(this.cfg.signingKeyRotationSeconds / 10, 600));
     this.timer = setInterval(() => {
       void this.ensureCurrentKey().catch((err) => this.log.error({ err: (err as Error).message }, 'signing key check failed'));
@@ -99,10 +112,21 @@ export class TokenService {
   /** Creates a key when none will still be current a little while from now (so rotation overlaps). */
   async ensureCurrentKey(): Promise<void> {
     await this.load();
-    const margin = Math.min(this.cfg.signingKeyRotationSeconds * 100, 3_600_000);
+    // a tenth of the period ahead (ms = seconds * 100); one hour at most in a single installation
+    const margin = this.cfg.mode === 'single' ? Math.min(this.cfg.signingKeyRotationSeconds * 100, 3_600_000) : this.cfg.signingKeyRotationSeconds * 100;
     const cur = this.current();
     if (cur && cur.retireAt - Date.now() > margin) return;
-    await this.db.withLock(SIGNING_KEY_LOCK_ID, async (q) => {
+    if (cur && this.authority !== this.db) {
+      // a site: the hub makes the next key; ask it only when it can be reached, keep signing meanwhile
+      await this.createKey(margin).catch((err) => this.log.warn({ err: (err as Error).message }, 'the hub could not create the next signing key yet'));
+    } else {
+      await this.createKey(margin);
+    }
+    await this.load();
+  }
+
+  private async createKey(margin: number): Promise<void> {
+    await this.authority.withLock(SIGNING_KEY_LOCK_ID, async (q) => {
       const again = await this.repo.listPublished(q);
       if (again.some((k) => k.retireAt.getTime() - Date.now() > margin)) return;
       const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
@@ -121,7 +145,6 @@ export class TokenService {
       await this.repo.deleteExpired(q);
       this.log.info({ kid }, 'created a new signing key');
     });
-    await this.load();
   }
 
   jwks(): { keys: Jwk[] } {

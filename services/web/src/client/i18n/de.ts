@@ -162,6 +162,7 @@ export const de: Messages = {
     'session.revoked': 'Abgemeldet',
     'session.reuse_detected': 'Gestohlenes Sitzungstoken abgewehrt',
     'profile.updated': 'Profil geändert',
+    'role.changed': 'Rolle geändert',
   },
   errors: {
     BAD_REQUEST: { title: 'Anfrage nicht verstanden', message: 'Seite neu laden und erneut versuchen.' },
@@ -223,6 +224,14 @@ export const de: Messages = {
       message: 'Der Erkennungsdienst antwortet nicht. In einer Minute erneut versuchen; falls es so bleibt, die Administration informieren.',
     },
     DATABASE_UNAVAILABLE: { title: 'Dienst vorübergehend nicht verfügbar', message: 'Die Datenbank antwortet nicht. In einer Minute erneut versuchen.' },
+    HUB_UNAVAILABLE: {
+      title: 'Zentrale nicht erreichbar',
+      message: 'Dieser Standort erreicht die Zentrale gerade nicht, und nur die Zentrale kann Gesichter erfassen, Konten löschen oder Rollen ändern. Anmelden geht hier weiter. Später erneut versuchen.',
+    },
+    SITE_STALE: {
+      title: 'Anmeldung an diesem Standort pausiert',
+      message: 'Dieser Standort ist zu lange von der Zentrale getrennt, um Konten zu bestätigen. Die Anmeldung geht weiter, sobald die Verbindung wieder steht; bitte die Administration informieren.',
+    },
   },
   clientErrors: {
     NETWORK: { title: 'Server nicht erreichbar', message: 'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.' },

@@ -162,6 +162,7 @@ export const en: Messages = {
     'session.revoked': 'Signed out',
     'session.reuse_detected': 'Stolen session token blocked',
     'profile.updated': 'Profile changed',
+    'role.changed': 'Role changed',
   },
   errors: {
     BAD_REQUEST: { title: 'Request not understood', message: 'Reload the page and try again.' },
@@ -223,6 +224,14 @@ export const en: Messages = {
       message: 'The recognition service is not answering. Try again in a minute; if it keeps happening, tell your administrator.',
     },
     DATABASE_UNAVAILABLE: { title: 'Service temporarily unavailable', message: 'The database is not answering. Try again in a minute.' },
+    HUB_UNAVAILABLE: {
+      title: 'Central office not reachable',
+      message: 'This site cannot reach the central office right now, and only the central office can enroll, delete accounts or change roles. Sign-ins still work here. Try again later.',
+    },
+    SITE_STALE: {
+      title: 'Sign-in paused at this site',
+      message: 'This site has been cut off from the central office for too long to vouch for accounts. Sign-ins resume as soon as the connection is back; tell your administrator.',
+    },
   },
   clientErrors: {
     NETWORK: { title: 'Server unreachable', message: 'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.' },
