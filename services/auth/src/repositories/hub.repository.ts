@@ -105,9 +105,18 @@ export class HubDatabase implements Database {
     });
   }
 
-  /** Statements at the hub without a mark or a wait: registration, checks, slot housekeeping. */
-  direct<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    return this.withClient((client) => fn(wrap(client)), false);
+  /**
+   * Statements at the hub without a mark or a wait: registration, checks, slot housekeeping;
+   * `tx` runs them in one transaction.
+   */
+  direct<T>(fn: (q: Queryable) => Promise<T>, opts: { tx?: boolean } = {}): Promise<T> {
+    if (!opts.tx) return this.withClient((client) => fn(wrap(client)), false);
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      const result = await fn(wrap(client));
+      await client.query('COMMIT');
+      return result;
+    }, true);
   }
 
   async listen(): Promise<() => Promise<void>> {

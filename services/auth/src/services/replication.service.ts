@@ -99,7 +99,7 @@ export class ReplicationSetup {
     const instance = await this.meta.setIfAbsent(this.db, 'site_instance', randomUUID());
     let number = Number(await this.meta.get(this.db, 'site_number')) || undefined;
     try {
-      const reg = await hub.direct((q) => this.repo.registerSite(q, site, instance));
+      const reg = await hub.direct((q) => this.repo.registerSite(q, site, instance), { tx: true });
       if (reg.instance !== instance) {
         throw new SiteRegistrationError(
           `site "${site}" is registered at the hub by another database (instance ${reg.instance}); ` +
