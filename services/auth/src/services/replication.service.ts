@@ -8,6 +8,10 @@
  *         faceline_site_<site> to that site's publication, created once the site has set itself up.
  *   site: publication faceline_site (site tables); subscription faceline_identity_<site> to the
  *         hub; the copied tables made read-only for local writers; its audit id range.
+ *
+ * With REPLICATION_SETUP=off the publications and subscriptions are someone else's (an operator,
+ * or CloudNativePG's Publication and Subscription resources, docs/sites.md); everything else here
+ * (registration, audit range, read-only copy, heartbeat) still happens.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -43,11 +47,17 @@ export class ReplicationSetup {
 
   // ------------------------------------------------------------------ hub
 
-  /** The hub's publication and first heartbeat; subscriptions to sites follow in reconcileHub. */
+  private get manage(): boolean {
+    return this.cfg.replicationSetup === 'auto';
+  }
+
+  /** The hub's publication and first heartbeat, then the subscriptions to sites (reconcileHub). */
   async setUpHub(): Promise<void> {
     await this.db.withLock(REPLICATION_LOCK_ID, async (q) => {
-      const change = await this.repo.ensurePublication(q, IDENTITY_PUBLICATION, tablesOf('identity'));
-      if (change !== 'unchanged') this.log.info({ publication: IDENTITY_PUBLICATION, change }, 'identity publication ready');
+      if (this.manage) {
+        const change = await this.repo.ensurePublication(q, IDENTITY_PUBLICATION, tablesOf('identity'));
+        if (change !== 'unchanged') this.log.info({ publication: IDENTITY_PUBLICATION, change }, 'identity publication ready');
+      }
       await this.repo.beat(q);
     });
     await this.reconcileHub();
@@ -56,8 +66,9 @@ export class ReplicationSetup {
   /** Subscribes to every configured site whose publication exists; refreshes tables. */
   async reconcileHub(): Promise<void> {
     await this.db.withLock(REPLICATION_LOCK_ID, async (q) => {
-      await this.repo.ensurePublication(q, IDENTITY_PUBLICATION, tablesOf('identity'));
       await this.repo.purgeMarks(q);
+      if (!this.manage) return;
+      await this.repo.ensurePublication(q, IDENTITY_PUBLICATION, tablesOf('identity'));
       for (const site of this.cfg.hubSites) {
         try {
           await this.subscribeToSite(q, site);
@@ -122,9 +133,10 @@ export class ReplicationSetup {
     const site = this.cfg.siteId as string;
     const name = identitySubscription(site);
     await this.db.withLock(REPLICATION_LOCK_ID, async (q) => {
-      await this.repo.ensurePublication(q, SITE_PUBLICATION, tablesOf('site'));
       const guarded = await this.repo.ensureReadOnly(q, tablesOf('identity'));
       if (guarded.length) this.log.info({ tables: guarded }, 'copied tables are read-only for local writers');
+      if (!this.manage) return;
+      await this.repo.ensurePublication(q, SITE_PUBLICATION, tablesOf('site'));
       const existing = await this.repo.subscription(q, name);
       if (existing) {
         await this.correct(q, name, existing, this.cfg.hubReplicationUrl as string, tablesOf('identity'));

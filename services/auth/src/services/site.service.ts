@@ -72,7 +72,7 @@ export class SiteService implements AuthorityGuard {
     const { cfg, log, setup } = this.deps;
     if (this.mode === 'single') return;
     if (this.mode === 'site') await this.probe();
-    if (cfg.replicationSetup === 'auto' && setup) {
+    if (setup) {
       if (this.mode === 'hub') await setup.setUpHub();
       else await setup.setUpSite();
       this.every(cfg.replicationReconcileSeconds * 1000, async () => {
