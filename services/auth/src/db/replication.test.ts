@@ -2,6 +2,8 @@
 // valid and distinct: a new table that nobody classified fails here, not in a plant.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { openDatabase, type Database } from './database.js';
 import { migrate } from './migrate.js';
@@ -73,6 +75,14 @@ describe('replication classification', () => {
     for (const t of ['users', 'face_templates', 'signing_keys'] as TableName[]) assert.equal(TABLES[t], 'identity', t);
     for (const t of ['sessions', 'audit_events', 'attempt_counters'] as TableName[]) assert.equal(TABLES[t], 'site', t);
     assert.equal(TABLES.login_grants, 'local', 'grants live for a minute where they were issued');
+  });
+
+  it('docs/sites.md lists every table with the class it has here', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../../../docs/sites.md', import.meta.url)), 'utf8');
+    const at = doc.indexOf('<!-- classification table');
+    assert.ok(at >= 0, 'classification table marker missing from docs/sites.md');
+    const rows = [...doc.slice(at).matchAll(/^\| `([a-z_]+)` \| (identity|site|local) \|/gm)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(Object.fromEntries(rows), { ...TABLES });
   });
 
   it('builds slot names from site names: valid, distinct, within PostgreSQL limits', () => {
