@@ -2,7 +2,7 @@
  * The simulated plant as an experiment: a hub and two sites, each with its own PostgreSQL 15,
  * vision and auth in its own network namespace, the sites behind uplink relays that delay and cut.
  *
- *   npm run bench:sites            full run (about 7 minutes) → docs/sites-report.md (+ .svg charts)
+ *   npm run bench:sites            full run (about 5 minutes) → docs/sites-report.md (+ .svg charts)
  *   npm run bench:sites:quick      short run (under 2 minutes), also the system test test/sites/plant.test.ts
  *   node --conditions=source --import tsx bench/sites/run.ts [--quick] [--no-report] [--out file] [--json file]
  *
