@@ -49,11 +49,15 @@ export class Topology {
     return this.locations.b;
   }
 
-  /** Namespaces when root and `ip netns` work, loopback addresses otherwise. */
+  /**
+   * Namespaces when root and `ip netns` work, loopback addresses otherwise;
+   * FACELINE_SITES_NETWORK=loopback chooses the fallback on purpose (to try it as root).
+   */
   static async create(log: (m: string) => void): Promise<Topology> {
     const id = `${process.pid % 100000}`;
     const octet = 100 + Math.floor(Math.random() * 150);
-    if (userInfo().uid === 0 && (await canUseNetns())) {
+    const wanted = process.env.FACELINE_SITES_NETWORK ?? 'auto';
+    if (wanted !== 'loopback' && userInfo().uid === 0 && (await canUseNetns())) {
       const taken = (await run('ip', ['-4', 'addr'])).stdout;
       let second = octet;
       while (taken.includes(`10.${second}.`)) second = 100 + ((second + 1) % 150);
@@ -89,7 +93,7 @@ export class Topology {
     for (const [i, name] of (['hub', 'a', 'b'] as LocationName[]).entries()) {
       locations[name] = { name, ns: undefined, addr: `127.${octet}.${i}.2`, gateway: `127.${octet}.${i}.1`, wrap: [] };
     }
-    log(`network: NOT isolated (no root or no ip netns): hub and sites on loopback addresses 127.${octet}.{0,1,2}.2 behind the same relays; a process could still go around them`);
+    log(`network: NOT isolated (${wanted === 'loopback' ? 'FACELINE_SITES_NETWORK=loopback' : 'no root or no ip netns'}): hub and sites on loopback addresses 127.${octet}.{0,1,2}.2 behind the same relays; a process could still go around them`);
     return new Topology('loopback', locations, []);
   }
 

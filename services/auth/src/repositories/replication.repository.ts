@@ -11,7 +11,8 @@ import { toDate } from '../lib/sql.js';
 export interface SubscriptionRecord {
   name: string;
   enabled: boolean;
-  conninfo: string;
+  /** null when this role may not read it */
+  conninfo: string | null;
   slot: string | null;
   publications: string[];
 }
@@ -69,17 +70,24 @@ export class ReplicationRepository {
   // ------------------------------------------------------------------ subscriptions
 
   async subscription(q: Queryable, name: string): Promise<SubscriptionRecord | undefined> {
+    // only superusers may read the connection string (it holds a password); a role that merely
+    // may create subscriptions (pg_create_subscription, PostgreSQL 16+) sees everything else
     const { rows } = await q.query<Row>(
-      `SELECT subname, subenabled, subconninfo, subslotname, subpublications FROM pg_subscription
+      `SELECT subname, subenabled, subslotname, subpublications,
+              CASE WHEN has_column_privilege('pg_subscription', 'subconninfo', 'SELECT') THEN 'readable' END AS readable
+       FROM pg_subscription
        WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [name],
     );
     const r = rows[0];
     if (!r) return undefined;
+    const conninfo = r.readable
+      ? String((await q.query<Row>('SELECT subconninfo FROM pg_subscription WHERE subname = $1', [name])).rows[0]?.subconninfo)
+      : null;
     return {
       name: String(r.subname),
       enabled: Boolean(r.subenabled),
-      conninfo: String(r.subconninfo),
+      conninfo,
       slot: r.subslotname === null ? null : String(r.subslotname),
       publications: parseTextArray(r.subpublications),
     };

@@ -159,8 +159,8 @@ export class ReplicationSetup {
   }
 
   /** Connection, enabled state and table set of an existing subscription, as they should be. */
-  private async correct(q: Queryable, name: string, sub: { enabled: boolean; conninfo: string }, conninfo: string, tables: string[]): Promise<void> {
-    if (sub.conninfo !== conninfo) {
+  private async correct(q: Queryable, name: string, sub: { enabled: boolean; conninfo: string | null }, conninfo: string, tables: string[]): Promise<void> {
+    if (sub.conninfo !== null && sub.conninfo !== conninfo) {
       await this.repo.setConnection(q, name, conninfo);
       this.log.info({ subscription: name }, 'subscription connection updated');
     }
