@@ -176,7 +176,7 @@ function markdown(r: SitesResult, wanSvg: string, timeSvg: string): string {
   L.push('');
   L.push(table(['phase', 'check', 'result', 'detail'], r.checks.map((c) => [c.phase, c.name, c.ok ? 'pass' : '**FAIL**', c.detail])));
   L.push('');
-  L.push('Run it: `npm run bench:sites` (about 5 minutes) or `npm run bench:sites:quick` (under 2 minutes, also the system test `test/sites/plant.test.ts`, which asserts the checks only). Needs root for the network namespaces (without it the run uses loopback addresses and says so), the PostgreSQL 15 server binaries and the shared face set. Raw data: `artifacts/sites/run-<run>/result.json`, process logs beside it.');
+  L.push('Run it: `npm run bench:sites` (about 5 minutes) or `npm run bench:sites:quick` (under 2 minutes, also the system test `test/sites/plant.test.ts`, which asserts the checks only). Needs root for the network namespaces (without it, or with `FACELINE_SITES_NETWORK=loopback`, the run uses loopback addresses and says so), the PostgreSQL 15 server binaries and the shared face set. Raw data: `artifacts/sites/run-<run>/result.json`, process logs beside it.');
   L.push('');
   return L.join('\n');
 }
