@@ -124,7 +124,7 @@ function markdown(r: SitesResult, wanSvg: string, timeSvg: string): string {
   L.push(`- Load: ${r.settings.vus} virtual users per site, each logging in again as soon as its last login ended (the load harness's client: Socket.IO login, one frontal frame of a photo not used for enrollment, session exchange). **Liveness off**, as in \`bench:load\`: the face set has still photos. Brute-force limits raised (all virtual users share one address).`);
   L.push(`- Staleness limit: site A ${r.settings.staleA} s (the default, one day), site B ${r.settings.staleB} s for the last phase. Hub heartbeat every 1 s.`);
   L.push('- Replication lag: a person is registered and enrolled at the hub, then both sites try to log them in every 20 ms until one succeeds (the time from the enrollment acknowledgement at the hub to the first successful site login, face matching included). Deletion: the administrator deletes the account at the hub; each site is asked (`login:start`) every 20 ms until it answers USER_NOT_FOUND.');
-  L.push('- WAN delay: today\'s layout is a single-mode auth at site A whose `DATABASE_URL` is a database on the hub\'s server, across uplink A; the site copy is site A\'s auth in site mode. Logins alternate between the two, sequentially, at each delay.');
+  L.push('- WAN delay: today\'s layout is a single-mode auth at site A whose `DATABASE_URL` is a database on the hub\'s server, across uplink A; the site copy is site A\'s auth in site mode. One login at a time, each layout in its own run of logins in which the delays take turns login by login (each turn in another order), so that the shared machine\'s other work falls on every delay alike. (Interleaving the two layouts would flatter the site copy at 0 ms: a login right after a fast one is quicker than one after the pause of a slow one.)');
   L.push('');
   L.push('## Phases');
   L.push('');
@@ -148,7 +148,7 @@ function markdown(r: SitesResult, wanSvg: string, timeSvg: string): string {
   L.push('');
   L.push(table(['what had to arrive', 'after the link returned'], Object.entries(after.catchUp).map(([k, v]) => [k, s1(v)])));
   L.push('');
-  L.push(`Counted by id after catch-up: site A recorded ${after.audit.site} audit events during the cut (${after.audit.siteSignIns} of them sign-ins; the load generator counted ${after.audit.clientLogins} successful logins, the difference being logins that ended just outside the window), the hub holds ${after.audit.hub} of them; site A issued ${after.sessions.site} sessions, the hub holds ${after.sessions.hub}. Slot \`faceline_identity_site_a\` before the cut: restart LSN ${cut.slotBefore?.restartLsn ?? '–'}; after: ${after.slotAfter?.restartLsn ?? '–'}, active ${after.slotAfter?.active}.`);
+  L.push(`Counted by id after catch-up: the load generator completed ${after.audit.clientLogins} logins at site A during the cut, each exchanged for a session, and the harness logged the deleted account in ${after.audit.extraLogins} more time; site A recorded ${after.audit.site} audit events (${after.audit.siteSignIns} sign-ins) and issued ${after.sessions.site} sessions; the hub holds ${after.audit.hub} of those events and ${after.sessions.hub} of those sessions, each id once. Slot \`faceline_identity_site_a\` before the cut: restart LSN ${cut.slotBefore?.restartLsn ?? '–'}; after: ${after.slotAfter?.restartLsn ?? '–'}, active ${after.slotAfter?.active}.`);
   L.push('');
   L.push('### Replication lag and deletion (links up)');
   L.push('');
