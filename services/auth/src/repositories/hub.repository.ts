@@ -29,6 +29,9 @@ export interface HubDatabaseOptions {
   log: Logger;
 }
 
+/** SELECT without locking clauses or the functions this service writes with. */
+const READ_ONLY = /^\s*SELECT\b(?![\s\S]*\b(FOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)|pg_notify|nextval|setval|pg_advisory)\b)/i;
+
 const TIMEOUT_MESSAGES = /Query read timeout|timeout exceeded when trying to connect|Connection terminated due to connection timeout/;
 
 /** True when the error means the hub cannot be reached (as opposed to a refused statement). */
@@ -78,8 +81,12 @@ export class HubDatabase implements Database {
     this.pool.on('connect', (client) => client.on('error', (err) => opts.log.warn({ err: err.message }, 'hub connection lost')));
   }
 
-  /** Every statement becomes its own transaction with a mark, so that it, too, is read back. */
+  /**
+   * A write becomes its own transaction with a mark, so that it, too, is read back; a plain read
+   * (a repository reading back what it just wrote at the hub) needs neither.
+   */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number }> {
+    if (READ_ONLY.test(sql)) return this.direct((q) => q.query<R>(sql, params));
     return this.tx((q) => q.query<R>(sql, params));
   }
 
