@@ -241,7 +241,8 @@ export interface LoginAttempt {
 }
 
 /**
- * One full face login as a user at a terminal does it: connect, login:start (verify mode), frames
+ * One full face login as a user at a terminal does it: connect, login:start (verify mode, or the
+ * kiosk's identify mode with `mode: 'identify'`, where `username` is not sent), frames
  * until the result, then the grant becomes a session over HTTP on the same replica. A dropped
  * connection (auth replica gone) restarts the flow on a new connection, at most `maxRestarts` times.
  */
@@ -249,7 +250,7 @@ export async function faceLogin(
   base: string,
   username: string,
   frames: Buffer[],
-  opts: { timeoutMs?: number; maxRestarts?: number; exchange?: boolean; maxMs?: number } = {},
+  opts: { timeoutMs?: number; maxRestarts?: number; exchange?: boolean; maxMs?: number; mode?: 'verify' | 'identify' } = {},
 ): Promise<LoginAttempt> {
   const started = performance.now();
   // one login never takes longer than this, however many frames and restarts it goes through
@@ -273,7 +274,7 @@ export async function faceLogin(
       let result: LoginResult | undefined;
       conn.socket.on('login:result', (r) => (result = r));
       t = performance.now();
-      await call<LoginStarted>(conn, 'login:start', { mode: 'verify', username }, left());
+      await call<LoginStarted>(conn, 'login:start', opts.mode === 'identify' ? { mode: 'identify' } : { mode: 'verify', username }, left());
       stages.start = performance.now() - t;
       t = performance.now();
       for (const [i, image] of frames.entries()) {

@@ -5,7 +5,7 @@
  * `postgres` user through runuser.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,16 +22,33 @@ export function findPgBin(): string | undefined {
   return PG_BIN_CANDIDATES.find((d) => existsSync(path.join(d, 'initdb')) && existsSync(path.join(d, 'pg_ctl')));
 }
 
+export interface PrivatePostgresOptions {
+  /** address the server listens on (default 127.0.0.1) */
+  host?: string;
+  /** port (default: a free loopback port) */
+  port?: number;
+  /** extra server settings, e.g. `{ wal_level: 'logical' }` */
+  settings?: Record<string, string | number>;
+  /** prefix for every server command, e.g. `['ip', 'netns', 'exec', 'ns1']` to run it inside a network namespace */
+  wrap?: string[];
+  /** clients from any address may connect without a password (trust), replication included; a private test server only */
+  trustEveryone?: boolean;
+}
+
 export class PrivatePostgres {
   managed: Managed | undefined;
+  readonly host: string;
   private constructor(
     readonly bin: string,
     readonly dir: string,
     readonly port: number,
     private readonly asUser: string | undefined,
-  ) {}
+    private readonly opts: PrivatePostgresOptions = {},
+  ) {
+    this.host = opts.host ?? '127.0.0.1';
+  }
 
-  static async create(bin: string): Promise<PrivatePostgres> {
+  static async create(bin: string, opts: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
     const dir = mkdtempSync('/tmp/faceline-load-pg-');
     const asUser = userInfo().uid === 0 ? 'postgres' : undefined;
     if (asUser) {
@@ -39,8 +56,11 @@ export class PrivatePostgres {
       const { stdout: gid } = await run('id', ['-g', asUser]);
       chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
     }
-    const pgp = new PrivatePostgres(bin, dir, await freePort(), asUser);
+    const pgp = new PrivatePostgres(bin, dir, opts.port ?? (await freePort()), asUser, opts);
     await pgp.exec('initdb', ['-D', pgp.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+    if (opts.trustEveryone) {
+      appendFileSync(path.join(pgp.dataDir, 'pg_hba.conf'), '\nhost all all 0.0.0.0/0 trust\nhost replication all 0.0.0.0/0 trust\n');
+    }
     return pgp;
   }
 
@@ -49,12 +69,14 @@ export class PrivatePostgres {
   }
 
   url(database: string): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+    return `postgres://postgres@${this.host}:${this.port}/${database}`;
   }
 
   private exec(tool: string, args: string[]) {
     const file = path.join(this.bin, tool);
-    return this.asUser ? run('runuser', ['-u', this.asUser, '--', file, ...args]) : run(file, args);
+    const argv = this.asUser ? ['runuser', '-u', this.asUser, '--', file, ...args] : [file, ...args];
+    const full = [...(this.opts.wrap ?? []), ...argv];
+    return run(full[0] as string, full.slice(1));
   }
 
   async start(): Promise<void> {
@@ -62,9 +84,10 @@ export class PrivatePostgres {
     const opts = [
       `-p ${this.port}`,
       `-k ${this.dir}`,
-      '-c listen_addresses=127.0.0.1',
+      `-c listen_addresses=${this.host}`,
       '-c max_connections=100',
       '-c shared_buffers=64MB',
+      ...Object.entries(this.opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
     ].join(' ');
     await this.exec('pg_ctl', ['-D', this.dataDir, '-o', opts, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
     const pid = Number(readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);

@@ -18,7 +18,7 @@ export const RELEASE = 'fl';
 export const NAMESPACE = 'faceline';
 
 /** The example value sets shipped with the chart; every one must lint and render. */
-export const VALUE_SETS = ['single-node', 'hybrid', 'cloud-only', 'edge-site'] as const;
+export const VALUE_SETS = ['single-node', 'hybrid', 'cloud-only', 'edge-site', 'hub', 'site'] as const;
 export type ValueSet = (typeof VALUE_SETS)[number];
 export const valuesFile = (name: ValueSet): string => path.join(VALUES_DIR, `${name}.yaml`);
 

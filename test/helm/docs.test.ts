@@ -106,6 +106,10 @@ describe('helm chart: documentation and schema', () => {
         const site = target.clusterSelector.matchLabels['faceline.io/site'];
         const terms = podSpec(deployment(objs, 'vision')).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
         assert.deepEqual(terms, [{ matchExpressions: [{ key: 'faceline.io/site', operator: 'In', values: [site] }] }], target.name);
+        // each cluster is its own site of the plant: auth in site mode under the cluster's name
+        const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'fl-faceline-auth');
+        assert.equal(cm?.data.AUTH_MODE, 'site', target.name);
+        assert.equal(cm?.data.SITE_ID, site, target.name);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -221,6 +221,41 @@ describe('helm chart: NetworkPolicies', () => {
     }
     assert.ok(!allowed(policies, { pod: pods.vision }, internet, 443), 'vision reaches the internet');
     assert.notEqual(renderRaw({ set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10'] }).status, 0, 'an address without a prefix length was accepted');
+  it('site.yaml: the replication link to the hub (and nothing else) passes the database and auth policies', () => {
+    const objs = renderSet('site');
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const pods = podsOf(objs);
+    const hubDb: Endpoint = { ip: '10.100.0.5' };
+    // the hub's subscription to this site, and this site's subscription and authority writes to the hub
+    assert.ok(allowed(policies, hubDb, { pod: pods.postgresql }, 5432), "the hub's PostgreSQL cannot subscribe to the site");
+    assert.ok(allowed(policies, { pod: pods.postgresql }, hubDb, 5432), "the site's PostgreSQL cannot subscribe to the hub");
+    assert.ok(allowed(policies, { pod: pods.auth }, hubDb, 5432), "the site's auth cannot write at the hub");
+    assert.ok(allowed(policies, { pod: pods.auth }, { pod: pods.postgresql }, 5432));
+    // nothing else: not another address, not another port, not the other services
+    assert.ok(!allowed(policies, internet, { pod: pods.postgresql }, 5432), 'anyone reaches the site database');
+    assert.ok(!allowed(policies, { pod: pods.postgresql }, internet, 5432));
+    assert.ok(!allowed(policies, { pod: pods.postgresql }, hubDb, 22));
+    assert.ok(!allowed(policies, hubDb, { pod: pods.auth }, 8081));
+    assert.ok(!allowed(policies, { pod: pods.vision }, hubDb, 5432));
+    assert.ok(!allowed(policies, { pod: pods.web }, { pod: pods.postgresql }, 5432));
+  });
+
+  it('hub.yaml: auth reaches the CloudNativePG pods and the sites\' databases on the PostgreSQL port only', () => {
+    const objs = renderSet('hub');
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const auth = { pod: podsOf(objs).auth };
+    assert.ok(allowed(policies, auth, outsider(NAMESPACE, { 'cnpg.io/cluster': 'faceline-hub-db' }), 5432));
+    assert.ok(allowed(policies, auth, { ip: '10.107.7.5' }, 5432), 'the hub cannot check whether a site has published');
+    assert.ok(!allowed(policies, auth, { ip: '10.107.7.5' }, 8081));
+    assert.ok(!allowed(policies, auth, internet, 5432));
+  });
+
+  it('a replication link without peers is open on the PostgreSQL port only', () => {
+    const objs = render({ files: [valuesFile('site')], set: ['networkPolicy.replication.peers=null'] });
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+    const pods = podsOf(objs);
+    assert.ok(allowed(policies, { pod: pods.postgresql }, internet, 5432));
+    assert.ok(!allowed(policies, { pod: pods.postgresql }, internet, 443));
   });
 
   it('networkPolicy.enabled=false renders none', () => {

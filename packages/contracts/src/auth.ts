@@ -113,6 +113,10 @@ export const ServiceInfo = Type.Object({
   audience: Type.String(),
   jwksUri: Type.String(),
   database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+  mode: Type.Union([Type.Literal('single'), Type.Literal('hub'), Type.Literal('site')], {
+    description: 'single: one database; hub: the identity authority that sites replicate; site: a replicated copy at a production site',
+  }),
+  site: Type.Union([Type.Null(), Type.String()], { description: 'the site name in site mode' }),
 });
 export type ServiceInfo = Static<typeof ServiceInfo>;
 
@@ -285,6 +289,10 @@ export type UserIdParams = Static<typeof UserIdParams>;
 export const AdminUserResponse = Type.Object({ user: AdminUser });
 export type AdminUserResponse = Static<typeof AdminUserResponse>;
 
+/** PUT /api/v1/admin/users/:id/role — an authority operation: in site mode it is done at the hub. */
+export const SetRoleRequest = Type.Object({ role: Role }, { additionalProperties: false });
+export type SetRoleRequest = Static<typeof SetRoleRequest>;
+
 export const AuditEventType = Type.Union([
   Type.Literal('user.registered'),
   Type.Literal('enroll.completed'),
@@ -301,6 +309,7 @@ export const AuditEventType = Type.Union([
   Type.Literal('session.reuse_detected'),
   Type.Literal('profile.updated'),
   Type.Literal('oidc.signed_in'),
+  Type.Literal('role.changed'),
 ]);
 export type AuditEventType = Static<typeof AuditEventType>;
 
@@ -320,6 +329,7 @@ export const AuditEvent = Type.Object({
   distance: Type.Union([Type.Null(), Type.Number()]),
   liveness: Type.Union([Type.Null(), Type.Literal('passed'), Type.Literal('failed'), Type.Literal('off')]),
   details: Type.Union([Type.Null(), Type.Record(Type.String(), Type.Unknown())]),
+  site: Type.Union([Type.Null(), Type.String()], { description: 'the site whose auth recorded the event; null for the hub (or a single installation)' }),
 });
 export type AuditEvent = Static<typeof AuditEvent>;
 
@@ -393,6 +403,7 @@ export const AUTH_ROUTES = {
   adminUsers: `${AUTH_API_PREFIX}/admin/users`,
   adminUser: (id: string) => `${AUTH_API_PREFIX}/admin/users/${encodeURIComponent(id)}`,
   adminUnlock: (id: string) => `${AUTH_API_PREFIX}/admin/users/${encodeURIComponent(id)}/unlock`,
+  adminRole: (id: string) => `${AUTH_API_PREFIX}/admin/users/${encodeURIComponent(id)}/role`,
   adminAudit: `${AUTH_API_PREFIX}/admin/audit`,
   jwks: '/.well-known/jwks.json',
   openapi: '/openapi.json',

@@ -62,6 +62,11 @@ export const ErrorCode = {
   INTERACTION_NOT_FOUND: 'INTERACTION_NOT_FOUND',
   INTERACTION_MISMATCH: 'INTERACTION_MISMATCH',
   FRESH_LOGIN_REQUIRED: 'FRESH_LOGIN_REQUIRED',
+  // hub and sites (auth)
+  /** a site cannot reach the hub for an operation only the hub may do (enrollment, deletion, roles, keys) */
+  HUB_UNAVAILABLE: 'HUB_UNAVAILABLE',
+  /** a site's copy of the identities is older than its staleness limit: no logins until it catches up */
+  SITE_STALE: 'SITE_STALE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -91,6 +96,8 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.NOT_READY,
   ErrorCode.RECOGNITION_UNAVAILABLE,
   ErrorCode.DATABASE_UNAVAILABLE,
+  ErrorCode.HUB_UNAVAILABLE,
+  ErrorCode.SITE_STALE,
   ErrorCode.RATE_LIMITED,
   ErrorCode.BACKOFF,
 ]);

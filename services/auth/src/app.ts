@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorCode } from '@faceline/contracts';
 import type { AppContext } from './context.js';
-import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable } from './errors.js';
+import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable, retryAfterSeconds } from './errors.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { accountRoutes } from './routes/account.routes.js';
@@ -76,7 +76,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   app.setErrorHandler((err: FastifyError | AuthError, req, reply) => {
     if (err instanceof AuthError) {
       if (err.statusCode >= 500) req.log.error({ err, cause: (err.cause as Error | undefined)?.message }, err.message);
-      if (err.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      if (err.statusCode === 503) reply.header('retry-after', String(retryAfterSeconds(err.code)));
       return reply.code(err.statusCode).send(err.toBody());
     }
     const fe = err as FastifyError;

@@ -82,3 +82,37 @@ test('secret files: missing, empty, or set together with the variable are report
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('hub and site modes: single stays the default, a site needs its name and the hub, PGlite cannot replicate', () => {
+  assert.equal(loadConfig({}).mode, 'single');
+  const site = loadConfig({
+    AUTH_MODE: 'site', SITE_ID: 'line-7', DATABASE_URL: 'postgres://f@site-db/f', HUB_DATABASE_URL: 'postgres://f@hub-db/f', SITE_MAX_STALENESS_SECONDS: '3600',
+  });
+  assert.equal(site.siteId, 'line-7');
+  assert.equal(site.hubReplicationUrl, 'postgres://f@hub-db/f', 'the replication URL defaults to the hub URL');
+  assert.equal(site.siteMaxStalenessSeconds, 3600);
+  try {
+    loadConfig({ AUTH_MODE: 'site', SITE_ID: 'Line 7' });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.problems.map((p) => p.split(' ')[0]).sort(), ['AUTH_MODE=site', 'AUTH_MODE=site', 'SITE_ID'], err.message);
+  }
+  assert.throws(() => loadConfig({ AUTH_MODE: 'hub' }), /PGlite cannot take part in replication/);
+  assert.throws(() => loadConfig({ AUTH_MODE: 'cluster' }), /AUTH_MODE must be single, hub or site/);
+  assert.throws(() => loadConfig({ SITE_ID: 'line-7' }), /SITE_ID is only used with AUTH_MODE=site/);
+});
+
+test('HUB_SITES: one site per line or comma, names checked, passwords kept out of error messages', () => {
+  const hub = loadConfig({ AUTH_MODE: 'hub', DATABASE_URL: 'postgres://f@hub-db/f', HUB_SITES: 'line-7=postgres://r:pw@10.0.7.5:5432/f\nline-8=postgres://r:pw@10.0.8.5:5432/f' });
+  assert.deepEqual(hub.hubSites.map((s) => s.name), ['line-7', 'line-8']);
+  assert.equal(hub.hubSites[1]?.url, 'postgres://r:pw@10.0.8.5:5432/f');
+  try {
+    loadConfig({ AUTH_MODE: 'hub', DATABASE_URL: 'postgres://f@hub-db/f', HUB_SITES: 'line-7=postgres://r:secret@a/f,line-7=postgres://r:secret@b/f,bad entry,Line_9=postgres://x@c/f' });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 3, err.message);
+    assert.ok(!err.message.includes('secret'), 'a password leaked into the message');
+  }
+});

@@ -10,6 +10,23 @@ import { mergeRegistrations, parseClientRegistrations, type OidcClientRegistrati
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/**
+ * single: one database (today's behaviour, PGlite allowed). hub: the identity authority; it
+ * publishes identities and subscribes to every site's local tables. site: a replicated copy of
+ * the identities at a production site; authority operations go to the hub (docs/sites.md).
+ */
+export type AuthMode = 'single' | 'hub' | 'site';
+
+/** A site the hub subscribes to: its name and how the hub's PostgreSQL reaches the site's. */
+export interface HubSite {
+  name: string;
+  url: string;
+}
+
+/** Site names become parts of replication slot names: lowercase letters, digits, single dashes. */
+export const SITE_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const SITE_NAME_MAX = 40;
+
 export interface AuthConfig {
   host: string;
   port: number;
@@ -99,6 +116,27 @@ export interface AuthConfig {
   oidcSessionTtlSeconds: number;
   /** time a person has for the face login (and consent) of one authorization request */
   oidcInteractionTtlSeconds: number;
+  mode: AuthMode;
+  /** site mode: this site's name (SITE_ID) */
+  siteId: string | undefined;
+  /** site mode: the hub's database, for authority writes (enrollment, deletion, roles, keys) */
+  hubDatabaseUrl: string | undefined;
+  /** site mode: the connection string this site's PostgreSQL server uses to subscribe to the hub */
+  hubReplicationUrl: string | undefined;
+  /** site mode: connect and query timeout towards the hub */
+  hubTimeoutMs: number;
+  /** site mode: older copies refuse logins with SITE_STALE; 0 = never */
+  siteMaxStalenessSeconds: number;
+  /** site mode: how long an authority write waits to see itself replicated back */
+  siteWriteWaitMs: number;
+  /** hub mode: the sites whose local tables the hub subscribes to */
+  hubSites: HubSite[];
+  /** hub mode: how often the hub stamps the replicated heartbeat sites measure staleness by */
+  hubHeartbeatSeconds: number;
+  /** hub and site mode: auth creates and updates publications and subscriptions itself ('auto') or leaves them to the operator ('off') */
+  replicationSetup: 'auto' | 'off';
+  /** hub and site mode: how often publications and subscriptions are checked again */
+  replicationReconcileSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -246,6 +284,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   problems.push(...oidcClients.problems);
   const oidcLoginPath = str('OIDC_LOGIN_PATH') ?? '/authorize';
   if (!/^\/[A-Za-z0-9/_-]*$/.test(oidcLoginPath)) problems.push(`OIDC_LOGIN_PATH must be a path on the web app such as /authorize, got "${oidcLoginPath}"`);
+  const mode = (str('AUTH_MODE') ?? 'single') as AuthMode;
+  if (!['single', 'hub', 'site'].includes(mode)) problems.push(`AUTH_MODE must be single, hub or site, got "${mode}"`);
+  const siteId = str('SITE_ID');
+  const hubDatabaseUrl = secret('HUB_DATABASE_URL');
+  const hubReplicationUrl = secret('HUB_REPLICATION_URL') ?? hubDatabaseUrl;
+  const validSite = (name: string, what: string) => {
+    if (!SITE_NAME.test(name) || name.length > SITE_NAME_MAX) problems.push(`${what} must be lowercase letters and digits with single dashes, at most ${SITE_NAME_MAX} characters, got "${name}"`);
+  };
+  if (mode === 'hub' || mode === 'site') {
+    if (!databaseUrl) problems.push(`AUTH_MODE=${mode} needs DATABASE_URL: PostgreSQL, because PGlite cannot take part in replication`);
+  }
+  if (mode === 'site') {
+    if (!siteId) problems.push('AUTH_MODE=site needs SITE_ID, the name of this site (e.g. line-7)');
+    else validSite(siteId, 'SITE_ID');
+    if (!hubDatabaseUrl) problems.push('AUTH_MODE=site needs HUB_DATABASE_URL (or HUB_DATABASE_URL_FILE), the hub database for enrollment, deletion, roles and keys');
+  } else {
+    if (siteId) problems.push('SITE_ID is only used with AUTH_MODE=site');
+    if (hubDatabaseUrl) problems.push('HUB_DATABASE_URL is only used with AUTH_MODE=site');
+  }
+  for (const [name, value] of [['HUB_DATABASE_URL', hubDatabaseUrl], ['HUB_REPLICATION_URL', hubReplicationUrl]] as const) {
+    if (value && !/^postgres(ql)?:\/\//.test(value)) problems.push(`${name} must start with postgres:// or postgresql://`);
+  }
+  const hubSites: HubSite[] = [];
+  const rawSites = secret('HUB_SITES');
+  if (rawSites) {
+    if (mode !== 'hub') problems.push('HUB_SITES is only used with AUTH_MODE=hub');
+    // one site per line (or comma): name=postgres://…; a comma inside a password must be percent-encoded
+    for (const entry of rawSites.split(/[\n,]/).map((e) => e.trim()).filter(Boolean)) {
+      const at = entry.indexOf('=');
+      const name = at > 0 ? entry.slice(0, at).trim() : '';
+      const url = at > 0 ? entry.slice(at + 1).trim() : '';
+      if (!name || !/^postgres(ql)?:\/\//.test(url)) {
+        problems.push(`HUB_SITES entries must look like line-7=postgres://user@host:5432/db, got "${entry.replace(/:[^:@/]*@/, ':***@')}"`);
+        continue;
+      }
+      validSite(name, 'a HUB_SITES name');
+      if (hubSites.some((x) => x.name === name)) problems.push(`HUB_SITES names site "${name}" twice`);
+      hubSites.push({ name, url });
+    }
+  }
+  const replicationSetup = (str('REPLICATION_SETUP') ?? 'auto') as 'auto' | 'off';
+  if (!['auto', 'off'].includes(replicationSetup)) problems.push('REPLICATION_SETUP must be auto or off');
 
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
@@ -318,6 +398,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     oidcRefreshTokenTtlSeconds: num('OIDC_REFRESH_TOKEN_TTL_SECONDS', 14 * 86_400, 300, 365 * 86_400),
     oidcSessionTtlSeconds: num('OIDC_SESSION_TTL_SECONDS', 12 * 3600, 60, 90 * 86_400),
     oidcInteractionTtlSeconds: num('OIDC_INTERACTION_TTL_SECONDS', 600, 60, 3600),
+    mode,
+    siteId: mode === 'site' ? siteId : undefined,
+    hubDatabaseUrl: mode === 'site' ? hubDatabaseUrl : undefined,
+    hubReplicationUrl: mode === 'site' ? hubReplicationUrl : undefined,
+    hubTimeoutMs: num('HUB_TIMEOUT_MS', 5000, 100, 120_000),
+    siteMaxStalenessSeconds: num('SITE_MAX_STALENESS_SECONDS', 86_400, 0, 365 * 86_400),
+    siteWriteWaitMs: num('SITE_WRITE_WAIT_MS', 5000, 0, 120_000),
+    hubSites,
+    hubHeartbeatSeconds: num('HUB_HEARTBEAT_SECONDS', 5, 1, 3600),
+    replicationSetup,
+    replicationReconcileSeconds: num('REPLICATION_RECONCILE_SECONDS', 30, 1, 86_400),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

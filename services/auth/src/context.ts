@@ -19,14 +19,19 @@ import { SigningKeyRepository } from './repositories/signing-key.repository.js';
 import { TemplateRepository } from './repositories/template.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { HttpVisionClient, type VisionClient } from './repositories/vision.repository.js';
+import { HubDatabase } from './repositories/hub.repository.js';
+import { ReplicationRepository } from './repositories/replication.repository.js';
 import { AuditService } from './services/audit.service.js';
 import { BruteForceService } from './services/brute-force.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { LoginService } from './services/login.service.js';
+import { ReplicationSetup } from './services/replication.service.js';
+import { SiteService } from './services/site.service.js';
 import { SessionService } from './services/session.service.js';
 import { TemplateService } from './services/template.service.js';
 import { TokenService } from './services/token.service.js';
 import { UserService } from './services/user.service.js';
+import { refuseWhenStale } from './services/freshness.js';
 
 export interface AppContext {
   config: AuthConfig;
@@ -42,6 +47,8 @@ export interface AppContext {
   login: LoginService;
   /** the OpenID Connect provider; undefined when it is off (no PUBLIC_URL, or OIDC=false) */
   oidc: OidcService | undefined;
+  /** the auth mode at run time: authority, freshness, replication upkeep (single: no-ops) */
+  site: SiteService;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,12 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
   if (config.challengeSeed) log.warn('LIVENESS_CHALLENGE_SEED is set: every challenge is the same fixed sequence. Use only for tests and demos.');
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, databasePassword: config.databasePassword, dataDir: config.dataDir, poolSize: config.databasePoolSize, log });
+  // a site writes identities at the hub, across its uplink (docs/sites.md)
+  const hub =
+    config.mode === 'site'
+      ? new HubDatabase(db, { url: config.hubDatabaseUrl as string, timeoutMs: config.hubTimeoutMs, waitMs: config.siteWriteWaitMs, log })
+      : undefined;
+  let site: SiteService | undefined;
   try {
     await migrate(db, log);
     const masterKey = resolveMasterKey({ configured: config.masterKey, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });
@@ -65,8 +78,20 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const fingerprint = keyFingerprint(masterKey);
     if ((await meta.setIfAbsent(db, 'master_key_fingerprint', fingerprint)) !== fingerprint) throw new MasterKeyMismatchError();
 
-    const users = new UserRepository();
-    const audit = new AuditService(db, new AuditRepository(), log);
+    // rows a site writes carry its name; '' is the hub or a single installation
+    const siteName = config.mode === 'site' ? (config.siteId as string) : '';
+    const replication = new ReplicationRepository();
+    site = new SiteService({
+      cfg: config, log, db, repo: replication, hub,
+      setup: config.mode === 'single' ? undefined : new ReplicationSetup(config, db, replication, meta, log, hub),
+      onStatus: (s) => {
+        if (s.stalenessSeconds !== null) metrics.siteStaleness.set(s.stalenessSeconds);
+        if (s.hub === 'ok' || s.hub === 'unavailable') metrics.hubReachable.set(s.hub === 'ok' ? 1 : 0);
+      },
+    });
+    await site.start();
+    const users = new UserRepository(siteName);
+    const audit = new AuditService(db, new AuditRepository(siteName), log);
     const vision =
       opts.vision ??
       new HttpVisionClient(config.visionUrls, config.visionTimeoutMs, (o) =>
@@ -83,17 +108,19 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
         log.warn({ people, kioskPopulation: config.kioskPopulation }, 'more people enrolled than KIOSK_POPULATION: re-evaluate the kiosk thresholds (npm run eval:faces) or split kiosks by line');
       }
       overPopulation = people > config.kioskPopulation;
-    });
-    const tokens = new TokenService(db, new SigningKeyRepository(), new Sealer(masterKey, 'signing-keys'), config, log);
-    const bruteForce = new BruteForceService(db, new AttemptRepository(), config);
+    }, site.authority);
+    const tokens = new TokenService(db, new SigningKeyRepository(), new Sealer(masterKey, 'signing-keys'), config, log, site.authority);
+    const bruteForce = new BruteForceService(db, new AttemptRepository(siteName), config);
     const sessionRepo = new SessionRepository();
     const sessions = new SessionService(db, sessionRepo, users, tokens, audit, config);
-    const userService = new UserService(db, users, new AuditRepository(), templates, tokens, bruteForce, audit, config);
-    const enrollment = new EnrollmentService(config, userService, vision, templates, audit, (o) => metrics.enrollments.inc({ outcome: o }));
+    const userService = new UserService(db, users, new AuditRepository(siteName), templates, tokens, bruteForce, audit, config, site.authority);
+    const enrollment = new EnrollmentService(config, userService, vision, templates, audit, (o) => metrics.enrollments.inc({ outcome: o }), site);
     const login = new LoginService(config, db, users, vision, templates, bruteForce, sessions, audit, (mode, outcome, ms) => {
       metrics.logins.inc({ mode, outcome });
       metrics.loginDuration.observe({ mode, outcome }, ms / 1000);
     });
+    // the one hook into the login flow: a site whose copy is too old refuses new logins (SITE_STALE)
+    refuseWhenStale(login, sessions, site);
 
     await tokens.start();
     await templates.loadAll();
@@ -112,18 +139,23 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     }, 3_600_000);
     housekeeping.unref();
 
+    const running = site;
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login, oidc,
+      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login, oidc, site: running,
       async close() {
         clearInterval(housekeeping);
+        running.stop();
         tokens.stop();
         // a client handed in by the caller is the caller's to close
         if (!opts.vision) vision.close?.();
         await templates.stop();
+        await hub?.close();
         await db.close();
       },
     };
   } catch (err) {
+    site?.stop();
+    await hub?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;
   }

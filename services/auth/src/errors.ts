@@ -33,6 +33,8 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.NOT_READY]: 503,
   [ErrorCode.OVERLOADED]: 503,
+  [ErrorCode.HUB_UNAVAILABLE]: 503,
+  [ErrorCode.SITE_STALE]: 503,
 };
 
 export class AuthError extends Error {
@@ -70,6 +72,16 @@ export const internalAck = (): AckError => ({ code: ErrorCode.INTERNAL, message:
 
 /** Seconds a client is asked to wait after a 503 (Retry-After). */
 export const RETRY_AFTER_SECONDS = 2;
+
+/** An uplink that is down usually stays down for more than a moment. */
+const RETRY_AFTER_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.HUB_UNAVAILABLE]: 10,
+  [ErrorCode.SITE_STALE]: 30,
+};
+
+export function retryAfterSeconds(code: ErrorCode): number {
+  return RETRY_AFTER_BY_CODE[code] ?? RETRY_AFTER_SECONDS;
+}
 
 // node errors of a connection that cannot be made or was lost, and PostgreSQL's SQLSTATEs for
 // "connection exception" (08…), shutdown/starting up (57P01-57P03) and too many connections

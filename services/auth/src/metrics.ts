@@ -48,6 +48,8 @@ export function createMetrics() {
     enrolledPeople: new Gauge({ name: 'faceline_auth_enrolled_people', help: 'People with at least one template in the 1:N index', registers: [registry] }),
     indexSize: new Gauge({ name: 'faceline_auth_index_templates', help: 'Templates in the in-memory 1:N index', registers: [registry] }),
     sockets: new Gauge({ name: 'faceline_auth_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
+    siteStaleness: new Gauge({ name: 'faceline_auth_site_staleness_seconds', help: 'Site mode: seconds since the newest hub heartbeat in this site\'s copy', registers: [registry] }),
+    hubReachable: new Gauge({ name: 'faceline_auth_hub_reachable', help: 'Site mode: 1 when the last probe reached the hub, 0 when not', registers: [registry] }),
   };
 }
 

@@ -321,6 +321,21 @@ the kubelet kills it. faceline.shutdownGrace: .Values.web
 {{- else if and (not $c.public) (not $c.clientSecret) -}}
 {{- $errors = append $errors (printf "oidc client %s: set clientSecret (confidential client) or public: true" $c.clientId) -}}
 {{- end -}}
+{{- /* hub and sites (docs/sites.md) */ -}}
+{{- if eq $v.auth.mode "site" -}}
+{{- if not $v.auth.site.id -}}
+{{- $errors = append $errors "auth.mode=site needs auth.site.id, the site's name (e.g. line-7)" -}}
+{{- end -}}
+{{- if not (or $v.auth.site.hubUrl $v.auth.site.existingSecret) -}}
+{{- $errors = append $errors "auth.mode=site needs auth.site.hubUrl or auth.site.existingSecret (keys HUB_DATABASE_URL and HUB_REPLICATION_URL): the hub's database" -}}
+{{- end -}}
+{{- else -}}
+{{- if or $v.auth.site.id $v.auth.site.hubUrl $v.auth.site.existingSecret -}}
+{{- $errors = append $errors (printf "auth.site.* is only used with auth.mode=site (auth.mode is %s)" $v.auth.mode) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (ne $v.auth.mode "hub") (or $v.auth.hub.sites $v.auth.hub.existingSecret) -}}
+{{- $errors = append $errors (printf "auth.hub.sites and auth.hub.existingSecret are only used with auth.mode=hub (auth.mode is %s)" $v.auth.mode) -}}
 {{- end -}}
 {{- if $errors -}}
 {{- fail (printf "\n\nFaceline values are not valid:\n  - %s\n" (join "\n  - " $errors)) -}}

@@ -26,9 +26,16 @@ const map = (r: Row | undefined): AttemptState =>
       }
     : { consecutive: 0, windowFailures: 0, backoffUntil: null, locked: false };
 
+/**
+ * Attempts are counted where they happen: each site keeps its own rows (`site`, '' at the hub or
+ * in a single installation) and the hub receives every site's rows for its admin view, so the
+ * key includes the site and every statement here is about this database's own rows.
+ */
 export class AttemptRepository {
+  constructor(private readonly site = '') {}
+
   async get(q: Queryable, scope: AttemptScope, key: string): Promise<AttemptState> {
-    const { rows } = await q.query<Row>('SELECT * FROM attempt_counters WHERE scope = $1 AND key = $2', [scope, key]);
+    const { rows } = await q.query<Row>('SELECT * FROM attempt_counters WHERE site = $3 AND scope = $1 AND key = $2', [scope, key, this.site]);
     return map(rows[0]);
   }
 
@@ -38,9 +45,9 @@ export class AttemptRepository {
    */
   async recordFailure(q: Queryable, scope: AttemptScope, key: string, windowSeconds: number): Promise<AttemptState> {
     const { rows } = await q.query<Row>(
-      `INSERT INTO attempt_counters (scope, key, consecutive, window_start, window_failures, updated_at)
-       VALUES ($1, $2, 1, now(), 1, now())
-       ON CONFLICT (scope, key) DO UPDATE SET
+      `INSERT INTO attempt_counters (site, scope, key, consecutive, window_start, window_failures, updated_at)
+       VALUES ($4, $1, $2, 1, now(), 1, now())
+       ON CONFLICT (site, scope, key) DO UPDATE SET
          consecutive = attempt_counters.consecutive + 1,
          window_failures = CASE WHEN attempt_counters.window_start < now() - make_interval(secs => $3)
                                 THEN 1 ELSE attempt_counters.window_failures + 1 END,
@@ -48,7 +55,7 @@ export class AttemptRepository {
                              THEN now() ELSE attempt_counters.window_start END,
          updated_at = now()
        RETURNING *`,
-      [scope, key, windowSeconds],
+      [scope, key, windowSeconds, this.site],
     );
     return map(rows[0]);
   }
@@ -58,8 +65,8 @@ export class AttemptRepository {
       `UPDATE attempt_counters SET
          backoff_until = CASE WHEN $3::float8 IS NULL THEN backoff_until ELSE now() + make_interval(secs => $3::float8) END,
          locked_at = CASE WHEN $4::boolean THEN COALESCE(locked_at, now()) ELSE locked_at END
-       WHERE scope = $1 AND key = $2`,
-      [scope, key, p.backoffSeconds, p.lock],
+       WHERE site = $5 AND scope = $1 AND key = $2`,
+      [scope, key, p.backoffSeconds, p.lock, this.site],
     );
   }
 
@@ -67,12 +74,12 @@ export class AttemptRepository {
   async recordSuccess(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
     await q.query(
       `UPDATE attempt_counters SET consecutive = 0, backoff_until = NULL, updated_at = now()
-       WHERE scope = $1 AND key = $2 AND locked_at IS NULL`,
-      [scope, key],
+       WHERE site = $3 AND scope = $1 AND key = $2 AND locked_at IS NULL`,
+      [scope, key, this.site],
     );
   }
 
   async unlock(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
-    await q.query('DELETE FROM attempt_counters WHERE scope = $1 AND key = $2', [scope, key]);
+    await q.query('DELETE FROM attempt_counters WHERE site = $3 AND scope = $1 AND key = $2', [scope, key, this.site]);
   }
 }

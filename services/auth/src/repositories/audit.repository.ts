@@ -11,24 +11,34 @@ export type NewAuditEvent = Partial<Omit<AuditEvent, 'id' | 'at' | 'type' | 'out
 type Row = Record<string, unknown>;
 const nul = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
+/**
+ * Every row records the site that wrote it ('' = the hub, or a single installation). At the hub
+ * the log holds every site's events, so it is listed by time, not by id: each site numbers its
+ * events from its own id range (SiteService), which keeps ids unique but not chronological.
+ */
 export class AuditRepository {
+  constructor(private readonly site = '') {}
+
   async insert(q: Queryable, e: NewAuditEvent): Promise<void> {
     await q.query(
-      `INSERT INTO audit_events (type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)`,
+      `INSERT INTO audit_events (type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details, site)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13)`,
       [
         e.type, e.outcome, nul(e.userId), nul(e.username), nul(e.actorId), nul(e.ip), nul(e.userAgent?.slice(0, 300)),
         nul(e.mode), nul(e.code), e.distance === undefined || e.distance === null ? null : Math.round(e.distance * 10000) / 10000,
-        nul(e.liveness), e.details ? JSON.stringify(e.details) : null,
+        nul(e.liveness), e.details ? JSON.stringify(e.details) : null, this.site,
       ],
     );
   }
 
-  /** Newest first; `before` is the id of the last event of the previous page. */
+  /** Newest first (by time, then id); `before` is the id of the last event of the previous page. */
   async list(q: Queryable, opts: { limit: number; before?: number; userId?: string; type?: string; types?: readonly string[] }): Promise<AuditEvent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (opts.before !== undefined) { params.push(opts.before); where.push(`id < $${params.length}`); }
+    if (opts.before !== undefined) {
+      params.push(opts.before);
+      where.push(`(at, id) < (SELECT b.at, b.id FROM audit_events b WHERE b.id = $${params.length})`);
+    }
     if (opts.userId) { params.push(opts.userId); where.push(`user_id = $${params.length}`); }
     if (opts.type) { params.push(opts.type); where.push(`type = $${params.length}`); }
     if (opts.types) {
@@ -37,8 +47,8 @@ export class AuditRepository {
     }
     params.push(opts.limit);
     const { rows } = await q.query<Row>(
-      `SELECT id::text AS id, at, type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details
-       FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      `SELECT id::text AS id, at, type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details, site
+       FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
     return rows.map((r) => ({
@@ -56,6 +66,7 @@ export class AuditRepository {
       distance: r.distance === null || r.distance === undefined ? null : Number(r.distance),
       liveness: (r.liveness as AuditEvent['liveness']) ?? null,
       details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details ?? null) as AuditEvent['details'],
+      site: r.site ? String(r.site) : null,
     }));
   }
 }

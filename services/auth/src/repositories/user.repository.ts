@@ -20,16 +20,23 @@ export interface AdminUserRecord extends UserRecord {
   locked: boolean;
 }
 
+// The last sign-in anywhere: the hub's own (users.last_login_at) or any site's (last_logins).
+const LAST_LOGIN = `GREATEST(u.last_login_at, (SELECT max(l.at) FROM last_logins l WHERE l.user_id = u.id)) AS last_login_at`;
+
 const SELECT_USER = `
-  SELECT u.id, u.username, u.display_name, u.role, u.profile, u.created_at, u.last_login_at,
+  SELECT u.id, u.username, u.display_name, u.role, u.profile, u.created_at, ${LAST_LOGIN},
          (SELECT count(*)::int FROM face_templates t WHERE t.user_id = u.id) AS template_count
   FROM users u`;
 
+// Attempt state per site: the hub holds every site's rows and shows the worst of them.
 const SELECT_ADMIN_USER = `
-  SELECT u.id, u.username, u.display_name, u.role, u.profile, u.created_at, u.last_login_at,
+  SELECT u.id, u.username, u.display_name, u.role, u.profile, u.created_at, ${LAST_LOGIN},
          (SELECT count(*)::int FROM face_templates t WHERE t.user_id = u.id) AS template_count,
          COALESCE(a.consecutive, 0) AS consecutive, a.backoff_until, a.locked_at
-  FROM users u LEFT JOIN attempt_counters a ON a.scope = 'user' AND a.key = u.id::text`;
+  FROM users u LEFT JOIN LATERAL (
+    SELECT max(c.consecutive) AS consecutive, max(c.backoff_until) AS backoff_until, max(c.locked_at) AS locked_at
+    FROM attempt_counters c WHERE c.scope = 'user' AND c.key = u.id::text
+  ) a ON true`;
 
 type Row = Record<string, unknown>;
 
@@ -58,6 +65,9 @@ function mapAdminUser(r: Row): AdminUserRecord {
 }
 
 export class UserRepository {
+  /** `site`: this database is a site's copy; its sign-ins go to last_logins, never into users. */
+  constructor(private readonly site = '') {}
+
   /** The very first account becomes an admin when `firstIsAdmin`, so a fresh install can be administered. */
   async create(
     q: Queryable,
@@ -115,7 +125,19 @@ export class UserRepository {
   }
 
   async touchLogin(q: Queryable, id: string): Promise<void> {
-    await q.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
+    if (!this.site) {
+      await q.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
+      return;
+    }
+    await q.query(
+      'INSERT INTO last_logins (site, user_id, at) VALUES ($1, $2, now()) ON CONFLICT (site, user_id) DO UPDATE SET at = excluded.at',
+      [this.site, id],
+    );
+  }
+
+  async setRole(q: Queryable, id: string, role: Role): Promise<boolean> {
+    const res = await q.query('UPDATE users SET role = $2, updated_at = now() WHERE id = $1', [id, role]);
+    return res.rowCount > 0;
   }
 
   async delete(q: Queryable, id: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import { toUser } from '../services/user.service.js';
 import type { Authenticated } from '../services/session.service.js';
 import { clearSessionCookies, clientInfo, requireUser } from './plugin-auth.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 500: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
 function me(user: UserRecord, auth: Authenticated) {
   return {

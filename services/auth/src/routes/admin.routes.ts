@@ -1,12 +1,12 @@
-/** Administration: users (list, unlock, delete) and the audit log. */
+/** Administration: users (list, unlock, role, delete) and the audit log. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AUTH_API_PREFIX, AUTH_ROUTES, AdminUserResponse, AdminUsersQuery, AdminUsersResponse, AuditQuery, AuditResponse, ErrorBody, UserIdParams } from '@faceline/contracts';
+import { AUTH_API_PREFIX, AUTH_ROUTES, AdminUserResponse, AdminUsersQuery, AdminUsersResponse, AuditQuery, AuditResponse, ErrorBody, SetRoleRequest, UserIdParams } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import type { Authenticated } from '../services/session.service.js';
 import { clientInfo, requireAdmin } from './plugin-auth.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
 export const adminRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.addHook('preHandler', requireAdmin(ctx));
@@ -21,6 +21,20 @@ export const adminRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async
     `${AUTH_API_PREFIX}/admin/users/:id/unlock`,
     { schema: { tags: ['admin'], summary: 'lift a lock or back-off', params: UserIdParams, response: { 200: AdminUserResponse, ...errors } } },
     async (req) => ({ user: await ctx.users.unlock(req.params.id, (req.auth as Authenticated).user.id, clientInfo(req)) }),
+  );
+
+  app.put(
+    `${AUTH_API_PREFIX}/admin/users/:id/role`,
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'make a user an admin or a user again (at a site: done at the hub, 503 HUB_UNAVAILABLE while it cannot be reached)',
+        params: UserIdParams,
+        body: SetRoleRequest,
+        response: { 200: AdminUserResponse, ...errors },
+      },
+    },
+    async (req) => ({ user: await ctx.users.setRole(req.params.id, req.body.role, (req.auth as Authenticated).user.id, clientInfo(req)) }),
   );
 
   app.delete(

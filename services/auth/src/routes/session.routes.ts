@@ -12,7 +12,7 @@ async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
   if (req.body === undefined || req.body === null) req.body = {};
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 500: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
 export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(

@@ -20,12 +20,18 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
         ctx.db.query('SELECT 1').then(() => 'ok', () => 'unavailable'),
         ctx.vision.ready().then((ok) => (ok ? 'ok' : 'unavailable')),
       ]);
+      // a site stays ready without its hub: logins are exactly what must go on while it is away
       const ok = database === 'ok' && vision === 'ok';
+      const site = ctx.site.status();
+      const replication: Record<string, string> =
+        site.mode === 'site'
+          ? { mode: 'site', hub: site.hub, staleness: site.stalenessSeconds === null ? 'none yet' : `${Math.round(site.stalenessSeconds)}s` }
+          : { mode: site.mode };
       return reply.code(ok ? 200 : 503).send({
         status: ok ? 'ok' : 'unavailable',
         service: 'auth',
         version: config.version,
-        checks: { database, vision, index: String(ctx.templates.index.size) },
+        checks: { database, vision, index: String(ctx.templates.index.size), ...replication },
       });
     },
   );
@@ -56,6 +62,8 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
     audience: config.audience,
     jwksUri: AUTH_ROUTES.jwks,
     database: ctx.db.kind,
+    mode: config.mode,
+    site: config.siteId ?? null,
   }));
 
   app.get(

@@ -12,6 +12,7 @@ import { AuthError } from '../errors.js';
 import type { TemplateQuality } from '../repositories/template.repository.js';
 import type { VisionClient } from '../repositories/vision.repository.js';
 import type { AuditService } from './audit.service.js';
+import { ALWAYS_AUTHORITY, type AuthorityGuard } from './site.service.js';
 import { assessFaces, faceLocation } from './quality.js';
 import type { ClientInfo } from './session.service.js';
 import type { TemplateService } from './template.service.js';
@@ -43,9 +44,12 @@ export class EnrollmentService {
     private readonly templates: TemplateService,
     private readonly audit: AuditService,
     private readonly onOutcome: (outcome: 'completed' | 'refused') => void = () => undefined,
+    /** enrollment writes templates at the authority: at a site, refuse before any frame when the hub is out of reach */
+    private readonly authority: AuthorityGuard = ALWAYS_AUTHORITY,
   ) {}
 
   async start(userId: string): Promise<EnrollmentFlow> {
+    await this.authority.assertAuthority();
     const user = await this.users.get(userId);
     return {
       id: randomUUID(),

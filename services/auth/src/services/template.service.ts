@@ -2,7 +2,8 @@
  * Face templates: encrypted on the way into the database, decrypted on the way out, and
  * mirrored into the in-memory 1:N index. Every change is announced with NOTIFY; every replica
  * LISTENs and reloads that user's templates, and reloads everything after a reconnect or on a
- * timer, in case a notification was lost.
+ * timer, in case a notification was lost. At a site, writes go to the hub (`writer`) and come
+ * back by replication, whose apply notifies through a trigger (migration 0005) the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -31,6 +32,8 @@ export class TemplateService {
     private readonly sealer: Sealer,
     private readonly log: Logger,
     private readonly onIndexChange: (size: number) => void = () => undefined,
+    /** where template writes go: this database, or the hub from a site */
+    private readonly writer: Database = db,
   ) {}
 
   private aad(t: { id: string; userId: string }): string {
@@ -48,7 +51,7 @@ export class TemplateService {
   /** Replaces a user's templates in one transaction; the index follows on commit. */
   async replaceForUser(userId: string, embeddings: { embedding: ArrayLike<number>; quality: TemplateQuality }[]): Promise<PlainTemplate[]> {
     const plain: PlainTemplate[] = [];
-    await this.db.tx(async (q) => {
+    await this.writer.tx(async (q) => {
       await this.repo.deleteByUser(q, userId);
       for (const e of embeddings) {
         const id = randomUUID();

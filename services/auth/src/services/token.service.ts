@@ -3,6 +3,11 @@
  * current key (under an advisory lock, so replicas never race to create two), stored in the
  * database with the private half encrypted, rotated after `signingKeyRotationSeconds` and kept
  * in the JWKS until every token they signed has expired.
+ *
+ * With hub and sites the keys are identities: created at the hub (`authority`; a site asks the
+ * hub to create one), replicated to every site, so a token a site signs verifies with the hub's
+ * JWKS and the site's alike. The next key is made a tenth of the rotation period ahead (3 days by
+ * default), so a site cut off from the hub still holds the key it will need.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, errors as joseErrors, type JWK, type JWTPayload, type CryptoKey } from 'jose';
@@ -57,6 +62,8 @@ export class TokenService {
     private readonly sealer: Sealer,
     private readonly cfg: AuthConfig,
     private readonly log: Logger,
+    /** where keys are created: this database, or the hub from a site */
+    private readonly authority: Database = db,
   ) {}
 
   /** How often every replica reloads the keys (and creates the next one when it is due). */
@@ -66,7 +73,11 @@ export class TokenService {
 
   /** A new key is created this long before the current one retires, so that the two overlap. */
   private get rotationMarginMs(): number {
-    return Math.min(this.cfg.signingKeyRotationSeconds * 100, 3_600_000);
+    // a tenth of the period ahead (ms = seconds * 100): one hour at most in a single
+    // installation; with hub and sites the whole tenth (3 days by default), so that a site cut
+    // off from the hub already holds the key it will need
+    const tenth = this.cfg.signingKeyRotationSeconds * 100;
+    return this.cfg.mode === 'single' ? Math.min(tenth, 3_600_000) : tenth;
   }
 
   /**
@@ -79,7 +90,13 @@ export class TokenService {
   }
 
   async start(): Promise<void> {
-    await this.ensureCurrentKey();
+    try {
+      await this.ensureCurrentKey();
+    } catch (err) {
+      // a site restarted while its uplink is down signs with the keys it already has
+      if (this.authority === this.db || this.keys.size === 0) throw err;
+      this.log.warn({ err: (err as Error).message }, 'could not ask the hub for a new signing key; using the ones this site has');
+    }
     this.timer = setInterval(() => {
       void this.ensureCurrentKey().catch((err) => this.log.error({ err: (err as Error).message }, 'signing key check failed'));
     }, this.checkEverySeconds * 1000);
@@ -154,7 +171,18 @@ export class TokenService {
     const margin = this.rotationMarginMs;
     const due = (alg: Alg, keys: { alg: string; retireAt: number }[]) => !keys.some((k) => k.alg === alg && k.retireAt - Date.now() > margin);
     if (!this.algs.some((alg) => due(alg, [...this.keys.values()]))) return;
-    await this.db.withLock(SIGNING_KEY_LOCK_ID, async (q) => {
+    if (this.current() && this.authority !== this.db) {
+      // a site: the hub makes the next key; ask it only when it can be reached, keep signing meanwhile
+      await this.createKeys(margin, due).catch((err) => this.log.warn({ err: (err as Error).message }, 'the hub could not create the next signing key yet'));
+    } else {
+      await this.createKeys(margin, due);
+    }
+    await this.load();
+  }
+
+  /** Creates the keys that are due, in the authority's database (this one, or the hub's from a site). */
+  private async createKeys(margin: number, due: (alg: Alg, keys: { alg: string; retireAt: number }[]) => boolean): Promise<void> {
+    await this.authority.withLock(SIGNING_KEY_LOCK_ID, async (q) => {
       const again = (await this.repo.listPublished(q)).map((k) => ({ alg: k.alg, retireAt: k.retireAt.getTime() }));
       for (const alg of this.algs) {
         if (!due(alg, again)) continue;
@@ -175,7 +203,6 @@ export class TokenService {
       }
       await this.repo.deleteExpired(q);
     });
-    await this.load();
   }
 
   jwks(): { keys: Jwk[] } {

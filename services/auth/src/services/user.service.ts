@@ -1,6 +1,10 @@
-/** Accounts: registration, the user's own data, and administration. */
+/**
+ * Accounts: registration, the user's own data, and administration. Accounts, faces and roles are
+ * identities: they are written at the `authority` (this database, or the hub from a site, which
+ * answers HUB_UNAVAILABLE while it cannot be reached) and read from this database.
+ */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, SIGN_IN_EVENT_TYPES, type MyAuditEvent, type MyAuditResponse, type Profile, type UpdateMeRequest, type User } from '@faceline/contracts';
+import { ErrorCode, SIGN_IN_EVENT_TYPES, type MyAuditEvent, type MyAuditResponse, type Profile, type Role, type UpdateMeRequest, type User } from '@faceline/contracts';
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { AuthError } from '../errors.js';
@@ -39,6 +43,7 @@ export class UserService {
     private readonly bruteForce: BruteForceService,
     private readonly audit: AuditService,
     private readonly cfg: AuthConfig,
+    private readonly authority: Database = db,
   ) {}
 
   async register(input: { username: string; displayName: string }, client: ClientInfo) {
@@ -46,7 +51,7 @@ export class UserService {
     await this.bruteForce.assertMayRegister(client.ip);
     let user: UserRecord;
     try {
-      user = await this.users.create(this.db, {
+      user = await this.users.create(this.authority, {
         id: randomUUID(),
         username,
         displayName: input.displayName.trim() || username,
@@ -85,13 +90,13 @@ export class UserService {
       }
       profile = merged as Profile;
     }
-    await this.users.update(this.db, user.id, { displayName: patch.displayName?.trim() || undefined, profile });
+    await this.users.update(this.authority, user.id, { displayName: patch.displayName?.trim() || undefined, profile });
     await this.audit.record({ type: 'profile.updated', outcome: 'success', userId: user.id, username: user.username, ip: client.ip, userAgent: client.userAgent, details: { fields: Object.keys(patch) } });
     return this.get(user.id);
   }
 
   async deleteFace(user: UserRecord, client: ClientInfo, actorId?: string): Promise<number> {
-    const n = await this.db.tx((q) => this.templates.deleteForUserIn(q, user.id));
+    const n = await this.authority.tx((q) => this.templates.deleteForUserIn(q, user.id));
     this.templates.forgetLocally(user.id);
     await this.audit.record({ type: 'face.deleted', outcome: 'success', userId: user.id, username: user.username, actorId: actorId ?? null, ip: client.ip, userAgent: client.userAgent, details: { templates: n } });
     return n;
@@ -99,7 +104,7 @@ export class UserService {
 
   /** Templates, sessions, grants and profile go with the account (cascades); the audit trail stays. */
   async deleteAccount(user: UserRecord, client: ClientInfo, actorId?: string): Promise<void> {
-    await this.db.tx(async (q) => {
+    await this.authority.tx(async (q) => {
       await this.templates.deleteForUserIn(q, user.id);
       await this.users.delete(q, user.id);
     });
@@ -120,10 +125,32 @@ export class UserService {
     return toAdminUser(u);
   }
 
+  /**
+   * Clears the lock this database counted. At the hub the unlock is also published, and every
+   * site clears its own lock when it arrives (trigger in migration 0005); a site's unlock stays at
+   * that site.
+   */
   async unlock(userId: string, actorId: string, client: ClientInfo) {
     const u = await this.get(userId);
     await this.bruteForce.unlock(userId);
+    if (this.cfg.mode === 'hub') {
+      await this.db.query(
+        'INSERT INTO account_unlocks (user_id, unlocked_at) VALUES ($1, now()) ON CONFLICT (user_id) DO UPDATE SET unlocked_at = excluded.unlocked_at',
+        [userId],
+      );
+    }
     await this.audit.record({ type: 'account.unlocked', outcome: 'success', userId, username: u.username, actorId, ip: client.ip, userAgent: client.userAgent });
+    return this.adminView(userId);
+  }
+
+  /** An authority operation: at a site it is done at the hub, or refused with HUB_UNAVAILABLE. */
+  async setRole(userId: string, role: Role, actorId: string, client: ClientInfo) {
+    const u = await this.get(userId);
+    if (userId === actorId && role !== 'admin') throw new AuthError(ErrorCode.FORBIDDEN, 'administrators cannot take their own admin role; ask another administrator');
+    if (u.role !== role) {
+      if (!(await this.users.setRole(this.authority, userId, role))) throw new AuthError(ErrorCode.USER_NOT_FOUND, 'no such user');
+      await this.audit.record({ type: 'role.changed', outcome: 'success', userId, username: u.username, actorId, ip: client.ip, userAgent: client.userAgent, details: { from: u.role, to: role } });
+    }
     return this.adminView(userId);
   }
 

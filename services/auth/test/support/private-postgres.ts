@@ -38,9 +38,11 @@ export class PrivatePostgres {
     readonly dir: string,
     readonly port: number,
     private readonly asUser: string | undefined,
+    private readonly settings: Record<string, string | number> = {},
   ) {}
 
-  static async create(bin: string): Promise<PrivatePostgres> {
+  /** `settings`: extra server settings, e.g. `{ wal_level: 'logical' }` for a replication publisher. */
+  static async create(bin: string, settings: Record<string, string | number> = {}): Promise<PrivatePostgres> {
     const dir = mkdtempSync(path.join(tmpdir(), 'faceline-auth-pg-'));
     const asUser = userInfo().uid === 0 ? 'postgres' : undefined;
     if (asUser) {
@@ -48,7 +50,7 @@ export class PrivatePostgres {
       const gid = Number((await run('id', ['-g', asUser])).stdout.trim());
       chownSync(dir, uid, gid);
     }
-    const p = new PrivatePostgres(bin, dir, await freePort(), asUser);
+    const p = new PrivatePostgres(bin, dir, await freePort(), asUser, settings);
     await p.exec('initdb', ['-D', p.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
     return p;
   }
@@ -67,7 +69,10 @@ export class PrivatePostgres {
   }
 
   async start(): Promise<void> {
-    const opts = [`-p ${this.port}`, `-k ${this.dir}`, '-c listen_addresses=127.0.0.1', '-c max_connections=40', '-c shared_buffers=16MB', '-c fsync=off'].join(' ');
+    const opts = [
+      `-p ${this.port}`, `-k ${this.dir}`, '-c listen_addresses=127.0.0.1', '-c max_connections=40', '-c shared_buffers=16MB', '-c fsync=off',
+      ...Object.entries(this.settings).map(([k, v]) => `-c ${k}=${v}`),
+    ].join(' ');
     await this.exec('pg_ctl', ['-D', this.dataDir, '-o', opts, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
   }
 

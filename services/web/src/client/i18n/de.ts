@@ -197,6 +197,7 @@ export const de: Messages = {
     'session.reuse_detected': 'Gestohlenes Sitzungstoken abgewehrt',
     'profile.updated': 'Profil geändert',
     'oidc.signed_in': 'Bei einer Anwendung angemeldet',
+    'role.changed': 'Rolle geändert',
   },
   errors: {
     BAD_REQUEST: { title: 'Anfrage nicht verstanden', message: 'Seite neu laden und erneut versuchen.' },
@@ -262,6 +263,14 @@ export const de: Messages = {
     INTERACTION_NOT_FOUND: { title: 'Anmeldeanfrage abgelaufen', message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.' },
     INTERACTION_MISMATCH: { title: 'Anmeldeanfrage geändert', message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.' },
     FRESH_LOGIN_REQUIRED: { title: 'Gesicht nötig', message: 'Diese Anwendung möchte Ihr Gesicht noch einmal sehen. Melden Sie sich mit Ihrem Gesicht an.' },
+    HUB_UNAVAILABLE: {
+      title: 'Zentrale nicht erreichbar',
+      message: 'Dieser Standort erreicht die Zentrale gerade nicht, und nur die Zentrale kann Gesichter erfassen, Konten löschen oder Rollen ändern. Anmelden geht hier weiter. Später erneut versuchen.',
+    },
+    SITE_STALE: {
+      title: 'Anmeldung an diesem Standort pausiert',
+      message: 'Dieser Standort ist zu lange von der Zentrale getrennt, um Konten zu bestätigen. Die Anmeldung geht weiter, sobald die Verbindung wieder steht; bitte die Administration informieren.',
+    },
   },
   clientErrors: {
     NETWORK: { title: 'Server nicht erreichbar', message: 'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.' },

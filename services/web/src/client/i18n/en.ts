@@ -197,6 +197,7 @@ export const en: Messages = {
     'session.reuse_detected': 'Stolen session token blocked',
     'profile.updated': 'Profile changed',
     'oidc.signed_in': 'Signed in to an application',
+    'role.changed': 'Role changed',
   },
   errors: {
     BAD_REQUEST: { title: 'Request not understood', message: 'Reload the page and try again.' },
@@ -262,6 +263,14 @@ export const en: Messages = {
     INTERACTION_NOT_FOUND: { title: 'Sign-in request expired', message: 'Go back to the application you came from and start signing in again.' },
     INTERACTION_MISMATCH: { title: 'Sign-in request changed', message: 'Go back to the application you came from and start signing in again.' },
     FRESH_LOGIN_REQUIRED: { title: 'Face needed', message: 'This application asks you to show your face again. Sign in with your face.' },
+    HUB_UNAVAILABLE: {
+      title: 'Central office not reachable',
+      message: 'This site cannot reach the central office right now, and only the central office can enroll, delete accounts or change roles. Sign-ins still work here. Try again later.',
+    },
+    SITE_STALE: {
+      title: 'Sign-in paused at this site',
+      message: 'This site has been cut off from the central office for too long to vouch for accounts. Sign-ins resume as soon as the connection is back; tell your administrator.',
+    },
   },
   clientErrors: {
     NETWORK: { title: 'Server unreachable', message: 'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.' },

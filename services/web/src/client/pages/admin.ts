@@ -81,7 +81,9 @@ export const page: Page = async (root, ctx) => {
 
   const auditRow = (e: AuditEvent) =>
     h('tr', { class: `outcome-${e.outcome}` }, h('td', {}, when(e.at, ctx)), h('td', {}, m.audit[e.type] ?? e.type), h('td', {}, e.username ?? '–'),
-      h('td', {}, e.outcome === 'success' ? m.me.success : `${m.me.failure}${e.code ? ` (${e.code})` : ''}`), h('td', {}, e.ip ?? '–'));
+      h('td', {}, e.outcome === 'success' ? m.me.success : `${m.me.failure}${e.code ? ` (${e.code})` : ''}`),
+      // at a plant's hub the log holds every site's events: where = the site, then the address
+      h('td', {}, [e.site, e.ip].filter(Boolean).join(' · ') || '–'));
 
   async function loadAudit(append: boolean): Promise<void> {
     const q = new URLSearchParams({ limit: '50' });
