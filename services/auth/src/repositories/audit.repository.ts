@@ -24,7 +24,11 @@ export class AuditRepository {
     );
   }
 
-  /** Newest first; `before` is the id of the last event of the previous page. */
+  /**
+   * Newest first; `before` is the id of the last event of the previous page. The id is sent as
+   * text (a bigint exceeds what JSON numbers hold exactly), so ORDER BY names the table's column:
+   * the bare `id` would sort by the text alias, putting "999" before "1000".
+   */
   async list(q: Queryable, opts: { limit: number; before?: number; userId?: string; type?: string; types?: readonly string[] }): Promise<AuditEvent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -38,7 +42,7 @@ export class AuditRepository {
     params.push(opts.limit);
     const { rows } = await q.query<Row>(
       `SELECT id::text AS id, at, type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details
-       FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+       FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_events.id DESC LIMIT $${params.length}`,
       params,
     );
     return rows.map((r) => ({

@@ -86,3 +86,14 @@ export async function startReplica(store: Store, visionUrl: string, overrides: P
     },
   };
 }
+
+/**
+ * Signs a user in without a face (the grant a face login would end with, exchanged over HTTP
+ * like the browser does) and returns the cookie header: for tests of what comes after login.
+ */
+export async function signInWithoutFace(r: Replica, userId: string): Promise<string> {
+  const { grant } = await r.ctx.sessions.issueGrant(userId, 'verify', false, { ip: '127.0.0.1', userAgent: 'test' });
+  const res = await fetch(`${r.url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant }) });
+  if (res.status !== 200) throw new Error(`session exchange failed: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
