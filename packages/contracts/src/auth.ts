@@ -118,9 +118,18 @@ export type ServiceInfo = Static<typeof ServiceInfo>;
 
 // ---------------------------------------------------------------- registration
 
-/** POST /api/v1/users */
+/**
+ * POST /api/v1/users. `setupToken` is the one-time token of the setup link auth prints while no
+ * administrator exists (`/register?setup=…`, or FACELINE_SETUP_TOKEN): the account it creates is
+ * the first administrator. A spent, expired or unknown token refuses the registration
+ * (SETUP_TOKEN_INVALID) instead of creating an ordinary account.
+ */
 export const RegisterRequest = Type.Object(
-  { username: Username, displayName: DisplayName },
+  {
+    username: Username,
+    displayName: DisplayName,
+    setupToken: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'one-time setup token: makes this account the first administrator' })),
+  },
   { additionalProperties: false },
 );
 export type RegisterRequest = Static<typeof RegisterRequest>;

@@ -56,6 +56,11 @@ export const ErrorCode = {
   FLOW_ALREADY_RUNNING: 'FLOW_ALREADY_RUNNING',
   RECOGNITION_UNAVAILABLE: 'RECOGNITION_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+
+  // first administrator: the one-time setup link is spent, expired, or an administrator exists
+  SETUP_TOKEN_INVALID: 'SETUP_TOKEN_INVALID',
+  // text with control, invisible, direction-changing characters or broken UTF-16 (lone surrogates)
+  INVALID_CHARACTERS: 'INVALID_CHARACTERS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -80,8 +80,11 @@ export interface AuthConfig {
   ipWindowSeconds: number;
   /** accounts that one address may create per IP window */
   registrationsPerIp: number;
-  firstUserIsAdmin: boolean;
-  adminUsernames: string[];
+  /**
+   * Operator-chosen one-time token for the first administrator (FACELINE_SETUP_TOKEN[_FILE]);
+   * unset = auth prints a generated setup link while no administrator exists.
+   */
+  setupToken: string | undefined;
   /** full reload of the 1:N index, in case a notification was missed */
   indexResyncSeconds: number;
   shutdownGraceSeconds: number;
@@ -210,6 +213,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     }
   }
 
+  // The first administrator comes only from a one-time setup token (see bootstrap.service.ts).
+  // The old switches made whoever registered first, or first took a listed name, an admin.
+  if (str('FIRST_USER_IS_ADMIN') !== undefined && bool('FIRST_USER_IS_ADMIN', false)) {
+    problems.push('FIRST_USER_IS_ADMIN was removed (anyone could race to be first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+  }
+  if (str('ADMIN_USERNAMES') !== undefined) {
+    problems.push('ADMIN_USERNAMES was removed (anyone could register a listed name first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+  }
+  const setupToken = secret('FACELINE_SETUP_TOKEN');
+  if (setupToken !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(setupToken)) {
+    problems.push('FACELINE_SETUP_TOKEN must be 16 to 200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-" (it goes into a link), e.g. `openssl rand -hex 24`');
+  }
+
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
   const lockAfter = num('LOCK_AFTER_FAILURES', 50, 2, 100_000);
@@ -269,8 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     ipMaxFailures: num('IP_MAX_FAILURES', 30, 1, 1_000_000),
     ipWindowSeconds: num('IP_WINDOW_SECONDS', 900, 1, 86_400),
     registrationsPerIp: num('REGISTRATIONS_PER_IP', 200, 1, 1_000_000),
-    firstUserIsAdmin: bool('FIRST_USER_IS_ADMIN', true),
-    adminUsernames: (str('ADMIN_USERNAMES') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    setupToken,
     indexResyncSeconds: num('INDEX_RESYNC_SECONDS', 300, 0, 86_400),
     shutdownGraceSeconds: num('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
   };

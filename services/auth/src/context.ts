@@ -13,11 +13,13 @@ import { AttemptRepository } from './repositories/attempt.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { MetaRepository } from './repositories/meta.repository.js';
 import { SessionRepository } from './repositories/session.repository.js';
+import { SetupTokenRepository } from './repositories/setup-token.repository.js';
 import { SigningKeyRepository } from './repositories/signing-key.repository.js';
 import { TemplateRepository } from './repositories/template.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { HttpVisionClient, type VisionClient } from './repositories/vision.repository.js';
 import { AuditService } from './services/audit.service.js';
+import { BootstrapService, type BootstrapState } from './services/bootstrap.service.js';
 import { BruteForceService } from './services/brute-force.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { LoginService } from './services/login.service.js';
@@ -38,6 +40,8 @@ export interface AppContext {
   users: UserService;
   enrollment: EnrollmentService;
   login: LoginService;
+  /** what the start did about the first administrator (a printed setup link, …) */
+  setup: BootstrapState;
   close(): Promise<void>;
 }
 
@@ -84,7 +88,8 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const bruteForce = new BruteForceService(db, new AttemptRepository(), config);
     const sessionRepo = new SessionRepository();
     const sessions = new SessionService(db, sessionRepo, users, tokens, audit, config);
-    const userService = new UserService(db, users, new AuditRepository(), templates, tokens, bruteForce, audit, config);
+    const bootstrap = new BootstrapService(db, new SetupTokenRepository(), config, log);
+    const userService = new UserService(db, users, new AuditRepository(), templates, tokens, bruteForce, audit, bootstrap, log);
     const enrollment = new EnrollmentService(config, userService, vision, templates, audit, (o) => metrics.enrollments.inc({ outcome: o }));
     const login = new LoginService(config, db, users, vision, templates, bruteForce, sessions, audit, (mode, outcome, ms) => {
       metrics.logins.inc({ mode, outcome });
@@ -92,13 +97,14 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     });
 
     await tokens.start();
+    const setup = await bootstrap.start();
     await templates.loadAll();
     await templates.startSync(config.indexResyncSeconds);
     const housekeeping = setInterval(() => void sessionRepo.purgeExpired(db).catch(() => undefined), 3_600_000);
     housekeeping.unref();
 
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login,
+      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login, setup,
       async close() {
         clearInterval(housekeeping);
         tokens.stop();

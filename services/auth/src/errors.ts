@@ -29,6 +29,8 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.NOT_READY]: 503,
   [ErrorCode.OVERLOADED]: 503,
+  [ErrorCode.SETUP_TOKEN_INVALID]: 403,
+  [ErrorCode.INVALID_CHARACTERS]: 400,
 };
 
 export class AuthError extends Error {

@@ -46,6 +46,7 @@ export const de: Messages = {
     displayNameInvalid: 'Bitte Namen eingeben (höchstens 80 Zeichen).',
     submit: 'Weiter zur Gesichtserfassung',
     cameraNote: 'Gespeichert werden nur verschlüsselte Merkmale Ihres Gesichts, keine Bilder. Sie können Ihre Gesichtsdaten jederzeit löschen.',
+    setupNote: 'Sie haben den Einrichtungslink dieser Installation geöffnet: Das Konto, das Sie jetzt anlegen, ist ihr erster Administrator. Der Link funktioniert nur einmal.',
   },
   camera: {
     start: 'Kamera starten',
@@ -223,6 +224,14 @@ export const de: Messages = {
       message: 'Der Erkennungsdienst antwortet nicht. In einer Minute erneut versuchen; falls es so bleibt, die Administration informieren.',
     },
     DATABASE_UNAVAILABLE: { title: 'Dienst vorübergehend nicht verfügbar', message: 'Die Datenbank antwortet nicht. In einer Minute erneut versuchen.' },
+    SETUP_TOKEN_INVALID: {
+      title: 'Einrichtungslink ungültig',
+      message: 'Dieser Einrichtungslink wurde schon benutzt, ist abgelaufen, oder es gibt bereits einen Administrator. Ohne ihn registrieren oder den Betreiber um einen neuen Link bitten.',
+    },
+    INVALID_CHARACTERS: {
+      title: 'Unzulässige Zeichen',
+      message: 'Steuerzeichen sowie unsichtbare oder richtungsändernde Zeichen entfernen und erneut versuchen.',
+    },
   },
   clientErrors: {
     NETWORK: { title: 'Server nicht erreichbar', message: 'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.' },

@@ -46,6 +46,7 @@ export const en: Messages = {
     displayNameInvalid: 'Enter your name (at most 80 characters).',
     submit: 'Continue to face enrollment',
     cameraNote: 'Only measurements of your face are stored, encrypted. Pictures are not kept. You can delete your face data at any time.',
+    setupNote: 'You opened the setup link of this installation: the account you create now is its first administrator. The link works only once.',
   },
   camera: {
     start: 'Start camera',
@@ -223,6 +224,14 @@ export const en: Messages = {
       message: 'The recognition service is not answering. Try again in a minute; if it keeps happening, tell your administrator.',
     },
     DATABASE_UNAVAILABLE: { title: 'Service temporarily unavailable', message: 'The database is not answering. Try again in a minute.' },
+    SETUP_TOKEN_INVALID: {
+      title: 'Setup link not valid',
+      message: 'This setup link was used already, has expired, or an administrator exists. Register without it, or ask the operator for a new link.',
+    },
+    INVALID_CHARACTERS: {
+      title: 'Characters not allowed',
+      message: 'Remove control characters and invisible or direction-changing characters, then try again.',
+    },
   },
   clientErrors: {
     NETWORK: { title: 'Server unreachable', message: 'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.' },
