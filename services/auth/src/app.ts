@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorCode } from '@faceline/contracts';
 import type { AppContext } from './context.js';
 import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable } from './errors.js';
+import { trustFunction } from './lib/client-address.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { accountRoutes } from './routes/account.routes.js';
@@ -24,8 +25,8 @@ export interface AuthApp {
 export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    // Fastify accepts a hop count at run time; its types only list the other forms
-    trustProxy: ctx.config.trustProxy as boolean | string,
+    // req.ip, req.protocol and req.host follow the same TRUST_PROXY rules as Socket.IO (lib/client-address.ts)
+    trustProxy: trustFunction(ctx.config.trustProxy),
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCESS_TOKEN_DEFAULTS, DEFAULT_PORTS } from '@faceline/contracts';
+import { trustFunction } from './lib/client-address.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -184,7 +185,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   if (rawProxy !== undefined) {
     if (/^(true|false)$/i.test(rawProxy)) trustProxy = rawProxy.toLowerCase() === 'true';
     else if (/^\d+$/.test(rawProxy)) trustProxy = Number(rawProxy);
-    else trustProxy = rawProxy; // comma-separated addresses/CIDRs, as Fastify accepts
+    else {
+      trustProxy = rawProxy; // comma-separated addresses/CIDRs (and proxy-addr's names such as loopback)
+      try {
+        trustFunction(rawProxy);
+      } catch (err) {
+        problems.push(`TRUST_PROXY must be true, false, a hop count or comma-separated addresses/CIDRs, got "${rawProxy}" (${(err as Error).message})`);
+        trustProxy = false;
+      }
+    }
   }
 
   let publicUrl = str('PUBLIC_URL');
