@@ -11,7 +11,9 @@ import type { AppContext } from './context.js';
 import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable } from './errors.js';
 import { trustFunction } from './lib/client-address.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
+import { cleanOrThrow } from './lib/text.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
+import { guardText } from './realtime/text-guard.js';
 import { accountRoutes } from './routes/account.routes.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
@@ -64,6 +66,14 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     return reply.code(403).send({ error: { code: ErrorCode.FORBIDDEN, message: 'requests with cookies are accepted from this site only' } });
   });
 
+  // hostile text (NUL, lone surrogates; invisible characters in names) is a 400 before any route
+  // runs, and every string a route sees is NFC (lib/text.ts; Socket.IO events: realtime/text-guard.ts)
+  app.addHook('preValidation', async (req) => {
+    req.body = cleanOrThrow(req.body);
+    req.query = cleanOrThrow(req.query);
+    req.params = cleanOrThrow(req.params);
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.http.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
@@ -110,6 +120,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const io = createRealtime(app.server, ctx);
+  io.on('connection', (socket) => guardText(socket));
   // Socket.IO's own close() would close the HTTP server Fastify is closing; disconnect clients only.
   app.addHook('preClose', async () => {
     io.local.disconnectSockets(true);
