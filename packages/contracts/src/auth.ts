@@ -23,6 +23,12 @@ if (!FormatRegistry.Has('date-time')) {
 /** Prefix of every auth HTTP route (the web service forwards `/api` and `/socket.io` to auth). */
 export const AUTH_API_PREFIX = '/api/v1';
 
+/**
+ * Largest HTTP request body auth accepts (its JSON requests are small; frames go over Socket.IO).
+ * Larger bodies get 413 PAYLOAD_TOO_LARGE, from auth itself or already from the web service's proxy.
+ */
+export const AUTH_BODY_LIMIT_BYTES = 64 * 1024;
+
 /** Cookie names set by auth. */
 export const AUTH_COOKIES = {
   access: 'faceline_access',

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ErrorCode } from '@faceline/contracts';
+import { AUTH_BODY_LIMIT_BYTES, ErrorCode } from '@faceline/contracts';
 import type { AppContext } from './context.js';
 import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable } from './errors.js';
 import { trustFunction } from './lib/client-address.js';
@@ -29,7 +29,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     loggerInstance: ctx.log as FastifyBaseLogger,
     // req.ip, req.protocol and req.host follow the same TRUST_PROXY rules as Socket.IO (lib/client-address.ts)
     trustProxy: trustFunction(ctx.config.trustProxy),
-    bodyLimit: 64 * 1024,
+    bodyLimit: AUTH_BODY_LIMIT_BYTES,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
