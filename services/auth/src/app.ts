@@ -6,10 +6,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AUTH_BODY_LIMIT_BYTES, ErrorCode } from '@faceline/contracts';
+import { AUTH_BODY_LIMIT_BYTES, ErrorCode, SOCKET_PATH } from '@faceline/contracts';
 import type { AppContext } from './context.js';
 import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable } from './errors.js';
 import { trustFunction } from './lib/client-address.js';
+import { refuseUnknownUpgrades, serverTimeouts } from './lib/connections.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
 import { cleanOrThrow } from './lib/text.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
@@ -30,6 +31,8 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     // req.ip, req.protocol and req.host follow the same TRUST_PROXY rules as Socket.IO (lib/client-address.ts)
     trustProxy: trustFunction(ctx.config.trustProxy),
     bodyLimit: AUTH_BODY_LIMIT_BYTES,
+    // slow or silent clients cannot hold connections (lib/connections.ts)
+    ...serverTimeouts(ctx.config),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -120,6 +123,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const io = createRealtime(app.server, ctx);
+  refuseUnknownUpgrades(app.server, SOCKET_PATH);
   io.on('connection', (socket) => guardText(socket));
   // Socket.IO's own close() would close the HTTP server Fastify is closing; disconnect clients only.
   app.addHook('preClose', async () => {

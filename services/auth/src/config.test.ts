@@ -103,3 +103,12 @@ test('first administrator: FACELINE_SETUP_TOKEN[_FILE]; the racy FIRST_USER_IS_A
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('connection timeouts: defaults, overrides, and headers no longer than the whole request', () => {
+  const d = loadConfig({});
+  assert.deepEqual([d.headersTimeoutMs, d.requestTimeoutMs, d.keepAliveTimeoutMs], [10_000, 30_000, 72_000]);
+  const c = loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '65000' });
+  assert.deepEqual([c.headersTimeoutMs, c.requestTimeoutMs, c.keepAliveTimeoutMs], [2000, 5000, 65_000]);
+  assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '9000', REQUEST_TIMEOUT_MS: '5000' }), /HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/);
+  assert.throws(() => loadConfig({ KEEP_ALIVE_TIMEOUT_MS: '0' }), ConfigError);
+});

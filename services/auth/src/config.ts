@@ -89,6 +89,12 @@ export interface AuthConfig {
   /** full reload of the 1:N index, in case a notification was missed */
   indexResyncSeconds: number;
   shutdownGraceSeconds: number;
+  /** time a client has to send its request headers; slower connections are closed (408) */
+  headersTimeoutMs: number;
+  /** time a client has to send its whole request (headers and body) */
+  requestTimeoutMs: number;
+  /** an idle kept-alive connection is closed after this */
+  keepAliveTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -235,6 +241,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     problems.push('FACELINE_SETUP_TOKEN must be 16 to 200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-" (it goes into a link), e.g. `openssl rand -hex 24`');
   }
 
+  const headersTimeoutMs = num('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = num('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
+
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
   const lockAfter = num('LOCK_AFTER_FAILURES', 50, 2, 100_000);
@@ -297,6 +307,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     setupToken,
     indexResyncSeconds: num('INDEX_RESYNC_SECONDS', 300, 0, 86_400),
     shutdownGraceSeconds: num('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    // longer than the 60 s idle timeout of common load balancers, so that they close first
+    keepAliveTimeoutMs: num('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

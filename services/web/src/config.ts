@@ -23,6 +23,12 @@ export interface WebConfig {
   trustProxy: boolean;
   /** Seconds to wait for open connections on SIGTERM before exiting anyway. */
   shutdownGraceSeconds: number;
+  /** Time a client has to send its request headers; slower connections are closed (408). */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
   version: string;
 }
 
@@ -54,6 +60,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
 
   const port = int('PORT', DEFAULT_PORTS.web, 0, 65535);
   const shutdownGraceSeconds = int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600);
+
+  const headersTimeoutMs = int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = int('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
+  // longer than the 60 s idle timeout of common load balancers, so that they close first
+  const keepAliveTimeoutMs = int('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000);
 
   const logLevel = (env.LOG_LEVEL ?? 'info') as WebConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -96,6 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
     tls,
     trustProxy: trustRaw === 'true' || trustRaw === '1',
     shutdownGraceSeconds,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs,
     version: env.FACELINE_VERSION?.trim() || '0.1.0',
   };
 }
