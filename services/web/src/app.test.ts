@@ -39,6 +39,8 @@ describe('web service: static app', () => {
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.match(csp, /frame-ancestors 'none'/);
     assert.match(csp, /object-src 'none'/);
+    assert.match(csp, /connect-src 'self'(;|$)/, 'sockets and fetches to this origin only: no bare ws: or wss:');
+    assert.doesNotMatch(csp, /\bwss?:/);
     assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'plain-http localhost must keep working');
     assert.equal(res.headers['referrer-policy'], 'no-referrer');
     assert.equal(res.headers['x-frame-options'], 'DENY');
