@@ -12,6 +12,7 @@ import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnava
 import { trustFunction } from './lib/client-address.js';
 import { refuseUnknownUpgrades, serverTimeouts } from './lib/connections.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
+import { SECURITY_HEADERS, securityHeaders } from './lib/security-headers.js';
 import { cleanOrThrow } from './lib/text.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { guardText } from './realtime/text-guard.js';
@@ -37,6 +38,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('auth', null);
+  securityHeaders(app, { publicUrl: ctx.config.publicUrl });
 
   await app.register(swagger, {
     openapi: {
@@ -125,6 +127,8 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   const io = createRealtime(app.server, ctx);
   refuseUnknownUpgrades(app.server, SOCKET_PATH);
   io.on('connection', (socket) => guardText(socket));
+  // Socket.IO's long-polling answers bypass Fastify: same headers there
+  io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, SECURITY_HEADERS));
   // Socket.IO's own close() would close the HTTP server Fastify is closing; disconnect clients only.
   app.addHook('preClose', async () => {
     io.local.disconnectSockets(true);
