@@ -21,8 +21,10 @@ export interface AuthConfig {
   databasePassword: string | undefined;
   /** Connections per replica to PostgreSQL. */
   databasePoolSize: number;
-  /** Folder for PGlite's data and the generated master key file. */
+  /** Folder for PGlite's data (and, unless keyDir says otherwise, the generated master key file). */
   dataDir: string;
+  /** Folder of the generated master key file (FACELINE_KEY_DIR); defaults to dataDir. */
+  keyDir: string;
   /** 32-byte key (base64 or hex) that encrypts face templates and signing keys; unset = key file in dataDir. */
   masterKey: Buffer | undefined;
   /** One or several vision base URLs; host names are resolved to all their addresses, calls go to the least busy one and move on after connection errors and 503. */
@@ -245,6 +247,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const requestTimeoutMs = num('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
   if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
 
+  const dataDir = path.resolve(str('FACELINE_DATA_DIR') ?? DEFAULT_DATA_DIR);
+  if (str('FACELINE_KEY_DIR') !== undefined && (masterKey || env.FACELINE_MASTER_KEY_FILE?.trim())) {
+    problems.push('FACELINE_KEY_DIR is the folder of the generated key file; with FACELINE_MASTER_KEY or FACELINE_MASTER_KEY_FILE set it would be ignored: set only one');
+  }
+
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
   const lockAfter = num('LOCK_AFTER_FAILURES', 50, 2, 100_000);
@@ -261,7 +268,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     databaseUrl,
     databasePassword: env.PGPASSWORD_FILE?.trim() ? secret('PGPASSWORD') : undefined,
     databasePoolSize: num('DATABASE_POOL_SIZE', 10, 1, 200),
-    dataDir: path.resolve(str('FACELINE_DATA_DIR') ?? DEFAULT_DATA_DIR),
+    dataDir,
+    keyDir: path.resolve(str('FACELINE_KEY_DIR') ?? dataDir),
     masterKey,
     visionUrls,
     visionTimeoutMs: num('VISION_TIMEOUT_MS', 5000, 100, 120_000),
@@ -318,5 +326,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
 
 /** A config for tests and tools: defaults plus overrides, without reading the real environment. */
 export function testConfig(overrides: Partial<AuthConfig> = {}, env: NodeJS.ProcessEnv = {}): AuthConfig {
-  return { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), ...overrides };
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), ...overrides };
+  // the key file follows a data folder given here, as FACELINE_KEY_DIR follows FACELINE_DATA_DIR
+  if (overrides.dataDir && !overrides.keyDir && !env.FACELINE_KEY_DIR) config.keyDir = overrides.dataDir;
+  return config;
 }

@@ -60,7 +60,7 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
   const db = await openDatabase({ databaseUrl: config.databaseUrl, databasePassword: config.databasePassword, dataDir: config.dataDir, poolSize: config.databasePoolSize, log });
   try {
     await migrate(db, log);
-    const masterKey = resolveMasterKey({ configured: config.masterKey, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });
+    const masterKey = resolveMasterKey({ configured: config.masterKey, keyDir: config.keyDir, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });
     const meta = new MetaRepository();
     const fingerprint = keyFingerprint(masterKey);
     if ((await meta.setIfAbsent(db, 'master_key_fingerprint', fingerprint)) !== fingerprint) throw new MasterKeyMismatchError();
