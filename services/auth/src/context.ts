@@ -27,6 +27,7 @@ import { SessionService } from './services/session.service.js';
 import { TemplateService } from './services/template.service.js';
 import { TokenService } from './services/token.service.js';
 import { UserService } from './services/user.service.js';
+import { VisionHealth } from './services/vision-health.service.js';
 
 export interface AppContext {
   config: AuthConfig;
@@ -34,6 +35,8 @@ export interface AppContext {
   metrics: Metrics;
   db: Database;
   vision: VisionClient;
+  /** vision's reachability, probed in the background (a metric and a /readyz field, not a readiness condition) */
+  visionHealth: VisionHealth;
   templates: TemplateService;
   tokens: TokenService;
   sessions: SessionService;
@@ -100,13 +103,16 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const setup = await bootstrap.start();
     await templates.loadAll();
     await templates.startSync(config.indexResyncSeconds);
+    const visionHealth = new VisionHealth(vision, metrics.visionReady);
+    visionHealth.start();
     const housekeeping = setInterval(() => void sessionRepo.purgeExpired(db).catch(() => undefined), 3_600_000);
     housekeeping.unref();
 
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login, setup,
+      config, log, metrics, db, vision, visionHealth, templates, tokens, sessions, users: userService, enrollment, login, setup,
       async close() {
         clearInterval(housekeeping);
+        visionHealth.stop();
         tokens.stop();
         // a client handed in by the caller is the caller's to close
         if (!opts.vision) vision.close?.();

@@ -48,6 +48,11 @@ export function createMetrics() {
     enrolledPeople: new Gauge({ name: 'faceline_auth_enrolled_people', help: 'People with at least one template in the 1:N index', registers: [registry] }),
     indexSize: new Gauge({ name: 'faceline_auth_index_templates', help: 'Templates in the in-memory 1:N index', registers: [registry] }),
     sockets: new Gauge({ name: 'faceline_auth_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
+    visionReady: new Gauge({
+      name: 'faceline_auth_vision_ready',
+      help: '1 when at least one vision address answers its readiness probe (probed every 5 s), else 0; auth stays ready either way',
+      registers: [registry],
+    }),
   };
 }
 
