@@ -43,5 +43,8 @@ test('every string is checked for controls and lone surrogates, wherever it is; 
   assert.equal(r.problem, undefined);
   assert.equal((r.value as { image: Buffer }).image, frame, 'frames are not copied or changed');
   assert.deepEqual(cleanInput(undefined).value, undefined);
+  const sneaky = cleanInput(JSON.parse('{"__proto__": {"role": "admin"}, "a": "b"}')).value as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(sneaky), Object.prototype, 'a "__proto__" key stays a plain key');
+  assert.equal((sneaky as { role?: string }).role, undefined);
   assert.throws(() => cleanOrThrow({ displayName: 'a\u0000' }), (e: unknown) => e instanceof AuthError && e.code === ErrorCode.INVALID_CHARACTERS && e.statusCode === 400);
 });

@@ -70,7 +70,8 @@ export function cleanInput(value: unknown, field = '', depth = 0): { value: unkn
     if (kr) return { problem: { field: field || 'key', reason: kr } };
     const r = cleanInput(v, field ? `${field}.${k}` : k, depth + 1);
     if (r.problem) return r;
-    out[k] = r.value;
+    // an own property even for a key like "__proto__": the copy never gets a different prototype
+    Object.defineProperty(out, k, { value: r.value, enumerable: true, writable: true, configurable: true });
   }
   return { value: out };
 }
