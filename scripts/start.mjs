@@ -117,6 +117,25 @@ const services = [
 const children = new Map();
 let stopping = false;
 let started = false;
+const webAddress = () => `${env.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${ports.web}`;
+
+// While no administrator exists, auth logs a one-time setup link path (/register?setup=…);
+// shown here with web's address, since that is where the first operator opens it.
+let setupPath;
+function noticeSetupLink(line) {
+  if (!line.startsWith('{') || !line.includes('setupPath')) return;
+  try {
+    const p = JSON.parse(line).setupPath;
+    if (typeof p !== 'string' || p.includes('<')) return;
+    setupPath = p;
+    if (started) sayAdminLink();
+  } catch {
+    /* not JSON */
+  }
+}
+function sayAdminLink() {
+  say(`No administrator yet: open ${webAddress()}${setupPath} to create the first administrator account (the link works once).`);
+}
 
 function stopAll(code) {
   if (stopping) return;
@@ -143,7 +162,10 @@ function launch(service) {
   });
   children.set(service.name, child);
   for (const stream of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: stream }).on('line', (line) => console.log(`${tag(service.name)} ${pretty(line)}`));
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      if (service.name === 'auth') noticeSetupLink(line);
+      console.log(`${tag(service.name)} ${pretty(line)}`);
+    });
   }
   child.on('exit', (code, signal) => {
     children.delete(service.name);
@@ -181,9 +203,9 @@ if (stopping) {
 } else if (healthy.every(Boolean)) {
   started = true;
   const web = services.find((s) => s.name === 'web');
-  const scheme = env.TLS_CERT_FILE ? 'https' : 'http';
   say('');
-  say(web ? `Faceline is running: open ${scheme}://localhost:${ports.web}` : 'web is not available, nothing to open');
+  say(web ? `Faceline is running: open ${webAddress()}` : 'web is not available, nothing to open');
+  if (web && setupPath) sayAdminLink();
   say('Press Ctrl-C to stop.');
   say('');
 } else {

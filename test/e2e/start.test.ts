@@ -66,6 +66,17 @@ describe('npm start', { timeout: 300_000 }, () => {
       const ready = await fetch(`http://127.0.0.1:${vision}/readyz`);
       assert.equal(ready.status, 200, 'vision is up');
 
+      // a fresh install: the first operator becomes administrator through the printed link
+      const link = new RegExp(`No administrator yet: open http://localhost:${web}/register\\?setup=([A-Za-z0-9_-]+) `).exec(run.output());
+      assert.ok(link, `no setup link printed:\n${run.output()}`);
+      const admin = await fetch(`http://127.0.0.1:${web}/api/v1/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'operator', displayName: 'Operator', setupToken: link[1] }),
+      });
+      assert.equal(admin.status, 201);
+      assert.equal((await admin.json()).user.role, 'admin');
+
       run.kill('SIGTERM');
       assert.equal(await run.exited, 0);
       assert.ok(await portsClosed(ports), 'every service stopped');

@@ -23,6 +23,12 @@ if (!FormatRegistry.Has('date-time')) {
 /** Prefix of every auth HTTP route (the web service forwards `/api` and `/socket.io` to auth). */
 export const AUTH_API_PREFIX = '/api/v1';
 
+/**
+ * Largest HTTP request body auth accepts (its JSON requests are small; frames go over Socket.IO).
+ * Larger bodies get 413 PAYLOAD_TOO_LARGE, from auth itself or already from the web service's proxy.
+ */
+export const AUTH_BODY_LIMIT_BYTES = 64 * 1024;
+
 /** Cookie names set by auth. */
 export const AUTH_COOKIES = {
   access: 'faceline_access',
@@ -122,9 +128,18 @@ export type ServiceInfo = Static<typeof ServiceInfo>;
 
 // ---------------------------------------------------------------- registration
 
-/** POST /api/v1/users */
+/**
+ * POST /api/v1/users. `setupToken` is the one-time token of the setup link auth prints while no
+ * administrator exists (`/register?setup=…`, or FACELINE_SETUP_TOKEN): the account it creates is
+ * the first administrator. A spent, expired or unknown token refuses the registration
+ * (SETUP_TOKEN_INVALID) instead of creating an ordinary account.
+ */
 export const RegisterRequest = Type.Object(
-  { username: Username, displayName: DisplayName },
+  {
+    username: Username,
+    displayName: DisplayName,
+    setupToken: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'one-time setup token: makes this account the first administrator' })),
+  },
   { additionalProperties: false },
 );
 export type RegisterRequest = Static<typeof RegisterRequest>;

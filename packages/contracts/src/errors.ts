@@ -67,6 +67,10 @@ export const ErrorCode = {
   HUB_UNAVAILABLE: 'HUB_UNAVAILABLE',
   /** a site's copy of the identities is older than its staleness limit: no logins until it catches up */
   SITE_STALE: 'SITE_STALE',
+  // first administrator: the one-time setup link is spent, expired, or an administrator exists
+  SETUP_TOKEN_INVALID: 'SETUP_TOKEN_INVALID',
+  // text with control, invisible, direction-changing characters or broken UTF-16 (lone surrogates)
+  INVALID_CHARACTERS: 'INVALID_CHARACTERS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

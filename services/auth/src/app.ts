@@ -6,11 +6,16 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ErrorCode } from '@faceline/contracts';
+import { AUTH_BODY_LIMIT_BYTES, ErrorCode, SOCKET_PATH } from '@faceline/contracts';
 import type { AppContext } from './context.js';
 import { AuthError, RETRY_AFTER_SECONDS, databaseUnavailableAck, isDatabaseUnavailable, retryAfterSeconds } from './errors.js';
+import { trustFunction } from './lib/client-address.js';
+import { refuseUnknownUpgrades, serverTimeouts } from './lib/connections.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
+import { SECURITY_HEADERS, securityHeaders } from './lib/security-headers.js';
+import { cleanOrThrow } from './lib/text.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
+import { guardText } from './realtime/text-guard.js';
 import { accountRoutes } from './routes/account.routes.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { oidcRoutes } from './routes/oidc.routes.js';
@@ -25,13 +30,16 @@ export interface AuthApp {
 export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    // Fastify accepts a hop count at run time; its types only list the other forms
-    trustProxy: ctx.config.trustProxy as boolean | string,
-    bodyLimit: 64 * 1024,
+    // req.ip, req.protocol and req.host follow the same TRUST_PROXY rules as Socket.IO (lib/client-address.ts)
+    trustProxy: trustFunction(ctx.config.trustProxy),
+    bodyLimit: AUTH_BODY_LIMIT_BYTES,
+    // slow or silent clients cannot hold connections (lib/connections.ts)
+    ...serverTimeouts(ctx.config),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('auth', null);
+  securityHeaders(app, { publicUrl: ctx.config.publicUrl });
 
   await app.register(swagger, {
     openapi: {
@@ -64,6 +72,14 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     if (originAllowed(req.headers.origin, req.host, policy)) return;
     req.log.warn({ origin: String(req.headers.origin).slice(0, 200) }, 'refused a request with cookies from another origin');
     return reply.code(403).send({ error: { code: ErrorCode.FORBIDDEN, message: 'requests with cookies are accepted from this site only' } });
+  });
+
+  // hostile text (NUL, lone surrogates; invisible characters in names) is a 400 before any route
+  // runs, and every string a route sees is NFC (lib/text.ts; Socket.IO events: realtime/text-guard.ts)
+  app.addHook('preValidation', async (req) => {
+    req.body = cleanOrThrow(req.body);
+    req.query = cleanOrThrow(req.query);
+    req.params = cleanOrThrow(req.params);
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -113,6 +129,10 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const io = createRealtime(app.server, ctx);
+  refuseUnknownUpgrades(app.server, SOCKET_PATH);
+  io.on('connection', (socket) => guardText(socket));
+  // Socket.IO's long-polling answers bypass Fastify: same headers there
+  io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, SECURITY_HEADERS));
   // Socket.IO's own close() would close the HTTP server Fastify is closing; disconnect clients only.
   app.addHook('preClose', async () => {
     io.local.disconnectSockets(true);

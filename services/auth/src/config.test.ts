@@ -116,3 +116,32 @@ test('HUB_SITES: one site per line or comma, names checked, passwords kept out o
     assert.ok(!err.message.includes('secret'), 'a password leaked into the message');
   }
 });
+test('first administrator: FACELINE_SETUP_TOKEN[_FILE]; the racy FIRST_USER_IS_ADMIN and ADMIN_USERNAMES are refused', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faceline-auth-config-'));
+  try {
+    assert.equal(loadConfig({}).setupToken, undefined, 'default: auth prints a setup link');
+    assert.equal(loadConfig({ FACELINE_SETUP_TOKEN: 'a'.repeat(24) }).setupToken, 'a'.repeat(24));
+    writeFileSync(path.join(dir, 'setup'), `${'b'.repeat(32)}\n`);
+    assert.equal(loadConfig({ FACELINE_SETUP_TOKEN_FILE: path.join(dir, 'setup') }).setupToken, 'b'.repeat(32));
+    assert.equal(loadConfig({ FIRST_USER_IS_ADMIN: 'false' }).setupToken, undefined, 'switching the old behaviour off is harmless');
+    loadConfig({ FACELINE_SETUP_TOKEN: 'short', FIRST_USER_IS_ADMIN: 'true', ADMIN_USERNAMES: 'alice' });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.problems.length, 3, err.message);
+    assert.match(err.message, /FIRST_USER_IS_ADMIN was removed/);
+    assert.match(err.message, /ADMIN_USERNAMES was removed/);
+    assert.match(err.message, /FACELINE_SETUP_TOKEN must be 16 to 200 characters/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('connection timeouts: defaults, overrides, and headers no longer than the whole request', () => {
+  const d = loadConfig({});
+  assert.deepEqual([d.headersTimeoutMs, d.requestTimeoutMs, d.keepAliveTimeoutMs], [10_000, 30_000, 72_000]);
+  const c = loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '65000' });
+  assert.deepEqual([c.headersTimeoutMs, c.requestTimeoutMs, c.keepAliveTimeoutMs], [2000, 5000, 65_000]);
+  assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '9000', REQUEST_TIMEOUT_MS: '5000' }), /HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/);
+  assert.throws(() => loadConfig({ KEEP_ALIVE_TIMEOUT_MS: '0' }), ConfigError);
+});

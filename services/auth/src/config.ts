@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCESS_TOKEN_DEFAULTS, DEFAULT_PORTS } from '@faceline/contracts';
 import { mergeRegistrations, parseClientRegistrations, type OidcClientRegistration } from './oidc/clients.js';
+import { trustFunction } from './lib/client-address.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -38,8 +39,10 @@ export interface AuthConfig {
   databasePassword: string | undefined;
   /** Connections per replica to PostgreSQL. */
   databasePoolSize: number;
-  /** Folder for PGlite's data and the generated master key file. */
+  /** Folder for PGlite's data (and, unless keyDir says otherwise, the generated master key file). */
   dataDir: string;
+  /** Folder of the generated master key file (FACELINE_KEY_DIR); defaults to dataDir. */
+  keyDir: string;
   /** 32-byte key (base64 or hex) that encrypts face templates and signing keys; unset = key file in dataDir. */
   masterKey: Buffer | undefined;
   /** One or several vision base URLs; host names are resolved to all their addresses, calls go to the least busy one and move on after connection errors and 503. */
@@ -98,8 +101,11 @@ export interface AuthConfig {
   ipWindowSeconds: number;
   /** accounts that one address may create per IP window */
   registrationsPerIp: number;
-  firstUserIsAdmin: boolean;
-  adminUsernames: string[];
+  /**
+   * Operator-chosen one-time token for the first administrator (FACELINE_SETUP_TOKEN[_FILE]);
+   * unset = auth prints a generated setup link while no administrator exists.
+   */
+  setupToken: string | undefined;
   /** full reload of the 1:N index, in case a notification was missed */
   indexResyncSeconds: number;
   shutdownGraceSeconds: number;
@@ -137,6 +143,12 @@ export interface AuthConfig {
   replicationSetup: 'auto' | 'off';
   /** hub and site mode: how often publications and subscriptions are checked again */
   replicationReconcileSeconds: number;
+  /** time a client has to send its request headers; slower connections are closed (408) */
+  headersTimeoutMs: number;
+  /** time a client has to send its whole request (headers and body) */
+  requestTimeoutMs: number;
+  /** an idle kept-alive connection is closed after this */
+  keepAliveTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -233,7 +245,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   if (rawProxy !== undefined) {
     if (/^(true|false)$/i.test(rawProxy)) trustProxy = rawProxy.toLowerCase() === 'true';
     else if (/^\d+$/.test(rawProxy)) trustProxy = Number(rawProxy);
-    else trustProxy = rawProxy; // comma-separated addresses/CIDRs, as Fastify accepts
+    else {
+      trustProxy = rawProxy; // comma-separated addresses/CIDRs (and proxy-addr's names such as loopback)
+      try {
+        trustFunction(rawProxy);
+      } catch (err) {
+        problems.push(`TRUST_PROXY must be true, false, a hop count or comma-separated addresses/CIDRs, got "${rawProxy}" (${(err as Error).message})`);
+        trustProxy = false;
+      }
+    }
   }
 
   let publicUrl = str('PUBLIC_URL');
@@ -326,6 +346,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   }
   const replicationSetup = (str('REPLICATION_SETUP') ?? 'auto') as 'auto' | 'off';
   if (!['auto', 'off'].includes(replicationSetup)) problems.push('REPLICATION_SETUP must be auto or off');
+  // The first administrator comes only from a one-time setup token (see bootstrap.service.ts).
+  // The old switches made whoever registered first, or first took a listed name, an admin.
+  if (str('FIRST_USER_IS_ADMIN') !== undefined && bool('FIRST_USER_IS_ADMIN', false)) {
+    problems.push('FIRST_USER_IS_ADMIN was removed (anyone could race to be first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+  }
+  if (str('ADMIN_USERNAMES') !== undefined) {
+    problems.push('ADMIN_USERNAMES was removed (anyone could register a listed name first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+  }
+  const setupToken = secret('FACELINE_SETUP_TOKEN');
+  if (setupToken !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(setupToken)) {
+    problems.push('FACELINE_SETUP_TOKEN must be 16 to 200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-" (it goes into a link), e.g. `openssl rand -hex 24`');
+  }
+
+  const headersTimeoutMs = num('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = num('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
+
+  const dataDir = path.resolve(str('FACELINE_DATA_DIR') ?? DEFAULT_DATA_DIR);
+  if (str('FACELINE_KEY_DIR') !== undefined && (masterKey || env.FACELINE_MASTER_KEY_FILE?.trim())) {
+    problems.push('FACELINE_KEY_DIR is the folder of the generated key file; with FACELINE_MASTER_KEY or FACELINE_MASTER_KEY_FILE set it would be ignored: set only one');
+  }
 
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
@@ -343,7 +384,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     databaseUrl,
     databasePassword: env.PGPASSWORD_FILE?.trim() ? secret('PGPASSWORD') : undefined,
     databasePoolSize: num('DATABASE_POOL_SIZE', 10, 1, 200),
-    dataDir: path.resolve(str('FACELINE_DATA_DIR') ?? DEFAULT_DATA_DIR),
+    dataDir,
+    keyDir: path.resolve(str('FACELINE_KEY_DIR') ?? dataDir),
     masterKey,
     visionUrls,
     visionTimeoutMs: num('VISION_TIMEOUT_MS', 5000, 100, 120_000),
@@ -386,8 +428,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     ipMaxFailures: num('IP_MAX_FAILURES', 30, 1, 1_000_000),
     ipWindowSeconds: num('IP_WINDOW_SECONDS', 900, 1, 86_400),
     registrationsPerIp: num('REGISTRATIONS_PER_IP', 200, 1, 1_000_000),
-    firstUserIsAdmin: bool('FIRST_USER_IS_ADMIN', true),
-    adminUsernames: (str('ADMIN_USERNAMES') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    setupToken,
     indexResyncSeconds: num('INDEX_RESYNC_SECONDS', 300, 0, 86_400),
     shutdownGraceSeconds: num('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
     oidc,
@@ -409,6 +450,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     hubHeartbeatSeconds: num('HUB_HEARTBEAT_SECONDS', 5, 1, 3600),
     replicationSetup,
     replicationReconcileSeconds: num('REPLICATION_RECONCILE_SECONDS', 30, 1, 86_400),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    // longer than the 60 s idle timeout of common load balancers, so that they close first
+    keepAliveTimeoutMs: num('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -416,5 +461,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
 
 /** A config for tests and tools: defaults plus overrides, without reading the real environment. */
 export function testConfig(overrides: Partial<AuthConfig> = {}, env: NodeJS.ProcessEnv = {}): AuthConfig {
-  return { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), ...overrides };
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), ...overrides };
+  // the key file follows a data folder given here, as FACELINE_KEY_DIR follows FACELINE_DATA_DIR
+  if (overrides.dataDir && !overrides.keyDir && !env.FACELINE_KEY_DIR) config.keyDir = overrides.dataDir;
+  return config;
 }

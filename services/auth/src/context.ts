@@ -15,6 +15,7 @@ import { MetaRepository } from './repositories/meta.repository.js';
 import { OidcRepository } from './repositories/oidc.repository.js';
 import { OidcService } from './oidc/oidc.service.js';
 import { SessionRepository } from './repositories/session.repository.js';
+import { SetupTokenRepository } from './repositories/setup-token.repository.js';
 import { SigningKeyRepository } from './repositories/signing-key.repository.js';
 import { TemplateRepository } from './repositories/template.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
@@ -22,6 +23,7 @@ import { HttpVisionClient, type VisionClient } from './repositories/vision.repos
 import { HubDatabase } from './repositories/hub.repository.js';
 import { ReplicationRepository } from './repositories/replication.repository.js';
 import { AuditService } from './services/audit.service.js';
+import { BootstrapService, type BootstrapState } from './services/bootstrap.service.js';
 import { BruteForceService } from './services/brute-force.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { LoginService } from './services/login.service.js';
@@ -32,6 +34,7 @@ import { TemplateService } from './services/template.service.js';
 import { TokenService } from './services/token.service.js';
 import { UserService } from './services/user.service.js';
 import { refuseWhenStale } from './services/freshness.js';
+import { VisionHealth } from './services/vision-health.service.js';
 
 export interface AppContext {
   config: AuthConfig;
@@ -39,6 +42,8 @@ export interface AppContext {
   metrics: Metrics;
   db: Database;
   vision: VisionClient;
+  /** vision's reachability, probed in the background (a metric and a /readyz field, not a readiness condition) */
+  visionHealth: VisionHealth;
   templates: TemplateService;
   tokens: TokenService;
   sessions: SessionService;
@@ -49,6 +54,8 @@ export interface AppContext {
   oidc: OidcService | undefined;
   /** the auth mode at run time: authority, freshness, replication upkeep (single: no-ops) */
   site: SiteService;
+  /** what the start did about the first administrator (a printed setup link, …) */
+  setup: BootstrapState;
   close(): Promise<void>;
 }
 
@@ -73,7 +80,7 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
   let site: SiteService | undefined;
   try {
     await migrate(db, log);
-    const masterKey = resolveMasterKey({ configured: config.masterKey, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });
+    const masterKey = resolveMasterKey({ configured: config.masterKey, keyDir: config.keyDir, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });
     const meta = new MetaRepository();
     const fingerprint = keyFingerprint(masterKey);
     if ((await meta.setIfAbsent(db, 'master_key_fingerprint', fingerprint)) !== fingerprint) throw new MasterKeyMismatchError();
@@ -113,7 +120,8 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const bruteForce = new BruteForceService(db, new AttemptRepository(siteName), config);
     const sessionRepo = new SessionRepository();
     const sessions = new SessionService(db, sessionRepo, users, tokens, audit, config);
-    const userService = new UserService(db, users, new AuditRepository(siteName), templates, tokens, bruteForce, audit, config, site.authority);
+    const bootstrap = new BootstrapService(site.authority, new SetupTokenRepository(), config, log);
+    const userService = new UserService(db, users, new AuditRepository(siteName), templates, tokens, bruteForce, audit, config, bootstrap, log, site.authority);
     const enrollment = new EnrollmentService(config, userService, vision, templates, audit, (o) => metrics.enrollments.inc({ outcome: o }), site);
     const login = new LoginService(config, db, users, vision, templates, bruteForce, sessions, audit, (mode, outcome, ms) => {
       metrics.logins.inc({ mode, outcome });
@@ -123,6 +131,7 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     refuseWhenStale(login, sessions, site);
 
     await tokens.start();
+    const setup = await bootstrap.start();
     await templates.loadAll();
     await templates.startSync(config.indexResyncSeconds);
     const oidc = config.oidc
@@ -133,6 +142,8 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
         })
       : undefined;
     if (oidc) log.info({ issuer: oidc.issuer, clients: [...oidc.clients.keys()] }, 'OpenID Connect provider on');
+    const visionHealth = new VisionHealth(vision, metrics.visionReady);
+    visionHealth.start();
     const housekeeping = setInterval(() => {
       void sessionRepo.purgeExpired(db).catch(() => undefined);
       void oidc?.purgeExpired().catch(() => undefined);
@@ -141,9 +152,10 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
 
     const running = site;
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login, oidc, site: running,
+      config, log, metrics, db, vision, visionHealth, templates, tokens, sessions, users: userService, enrollment, login, oidc, site: running, setup,
       async close() {
         clearInterval(housekeeping);
+        visionHealth.stop();
         running.stop();
         tokens.stop();
         // a client handed in by the caller is the caller's to close

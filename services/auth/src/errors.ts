@@ -35,6 +35,8 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.OVERLOADED]: 503,
   [ErrorCode.HUB_UNAVAILABLE]: 503,
   [ErrorCode.SITE_STALE]: 503,
+  [ErrorCode.SETUP_TOKEN_INVALID]: 403,
+  [ErrorCode.INVALID_CHARACTERS]: 400,
 };
 
 export class AuthError extends Error {

@@ -50,6 +50,11 @@ export function createMetrics() {
     sockets: new Gauge({ name: 'faceline_auth_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
     siteStaleness: new Gauge({ name: 'faceline_auth_site_staleness_seconds', help: 'Site mode: seconds since the newest hub heartbeat in this site\'s copy', registers: [registry] }),
     hubReachable: new Gauge({ name: 'faceline_auth_hub_reachable', help: 'Site mode: 1 when the last probe reached the hub, 0 when not', registers: [registry] }),
+    visionReady: new Gauge({
+      name: 'faceline_auth_vision_ready',
+      help: '1 when at least one vision address answers its readiness probe (probed every 5 s), else 0; auth stays ready either way',
+      registers: [registry],
+    }),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startChild, startVision, type ChildService } from './support/vision.js';
@@ -47,4 +47,32 @@ test('server.ts: embedded database, key file 0600, ready, SIGTERM exits 0, data 
 test('server.ts refuses to start with a master key that did not create the database', { timeout: 120_000 }, async () => {
   const env = { FACELINE_DATA_DIR: dataDir, VISION_URL: 'http://127.0.0.1:9', FACELINE_MASTER_KEY: 'cd'.repeat(32) };
   await assert.rejects(startChild('services/auth/src/server.ts', env, { timeoutMs: 120_000 }), /FACELINE_MASTER_KEY does not match/);
+});
+
+test('server.ts with FACELINE_KEY_DIR: the key file stays out of the data folder, and the data folder alone opens nothing', { timeout: 180_000 }, async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'faceline-auth-keydir-'));
+  try {
+    const data = path.join(root, 'data');
+    const keys = path.join(root, 'keys');
+    // no vision needed to look at keys and accounts
+    const env = { FACELINE_DATA_DIR: data, FACELINE_KEY_DIR: keys, VISION_URL: 'http://127.0.0.1:9' };
+    const first = await startChild('services/auth/src/server.ts', env, { timeoutMs: 120_000, readyPath: '/healthz' });
+    try {
+      assert.equal(statSync(path.join(keys, 'master.key')).mode & 0o777, 0o600);
+      assert.equal(existsSync(path.join(data, 'master.key')), false, 'a backup of the data folder holds no key');
+      assert.equal((await http(first.url, 'POST', '/api/v1/users', { body: { username: 'apart', displayName: 'Apart' } })).status, 201);
+    } finally {
+      assert.equal(await first.stop(), 0);
+    }
+    const again = await startChild('services/auth/src/server.ts', env, { timeoutMs: 120_000, readyPath: '/healthz' });
+    assert.equal((await http(again.url, 'POST', '/api/v1/users', { body: { username: 'apart', displayName: 'Apart' } })).json?.error?.code, 'USERNAME_TAKEN');
+    assert.equal(await again.stop(), 0);
+    // the data folder restored without its key: refused instead of sealing new data with a new key
+    await assert.rejects(
+      startChild('services/auth/src/server.ts', { FACELINE_DATA_DIR: data, VISION_URL: 'http://127.0.0.1:9' }, { timeoutMs: 120_000, readyPath: '/healthz' }),
+      /FACELINE_MASTER_KEY does not match/,
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server as IoServer } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
+import { Readable } from 'node:stream';
+import pino from 'pino';
+import { AUTH_BODY_LIMIT_BYTES } from '@faceline/contracts';
 import { buildApp, loadConfig } from './index.js';
 
 const publicDir = mkdtempSync(path.join(tmpdir(), 'faceline-web-'));
@@ -36,6 +39,8 @@ describe('web service: static app', () => {
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.match(csp, /frame-ancestors 'none'/);
     assert.match(csp, /object-src 'none'/);
+    assert.match(csp, /connect-src 'self'(;|$)/, 'sockets and fetches to this origin only: no bare ws: or wss:');
+    assert.doesNotMatch(csp, /\bwss?:/);
     assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'plain-http localhost must keep working');
     assert.equal(res.headers['referrer-policy'], 'no-referrer');
     assert.equal(res.headers['x-frame-options'], 'DENY');
@@ -240,6 +245,52 @@ describe('web service: forwarding to auth', () => {
       }
     });
   }
+});
+
+describe('web service: request bodies larger than auth accepts', () => {
+  let upstream: FastifyInstance;
+  let web: FastifyInstance;
+  let webUrl: string;
+  const logLines: string[] = [];
+  let received = 0;
+
+  before(async () => {
+    upstream = Fastify({ bodyLimit: AUTH_BODY_LIMIT_BYTES });
+    upstream.post('/api/v1/users', async (req) => {
+      received++;
+      return { bytes: JSON.stringify(req.body).length };
+    });
+    upstream.get('/healthz', async () => ({ status: 'ok' }));
+    await upstream.listen({ host: '127.0.0.1', port: 0 });
+    const authUrl = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`;
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+    web = (await buildApp({ config: cfg({ AUTH_URL: authUrl }), logger })).app;
+    await web.listen({ host: '127.0.0.1', port: 0 });
+    webUrl = `http://127.0.0.1:${(web.server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await web.close();
+    await upstream.close();
+  });
+
+  it('a 5 MB body answers 413 PAYLOAD_TOO_LARGE, as auth does, with and without Content-Length, and logs no outage', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, 0x61);
+    const chunked = () => Readable.from([big.subarray(0, 1024 * 1024), big.subarray(1024 * 1024)]);
+    for (const body of [big, chunked()]) {
+      const res = await fetch(`${webUrl}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+      assert.equal(res.status, 413);
+      const json = (await res.json()) as { error: { code: string } };
+      assert.equal(json.error.code, 'PAYLOAD_TOO_LARGE');
+    }
+    assert.equal(received, 0, 'nothing too large reached auth');
+    // bodies auth accepts still pass
+    const small = await fetch(`${webUrl}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(1000) }) });
+    assert.equal(small.status, 200);
+    assert.equal(received, 1);
+    assert.ok(!logLines.some((l) => /unreachable/.test(l)), `no false outage in the log:\n${logLines.join('')}`);
+    const ready = await fetch(`${webUrl}/readyz`);
+    assert.equal(((await ready.json()) as { checks: { auth: string } }).checks.auth, 'ok');
+  });
 });
 
 describe('web service: auth unreachable', () => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ErrorCode } from '@faceline/contracts';
 import type { WebConfig } from './config.js';
+import { fastifyTimeouts, nodeServerTimeouts, refuseUnknownUpgrades } from './plugins/connections.js';
 import { securityHeaders } from './plugins/security.js';
 import { staticApp } from './plugins/static-app.js';
 import { authProxy } from './plugins/auth-proxy.js';
@@ -28,11 +29,13 @@ export interface WebApp {
 
 export async function buildApp({ config, logger }: WebDeps): Promise<WebApp> {
   let closing = false;
-  const https = config.tls
-    ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
-    : {};
+  // slow or silent clients cannot hold connections (plugins/connections.ts)
+  const server = config.tls
+    ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), ...nodeServerTimeouts(config) } }
+    : { http: nodeServerTimeouts(config) };
   const app = Fastify({
-    ...https,
+    ...server,
+    ...fastifyTimeouts(config),
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     trustProxy: config.trustProxy,
     // Frames never pass through here as HTTP bodies (they go over Socket.IO); keep bodies small.
@@ -49,6 +52,7 @@ export async function buildApp({ config, logger }: WebDeps): Promise<WebApp> {
     void reply.code(status).send({ error: { code, message } });
   });
 
+  await refuseUnknownUpgrades(app);
   await securityHeaders(app, { tls: Boolean(config.tls) });
   const metrics = createMetrics();
   await metricsRoutes(app, { metrics, endpoint: config.metricsPort === undefined });

@@ -29,6 +29,12 @@ export interface WebConfig {
    * metrics move to a port only the scraper reaches.
    */
   metricsPort: number | undefined;
+  /** Time a client has to send its request headers; slower connections are closed (408). */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
   version: string;
 }
 
@@ -62,6 +68,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
   const shutdownGraceSeconds = int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600);
   const metricsPort = env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? undefined : int('METRICS_PORT', 0, 0, 65535);
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) problems.push(`METRICS_PORT must differ from PORT (${port})`);
+
+  const headersTimeoutMs = int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = int('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
+  // longer than the 60 s idle timeout of common load balancers, so that they close first
+  const keepAliveTimeoutMs = int('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000);
 
   const logLevel = (env.LOG_LEVEL ?? 'info') as WebConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -105,6 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
     trustProxy: trustRaw === 'true' || trustRaw === '1',
     shutdownGraceSeconds,
     metricsPort,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs,
     version: env.FACELINE_VERSION?.trim() || '0.1.0',
   };
 }

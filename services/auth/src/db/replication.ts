@@ -33,6 +33,8 @@ export const TABLES = {
   meta: 'local',
   schema_migrations: 'local',
   sites: 'local',
+  // the first administrator's one-time setup tokens: used where accounts are written (the hub)
+  setup_tokens: 'local',
   // the OpenID Connect provider's state: each installation is its own provider (its own issuer)
   oidc_payloads: 'local',
 } as const satisfies Record<string, TableClass>;

@@ -1,7 +1,9 @@
 /**
- * Where the master key comes from: FACELINE_MASTER_KEY, or (embedded default) a key file in
- * the data directory created with mode 0600 on first start. Creating one is logged, because
- * losing that file makes every stored face template unreadable.
+ * Where the master key comes from: FACELINE_MASTER_KEY (or its _FILE), or (embedded default) a
+ * key file `master.key` created with mode 0600 on first start in FACELINE_KEY_DIR, which is
+ * FACELINE_DATA_DIR unless set. Beside the database, one backup of the data folder holds both
+ * the encrypted templates and the key that opens them; FACELINE_KEY_DIR keeps them apart.
+ * Creating a key is logged, because losing that file makes every stored face template unreadable.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -10,9 +12,19 @@ import type { Logger } from 'pino';
 
 export const KEY_FILE_NAME = 'master.key';
 
-export function resolveMasterKey(opts: { configured: Buffer | undefined; dataDir: string; sharedDatabase: boolean; log: Logger }): Buffer {
+export interface MasterKeyOptions {
+  configured: Buffer | undefined;
+  /** folder of the generated key file (FACELINE_KEY_DIR) */
+  keyDir: string;
+  /** the database folder (FACELINE_DATA_DIR), to notice a key file left behind there */
+  dataDir: string;
+  sharedDatabase: boolean;
+  log: Logger;
+}
+
+export function resolveMasterKey(opts: MasterKeyOptions): Buffer {
   if (opts.configured) return opts.configured;
-  const file = path.join(opts.dataDir, KEY_FILE_NAME);
+  const file = path.join(opts.keyDir, KEY_FILE_NAME);
   if (existsSync(file)) {
     const mode = statSync(file).mode & 0o777;
     if (mode & 0o077) {
@@ -23,7 +35,13 @@ export function resolveMasterKey(opts: { configured: Buffer | undefined; dataDir
     if (key.length !== 32) throw new Error(`master key file ${file} does not hold 32 base64 bytes`);
     return key;
   }
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const separate = path.resolve(opts.keyDir) !== path.resolve(opts.dataDir);
+  const leftBehind = path.join(opts.dataDir, KEY_FILE_NAME);
+  if (separate && existsSync(leftBehind)) {
+    // a new key would not open the templates sealed with the old one
+    throw new Error(`FACELINE_KEY_DIR is ${opts.keyDir} but the master key file is still in the data folder: move ${leftBehind} to ${file}`);
+  }
+  mkdirSync(opts.keyDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   // 'wx' fails if another process created it in between; then that one wins.
   try {
@@ -36,7 +54,9 @@ export function resolveMasterKey(opts: { configured: Buffer | undefined; dataDir
     { file },
     opts.sharedDatabase
       ? 'FACELINE_MASTER_KEY is not set: created a local master key file. Replicas sharing this database need the same key; set FACELINE_MASTER_KEY in production'
-      : 'created a new master key file (mode 0600) for face templates and signing keys; back it up, without it stored templates cannot be read',
+      : separate
+        ? 'created a new master key file (mode 0600) for face templates and signing keys, apart from the data folder; back it up separately, without it stored templates cannot be read'
+        : 'created a new master key file (mode 0600) for face templates and signing keys beside the database: back it up, without it stored templates cannot be read; a backup of this folder holds both the templates and their key (FACELINE_KEY_DIR keeps the key elsewhere)',
   );
   return key;
 }

@@ -28,6 +28,7 @@ import type { Metrics } from '../metrics.js';
 import type { EnrollmentFlow, EnrollmentService } from '../services/enrollment.service.js';
 import type { LoginFlow, LoginService } from '../services/login.service.js';
 import type { ClientInfo, SessionService } from '../services/session.service.js';
+import { clientAddress, trustFunction } from '../lib/client-address.js';
 import { originAllowed, originPolicy, requestHost } from '../lib/origin.js';
 import { FrameGuard, asBytes, looksLikeJpeg } from './frame-guard.js';
 
@@ -370,16 +371,10 @@ function takeToken(socket: AppSocket, perSecond: number): boolean {
 }
 
 function clientOf(socket: AppSocket, config: AuthConfig): ClientInfo {
-  let ip = socket.handshake.address;
-  const xff = socket.handshake.headers['x-forwarded-for'];
-  if (config.trustProxy !== false && typeof xff === 'string' && xff) {
-    const hops = xff.split(',').map((s) => s.trim()).filter(Boolean);
-    // with a hop count, take the address that many proxies away; otherwise the client's own
-    const pick = typeof config.trustProxy === 'number' ? hops[Math.max(0, hops.length - config.trustProxy)] : hops[0];
-    if (pick) ip = pick;
-  }
+  // the same TRUST_PROXY rules as HTTP (lib/client-address.ts)
+  const ip = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], trustFunction(config.trustProxy));
   const ua = socket.handshake.headers['user-agent'];
-  return { ip: ip.replace(/^::ffff:/, ''), userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null };
+  return { ip, userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null };
 }
 
 /** The account signed in on this connection (access-token cookie or `auth.token`). */

@@ -31,7 +31,11 @@ export class AuditRepository {
     );
   }
 
-  /** Newest first (by time, then id); `before` is the id of the last event of the previous page. */
+  /**
+   * Newest first (by time, then id); `before` is the id of the last event of the previous page.
+   * The id is sent as text (a bigint exceeds what JSON numbers hold exactly), so ORDER BY names
+   * the table's columns: the bare `id` would sort by the text alias, putting "999" before "1000".
+   */
   async list(q: Queryable, opts: { limit: number; before?: number; userId?: string; type?: string; types?: readonly string[] }): Promise<AuditEvent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -48,7 +52,7 @@ export class AuditRepository {
     params.push(opts.limit);
     const { rows } = await q.query<Row>(
       `SELECT id::text AS id, at, type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details, site
-       FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
+       FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_events.at DESC, audit_events.id DESC LIMIT $${params.length}`,
       params,
     );
     return rows.map((r) => ({

@@ -68,16 +68,9 @@ export class UserRepository {
   /** `site`: this database is a site's copy; its sign-ins go to last_logins, never into users. */
   constructor(private readonly site = '') {}
 
-  /** The very first account becomes an admin when `firstIsAdmin`, so a fresh install can be administered. */
-  async create(
-    q: Queryable,
-    u: { id: string; username: string; displayName: string; role: Role; firstIsAdmin: boolean },
-  ): Promise<UserRecord> {
-    await q.query(
-      `INSERT INTO users (id, username, display_name, role)
-       SELECT $1, $2, $3, CASE WHEN $4::boolean AND NOT EXISTS (SELECT 1 FROM users) THEN 'admin' ELSE $5 END`,
-      [u.id, u.username, u.displayName, u.firstIsAdmin, u.role],
-    );
+  /** Roles come from the caller: only a spent setup token makes an admin (see BootstrapService). */
+  async create(q: Queryable, u: { id: string; username: string; displayName: string; role: Role }): Promise<UserRecord> {
+    await q.query('INSERT INTO users (id, username, display_name, role) VALUES ($1, $2, $3, $4)', [u.id, u.username, u.displayName, u.role]);
     return (await this.findById(q, u.id)) as UserRecord;
   }
 

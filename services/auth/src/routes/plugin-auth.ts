@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_API_PREFIX, AUTH_COOKIES, ErrorCode } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import { AuthError } from '../errors.js';
+import { plainAddress } from '../lib/client-address.js';
 import type { Authenticated, ClientInfo, IssuedSession } from '../services/session.service.js';
 import { toUser } from '../services/user.service.js';
 
@@ -14,7 +15,8 @@ declare module 'fastify' {
 
 export function clientInfo(req: FastifyRequest): ClientInfo {
   const ua = req.headers['user-agent'];
-  return { ip: req.ip.replace(/^::ffff:/, ''), userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null };
+  // req.ip applies TRUST_PROXY through lib/client-address.ts (see app.ts), as Socket.IO does
+  return { ip: plainAddress(req.ip), userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null };
 }
 
 function tokenOf(req: FastifyRequest): string | undefined {

@@ -14,14 +14,19 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
 
   app.get(
     AUTH_ROUTES.readyz,
-    { schema: { tags: ['system'], summary: 'database and at least one vision replica reachable', response: { 200: HealthResponse, 503: HealthResponse } } },
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'ready to serve: the database answers and a signing key is loaded (vision reachability is reported, not required)',
+        response: { 200: HealthResponse, 503: HealthResponse },
+      },
+    },
     async (_req, reply) => {
-      const [database, vision] = await Promise.all([
-        ctx.db.query('SELECT 1').then(() => 'ok', () => 'unavailable'),
-        ctx.vision.ready().then((ok) => (ok ? 'ok' : 'unavailable')),
-      ]);
-      // a site stays ready without its hub: logins are exactly what must go on while it is away
-      const ok = database === 'ok' && vision === 'ok';
+      const database = await ctx.db.query('SELECT 1').then(() => 'ok', () => 'unavailable');
+      const keys = ctx.tokens.ready() ? 'ok' : 'missing';
+      // JWKS, sessions and refresh work without vision; face flows answer RECOGNITION_UNAVAILABLE.
+      // A site stays ready without its hub: logins are exactly what must go on while it is away.
+      const ok = database === 'ok' && keys === 'ok';
       const site = ctx.site.status();
       const replication: Record<string, string> =
         site.mode === 'site'
@@ -31,7 +36,7 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
         status: ok ? 'ok' : 'unavailable',
         service: 'auth',
         version: config.version,
-        checks: { database, vision, index: String(ctx.templates.index.size), ...replication },
+        checks: { database, keys, vision: ctx.visionHealth.state, index: String(ctx.templates.index.size), ...replication },
       });
     },
   );

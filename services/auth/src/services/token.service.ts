@@ -205,6 +205,11 @@ export class TokenService {
     });
   }
 
+  /** A key to sign with is loaded: access tokens can be issued and verified. */
+  ready(): boolean {
+    return this.current() !== undefined;
+  }
+
   jwks(): { keys: Jwk[] } {
     return { keys: [...this.keys.values()].filter((k) => k.expiresAt > Date.now()).map((k) => k.publicJwk) };
   }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, SIGN_IN_EVENT_TYPES, type MyAuditEvent, type MyAuditResponse, type Profile, type Role, type UpdateMeRequest, type User } from '@faceline/contracts';
+import type { Logger } from 'pino';
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { AuthError } from '../errors.js';
@@ -12,6 +13,7 @@ import { isUniqueViolation } from '../lib/sql.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { AdminUserRecord, UserRecord, UserRepository } from '../repositories/user.repository.js';
 import type { AuditService } from './audit.service.js';
+import type { BootstrapService } from './bootstrap.service.js';
 import type { BruteForceService } from './brute-force.service.js';
 import type { ClientInfo } from './session.service.js';
 import type { TemplateService } from './template.service.js';
@@ -43,27 +45,36 @@ export class UserService {
     private readonly bruteForce: BruteForceService,
     private readonly audit: AuditService,
     private readonly cfg: AuthConfig,
+    private readonly bootstrap: BootstrapService,
+    private readonly log: Logger,
+    /** where accounts are written: this database, or the hub from a site */
     private readonly authority: Database = db,
   ) {}
 
-  async register(input: { username: string; displayName: string }, client: ClientInfo) {
+  async register(input: { username: string; displayName: string; setupToken?: string }, client: ClientInfo) {
     const username = input.username.toLowerCase();
     await this.bruteForce.assertMayRegister(client.ip);
+    const id = randomUUID();
+    const role = input.setupToken ? 'admin' : 'user';
     let user: UserRecord;
     try {
-      user = await this.users.create(this.authority, {
-        id: randomUUID(),
-        username,
-        displayName: input.displayName.trim() || username,
-        role: this.cfg.adminUsernames.includes(username) ? 'admin' : 'user',
-        firstIsAdmin: this.cfg.firstUserIsAdmin,
+      user = await this.authority.tx(async (q) => {
+        if (input.setupToken) await this.bootstrap.consumeIn(q, input.setupToken, id);
+        return this.users.create(q, { id, username, displayName: input.displayName.trim() || username, role });
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AuthError(ErrorCode.USERNAME_TAKEN, 'this username is taken; choose another one');
+      if (err instanceof AuthError && err.code === ErrorCode.SETUP_TOKEN_INVALID) {
+        await this.audit.record({ type: 'user.registered', outcome: 'failure', username, code: err.code, ip: client.ip, userAgent: client.userAgent, details: { setupToken: 'refused' } });
+      }
       throw err;
     }
     await this.bruteForce.recordRegistration(client.ip);
-    await this.audit.record({ type: 'user.registered', outcome: 'success', userId: user.id, username, ip: client.ip, userAgent: client.userAgent, details: { role: user.role } });
+    await this.audit.record({
+      type: 'user.registered', outcome: 'success', userId: user.id, username, ip: client.ip, userAgent: client.userAgent,
+      details: { role: user.role, ...(input.setupToken ? { setupToken: 'used' } : {}) },
+    });
+    if (role === 'admin') this.log.warn({ userId: user.id, username }, 'the setup token was used: this account is the first administrator');
     const t = await this.tokens.signEnrollTicket(user.id);
     return { user: toUser(user), enrollmentTicket: t.ticket, enrollmentTicketExpiresAt: t.expiresAt.toISOString() };
   }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp, type AuthApp } from '../../src/app.js';
 import { testConfig, type AuthConfig } from '../../src/config.js';
 import { createContext, type AppContext } from '../../src/context.js';
@@ -62,7 +62,7 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
-export async function startReplica(store: Store, visionUrl: string, overrides: Partial<AuthConfig> = {}): Promise<Replica> {
+export async function startReplica(store: Store, visionUrl: string, overrides: Partial<AuthConfig> = {}, opts: { log?: Logger } = {}): Promise<Replica> {
   const config = testConfig({
     databaseUrl: store.databaseUrl,
     dataDir: store.dataDir,
@@ -72,7 +72,7 @@ export async function startReplica(store: Store, visionUrl: string, overrides: P
     indexResyncSeconds: 0,
     ...overrides,
   });
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const log = opts.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const ctx = await createContext(config, log);
   const app = await buildApp(ctx);
   const url = await app.app.listen({ host: '127.0.0.1', port: 0 });
@@ -85,4 +85,32 @@ export async function startReplica(store: Store, visionUrl: string, overrides: P
       await ctx.close();
     },
   };
+}
+
+/**
+ * Signs a user in without a face (the grant a face login would end with, exchanged over HTTP
+ * like the browser does) and returns the cookie header: for tests of what comes after login.
+ */
+export async function signInWithoutFace(r: Replica, userId: string): Promise<string> {
+  const { grant } = await r.ctx.sessions.issueGrant(userId, 'verify', false, { ip: '127.0.0.1', userAgent: 'test' });
+  const res = await fetch(`${r.url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant }) });
+  if (res.status !== 200) throw new Error(`session exchange failed: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+/** A logger that keeps every line (as parsed JSON) for assertions on what auth logs. */
+export function capturingLogger(): { log: Logger; lines: Record<string, unknown>[]; text: () => string } {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const log = pino({ level: 'info' }, {
+    write(chunk: string) {
+      raw.push(chunk);
+      try {
+        lines.push(JSON.parse(chunk) as Record<string, unknown>);
+      } catch {
+        /* not JSON */
+      }
+    },
+  });
+  return { log, lines, text: () => raw.join('') };
 }

@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
-import { ErrorCode } from '@faceline/contracts';
+import { Readable, Transform } from 'node:stream';
+import { AUTH_BODY_LIMIT_BYTES, ErrorCode } from '@faceline/contracts';
 
 function forwarded(headers: IncomingHttpHeaders, req: FastifyRequest): IncomingHttpHeaders {
   return {
@@ -17,7 +18,48 @@ function forwarded(headers: IncomingHttpHeaders, req: FastifyRequest): IncomingH
   };
 }
 
-function upstreamDown(reply: Pick<FastifyReply, 'log' | 'code'>, error: unknown): void {
+const kTooLarge = Symbol('faceline.bodyTooLarge');
+type LimitedRequest = FastifyRequest & { [kTooLarge]?: boolean };
+
+function tooLarge(reply: Pick<FastifyReply, 'code'>, limit: number): void {
+  void reply.code(413).send({ error: { code: ErrorCode.PAYLOAD_TOO_LARGE, message: `request body larger than ${limit} bytes`, details: { limit } } });
+}
+
+/**
+ * Bodies go to auth as a stream. Auth refuses more than AUTH_BODY_LIMIT_BYTES and closes the
+ * connection while a large body is still being sent, which the proxy used to see as an
+ * unreachable auth: a 503 NOT_READY and a false outage in the log. So the limit is applied here
+ * first, with the answer auth would give: a declared length above it is refused at once, and a
+ * chunked body is cut off at the first byte beyond it.
+ */
+export function limitBody(limit: number) {
+  return (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return tooLarge(reply, limit);
+    const body = req.body;
+    if (body instanceof Readable) {
+      let seen = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          seen += chunk.length;
+          if (seen <= limit) return callback(null, chunk);
+          (req as LimitedRequest)[kTooLarge] = true;
+          // read and drop the rest, or a client still sending would never see the answer
+          // (REQUEST_TIMEOUT_MS bounds how long that may take)
+          body.unpipe(counted);
+          body.resume();
+          callback(new Error('request body too large'));
+        },
+      });
+      body.on('error', (err) => counted.destroy(err));
+      req.body = body.pipe(counted);
+    }
+    done();
+  };
+}
+
+function upstreamDown(reply: Pick<FastifyReply, 'log' | 'code' | 'request'>, error: unknown, limit: number): void {
+  if ((reply.request as LimitedRequest)[kTooLarge]) return tooLarge(reply, limit);
   reply.log.warn({ err: error }, 'auth service unreachable');
   void reply
     .code(503)
@@ -39,14 +81,15 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
   }
 }
 
-export async function authProxy(app: FastifyInstance, opts: { authUrl: string }): Promise<void> {
+export async function authProxy(app: FastifyInstance, opts: { authUrl: string; bodyLimit?: number }): Promise<void> {
+  const limit = opts.bodyLimit ?? AUTH_BODY_LIMIT_BYTES;
   const replyOptions: FastifyHttpProxyOptions['replyOptions'] = {
     rewriteRequestHeaders: (req, headers) => forwarded(headers, req as FastifyRequest),
-    onError: (reply, { error }) => upstreamDown(reply as unknown as FastifyReply, error),
+    onError: (reply, { error }) => upstreamDown(reply as unknown as FastifyReply, error, limit),
   };
   // /oidc: "Sign in with Faceline" (the OpenID Connect provider in auth; discovery is under /.well-known)
   for (const prefix of ['/api', '/.well-known', '/oidc']) {
-    await app.register(httpProxy, { upstream: opts.authUrl, prefix, rewritePrefix: prefix, replyOptions });
+    await app.register(httpProxy, { upstream: opts.authUrl, prefix, rewritePrefix: prefix, replyOptions, preHandler: limitBody(limit) });
   }
   await app.register(httpProxy, {
     upstream: opts.authUrl,

@@ -46,6 +46,7 @@ export const de: Messages = {
     displayNameInvalid: 'Bitte Namen eingeben (höchstens 80 Zeichen).',
     submit: 'Weiter zur Gesichtserfassung',
     cameraNote: 'Gespeichert werden nur verschlüsselte Merkmale Ihres Gesichts, keine Bilder. Sie können Ihre Gesichtsdaten jederzeit löschen.',
+    setupNote: 'Sie haben den Einrichtungslink dieser Installation geöffnet: Das Konto, das Sie jetzt anlegen, ist ihr erster Administrator. Der Link funktioniert nur einmal.',
   },
   camera: {
     start: 'Kamera starten',
@@ -270,6 +271,14 @@ export const de: Messages = {
     SITE_STALE: {
       title: 'Anmeldung an diesem Standort pausiert',
       message: 'Dieser Standort ist zu lange von der Zentrale getrennt, um Konten zu bestätigen. Die Anmeldung geht weiter, sobald die Verbindung wieder steht; bitte die Administration informieren.',
+    },
+    SETUP_TOKEN_INVALID: {
+      title: 'Einrichtungslink ungültig',
+      message: 'Dieser Einrichtungslink wurde schon benutzt, ist abgelaufen, oder es gibt bereits einen Administrator. Ohne ihn registrieren oder den Betreiber um einen neuen Link bitten.',
+    },
+    INVALID_CHARACTERS: {
+      title: 'Unzulässige Zeichen',
+      message: 'Steuerzeichen sowie unsichtbare oder richtungsändernde Zeichen entfernen und erneut versuchen.',
     },
   },
   clientErrors: {

@@ -46,6 +46,7 @@ export const en: Messages = {
     displayNameInvalid: 'Enter your name (at most 80 characters).',
     submit: 'Continue to face enrollment',
     cameraNote: 'Only measurements of your face are stored, encrypted. Pictures are not kept. You can delete your face data at any time.',
+    setupNote: 'You opened the setup link of this installation: the account you create now is its first administrator. The link works only once.',
   },
   camera: {
     start: 'Start camera',
@@ -270,6 +271,14 @@ export const en: Messages = {
     SITE_STALE: {
       title: 'Sign-in paused at this site',
       message: 'This site has been cut off from the central office for too long to vouch for accounts. Sign-ins resume as soon as the connection is back; tell your administrator.',
+    },
+    SETUP_TOKEN_INVALID: {
+      title: 'Setup link not valid',
+      message: 'This setup link was used already, has expired, or an administrator exists. Register without it, or ask the operator for a new link.',
+    },
+    INVALID_CHARACTERS: {
+      title: 'Characters not allowed',
+      message: 'Remove control characters and invisible or direction-changing characters, then try again.',
     },
   },
   clientErrors: {

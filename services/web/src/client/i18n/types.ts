@@ -56,6 +56,8 @@ export interface Messages {
     displayNameInvalid: string;
     submit: string;
     cameraNote: string;
+    /** shown when the page was opened with the operator's one-time setup link */
+    setupNote: string;
   };
   camera: {
     start: string;

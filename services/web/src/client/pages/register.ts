@@ -7,10 +7,26 @@ import { describeProblem } from '../lib/problems.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
 import { saveTicket } from '../lib/ticket.js';
 
+/**
+ * The operator's one-time setup link (`/register?setup=…`, printed by auth while no administrator
+ * exists) makes this registration the first administrator. The token is taken out of the address
+ * bar at once, so it stays out of the history and of screenshots.
+ */
+function takeSetupToken(): string | undefined {
+  const params = new URLSearchParams(location.search);
+  const token = params.get('setup')?.trim();
+  if (params.has('setup')) {
+    params.delete('setup');
+    const rest = params.toString();
+    history.replaceState(history.state, '', `${location.pathname}${rest ? `?${rest}` : ''}`);
+  }
+  return token || undefined;
+}
 
 export const page: Page = (root, ctx) => {
   const { m } = ctx;
   ctx.setTitle(m.register.title);
+  const setupToken = takeSetupToken();
   const username = field({ label: m.register.username, name: 'username', help: m.register.usernameHelp, required: true, autocomplete: 'username', maxlength: 32 });
   const displayName = field({ label: m.register.displayName, name: 'displayName', help: m.register.displayNameHelp, required: true, autocomplete: 'name', maxlength: 80 });
   const submit = h('button', { type: 'submit', class: 'primary' }, m.register.submit);
@@ -35,12 +51,15 @@ export const page: Page = (root, ctx) => {
     if (!okName) return displayName.input.focus();
     submit.disabled = true;
     try {
-      const res = await api<RegisterResponse>('POST', ROUTES.register, { username: u, displayName: d });
+      const res = await api<RegisterResponse>('POST', ROUTES.register, { username: u, displayName: d, ...(setupToken ? { setupToken } : {}) });
       saveTicket(res.enrollmentTicket, res.enrollmentTicketExpiresAt, res.user.displayName);
       ctx.navigate('/enroll');
     } catch (err) {
       const problem = problemFrom(err);
-      if (err instanceof ApiError && problem.kind === 'server' && (problem.code === 'USERNAME_TAKEN' || problem.code === 'VALIDATION_FAILED')) {
+      if (err instanceof ApiError && problem.kind === 'server' && problem.code === 'INVALID_CHARACTERS' && problem.details?.field === 'displayName') {
+        setFieldError(displayName, describeProblem(problem, m).message);
+        displayName.input.focus();
+      } else if (err instanceof ApiError && problem.kind === 'server' && (problem.code === 'USERNAME_TAKEN' || problem.code === 'VALIDATION_FAILED' || problem.code === 'INVALID_CHARACTERS')) {
         setFieldError(username, describeProblem(problem, m).message);
         username.input.focus();
       } else status.replaceChildren(problemBox(problem, ctx, { onRetry: () => form.requestSubmit() }));
@@ -49,6 +68,11 @@ export const page: Page = (root, ctx) => {
     }
   });
 
-  root.append(h('h1', {}, m.register.title), h('p', { class: 'lead' }, m.register.intro), form);
+  root.append(
+    h('h1', {}, m.register.title),
+    h('p', { class: 'lead' }, m.register.intro),
+    ...(setupToken ? [h('p', { class: 'note setup-note', role: 'note' }, m.register.setupNote)] : []),
+    form,
+  );
   username.input.focus();
 };
