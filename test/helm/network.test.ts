@@ -221,6 +221,8 @@ describe('helm chart: NetworkPolicies', () => {
     }
     assert.ok(!allowed(policies, { pod: pods.vision }, internet, 443), 'vision reaches the internet');
     assert.notEqual(renderRaw({ set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10'] }).status, 0, 'an address without a prefix length was accepted');
+  });
+
   it('site.yaml: the replication link to the hub (and nothing else) passes the database and auth policies', () => {
     const objs = renderSet('site');
     const policies = objs.filter((o) => o.kind === 'NetworkPolicy');

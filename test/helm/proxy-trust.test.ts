@@ -12,6 +12,7 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { loadConfig as loadAuthConfig } from '@faceline/auth';
 import { buildApp as buildWeb, loadConfig as loadWebConfig } from '@faceline/web';
+import { trustFunction } from '../../services/auth/src/lib/client-address.js';
 import { VALUE_SETS, find, fullName, render, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
 
 const CLIENT = '203.0.113.7';
@@ -23,9 +24,12 @@ const configMap = (objs: K8sObject[], c: string): Record<string, string> => find
 
 /** The client address auth takes for a request from `peer` carrying `xff`, with the rendered TRUST_PROXY. */
 async function authSees(objs: K8sObject[], peer: string, xff?: string): Promise<string> {
-  const { trustProxy } = loadAuthConfig({ ...configMap(objs, 'auth'), LOG_LEVEL: 'silent' });
+  // the database addresses reach auth as mounted secret files, not through the ConfigMap
+  const cm = configMap(objs, 'auth');
+  const secrets = cm.AUTH_MODE && cm.AUTH_MODE !== 'single' ? { DATABASE_URL: 'postgres://f@db/f', ...(cm.AUTH_MODE === 'site' ? { HUB_DATABASE_URL: 'postgres://f@hub/f' } : {}) } : {};
+  const { trustProxy } = loadAuthConfig({ ...cm, ...secrets, LOG_LEVEL: 'silent' });
   // as services/auth/src/app.ts builds it
-  const app = Fastify({ trustProxy: trustProxy as boolean | string });
+  const app = Fastify({ trustProxy: trustFunction(trustProxy) });
   app.get('/api/whoami', async (req) => req.ip);
   try {
     const res = await app.inject({ url: '/api/whoami', remoteAddress: peer, headers: xff ? { 'x-forwarded-for': xff } : {} });
@@ -134,8 +138,9 @@ describe('helm chart: client addresses behind the ingress controller and the Loa
   });
 
   it('refuses hop counts and false for auth, which would count every client as the proxy (one attacker locks out the plant)', async () => {
-    // what a hop count does in the Fastify auth runs on: it trusts nobody
-    assert.equal(await authSees([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: fullName('auth') }, data: { TRUST_PROXY: '1' } }], TRAEFIK_POD, CLIENT), TRAEFIK_POD);
+    // a hop count trusts whatever sits that many hops in front, whatever its address: a client
+    // that reaches auth directly names its own address
+    assert.equal(await authSees([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: fullName('auth') }, data: { TRUST_PROXY: '1' } }], '192.0.2.9', FORGED), FORGED);
     for (const value of ['1', '2', 'false']) {
       const r = renderRaw({ set: [`auth.trustProxy=${value}`] });
       assert.notEqual(r.status, 0, `auth.trustProxy=${value} was accepted`);

@@ -304,7 +304,7 @@ the kubelet kills it. faceline.shutdownGrace: .Values.web
 {{- end -}}
 {{- $authTrust := toString $v.auth.trustProxy -}}
 {{- if regexMatch "^[0-9]+$" $authTrust -}}
-{{- $errors = append $errors (printf "auth.trustProxy=%s: a hop count makes Fastify trust no proxy at all, so auth would count every client as the ingress controller and one person's failed logins would lock out everyone. Give the proxies' CIDR instead (k3s pods: 10.42.0.0/16)" $authTrust) -}}
+{{- $errors = append $errors (printf "auth.trustProxy=%s: a hop count trusts whatever sits that many hops in front of auth, whatever its address, so a client that reaches auth another way names any address it likes (and a changed proxy chain makes auth count every client as the proxy, so one person's failed logins would lock out everyone). Give the proxies' CIDR instead (k3s pods: 10.42.0.0/16)" $authTrust) -}}
 {{- else if eq $authTrust "false" -}}
 {{- $errors = append $errors "auth.trustProxy=false: clients reach auth only through the ingress controller or web, so auth would count every client as that proxy and one person's failed logins would lock out everyone. Give the proxies' CIDR instead (k3s pods: 10.42.0.0/16)" -}}
 {{- end -}}
@@ -320,6 +320,7 @@ the kubelet kills it. faceline.shutdownGrace: .Values.web
 {{- $errors = append $errors (printf "oidc client %s: a public client has no clientSecret" $c.clientId) -}}
 {{- else if and (not $c.public) (not $c.clientSecret) -}}
 {{- $errors = append $errors (printf "oidc client %s: set clientSecret (confidential client) or public: true" $c.clientId) -}}
+{{- end -}}
 {{- end -}}
 {{- /* hub and sites (docs/sites.md) */ -}}
 {{- if eq $v.auth.mode "site" -}}
