@@ -28,6 +28,7 @@ import {
   type BuiltNet,
 } from './nets.js';
 import { cropStats, eyeOpenness, headPose } from './quality.js';
+import { faceTexture, TEXTURE_SIZE } from './face-texture.js';
 import type { FacePipeline, PipelineOptions, PipelineSettings, RgbImage } from './types.js';
 import { faceApiModelDir, loadWeights } from './weights.js';
 
@@ -274,6 +275,7 @@ export class OnnxFacePipeline implements FacePipeline {
       };
       if (descriptorCrop) face.descriptorCrop = descriptorCrop;
       if (options.embeddings) face.embedding = Array.from(await this.embed(this.recIn));
+      if (options.texture) face.texture = { size: TEXTURE_SIZE, data: Buffer.from(faceTexture(img.data, img.width, img.height, landmarks)).toString('base64') };
       result.push(face);
     }
     return result;
