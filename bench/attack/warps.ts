@@ -238,9 +238,16 @@ export function tpsTurn(src: Rgb, lm: readonly Pt[], yawDeg: number, pitchDeg = 
  * The mapping stays monotonic, so nothing folds over. The landmark net then reports narrow,
  * "closed" eyes.
  */
-export function squashEyes(src: Rgb, lm: readonly Pt[], factor: number): Rgb {
+export function squashEyes(src: Rgb, lm: readonly Pt[], factor: number, towards: 'middle' | 'lower-lid' = 'middle'): Rgb {
   const f = faceFrame(lm);
-  const eyes = [meanOf(lm, 36, 42), meanOf(lm, 42, 48)];
+  // 'lower-lid' squashes towards the lower lid, where a closed lid's lashes would be
+  const eyes =
+    towards === 'middle'
+      ? [meanOf(lm, 36, 42), meanOf(lm, 42, 48)]
+      : [
+          [meanOf(lm, 36, 42)[0], (lm[40]![1] + lm[41]![1]) / 2],
+          [meanOf(lm, 42, 48)[0], (lm[46]![1] + lm[47]![1]) / 2],
+        ];
   const core = f.iod * 0.16;
   const reach = f.iod * 0.42;
   const halfW = f.iod * 0.32;

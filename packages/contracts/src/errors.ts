@@ -56,6 +56,10 @@ export const ErrorCode = {
   FLOW_ALREADY_RUNNING: 'FLOW_ALREADY_RUNNING',
   RECOGNITION_UNAVAILABLE: 'RECOGNITION_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /** administration needs a login at a trusted device or a passkey (details.webauthn: options when the account has one) */
+  STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
+  /** this change needs a fresh face login with liveness (details.maxAgeSeconds) */
+  REAUTH_REQUIRED: 'REAUTH_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -10,6 +10,9 @@ import { Sealer, keyFingerprint } from './lib/crypto.js';
 import { resolveMasterKey } from './lib/master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AttemptRepository } from './repositories/attempt.repository.js';
+import { DeviceRepository } from './repositories/device.repository.js';
+import { EnrollTicketRepository } from './repositories/enroll-ticket.repository.js';
+import { LiveFlowRepository } from './repositories/live-flow.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { MetaRepository } from './repositories/meta.repository.js';
 import { SessionRepository } from './repositories/session.repository.js';
@@ -19,6 +22,8 @@ import { UserRepository } from './repositories/user.repository.js';
 import { HttpVisionClient, type VisionClient } from './repositories/vision.repository.js';
 import { AuditService } from './services/audit.service.js';
 import { BruteForceService } from './services/brute-force.service.js';
+import { DeviceService } from './services/device.service.js';
+import { EnrollTicketService } from './services/enroll-ticket.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { LoginService } from './services/login.service.js';
 import { SessionService } from './services/session.service.js';
@@ -35,6 +40,8 @@ export interface AppContext {
   templates: TemplateService;
   tokens: TokenService;
   sessions: SessionService;
+  tickets: EnrollTicketService;
+  devices: DeviceService;
   users: UserService;
   enrollment: EnrollmentService;
   login: LoginService;
@@ -84,21 +91,34 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const bruteForce = new BruteForceService(db, new AttemptRepository(), config);
     const sessionRepo = new SessionRepository();
     const sessions = new SessionService(db, sessionRepo, users, tokens, audit, config);
-    const userService = new UserService(db, users, new AuditRepository(), templates, tokens, bruteForce, audit, config);
-    const enrollment = new EnrollmentService(config, userService, vision, templates, audit, (o) => metrics.enrollments.inc({ outcome: o }));
-    const login = new LoginService(config, db, users, vision, templates, bruteForce, sessions, audit, (mode, outcome, ms) => {
-      metrics.logins.inc({ mode, outcome });
-      metrics.loginDuration.observe({ mode, outcome }, ms / 1000);
+    const ticketRepo = new EnrollTicketRepository();
+    const tickets = new EnrollTicketService(db, tokens, ticketRepo);
+    const devices = new DeviceService(db, new DeviceRepository(), audit);
+    const liveFlows = new LiveFlowRepository();
+    const userService = new UserService(db, users, new AuditRepository(), templates, tickets, sessions, bruteForce, audit, config);
+    const enrollment = new EnrollmentService({
+      config, db, users: userService, vision, templates, tickets: ticketRepo, liveFlows, audit,
+      onOutcome: (o) => metrics.enrollments.inc({ outcome: o }),
+    });
+    const login = new LoginService({
+      config, db, users, liveFlows, vision, templates, bruteForce, sessions, audit,
+      onOutcome: (mode, outcome, ms) => {
+        metrics.logins.inc({ mode, outcome });
+        metrics.loginDuration.observe({ mode, outcome }, ms / 1000);
+      },
     });
 
     await tokens.start();
     await templates.loadAll();
     await templates.startSync(config.indexResyncSeconds);
-    const housekeeping = setInterval(() => void sessionRepo.purgeExpired(db).catch(() => undefined), 3_600_000);
+    const housekeeping = setInterval(() => {
+      void sessionRepo.purgeExpired(db).catch(() => undefined);
+      void ticketRepo.purgeExpired(db).catch(() => undefined);
+    }, 3_600_000);
     housekeeping.unref();
 
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, users: userService, enrollment, login,
+      config, log, metrics, db, vision, templates, tokens, sessions, tickets, devices, users: userService, enrollment, login,
       async close() {
         clearInterval(housekeeping);
         tokens.stop();

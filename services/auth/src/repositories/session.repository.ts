@@ -3,7 +3,17 @@ import type { LoginMode } from '@faceline/contracts';
 import type { Queryable } from '../db/database.js';
 import { toIso, toIsoOrNull, toDate } from '../lib/sql.js';
 
-export interface SessionRecord {
+/** How a person proved who they are: RFC 8176 methods, a Faceline assurance level, when, where. */
+export interface AuthContext {
+  amr: string[];
+  acr: string;
+  /** when the face login happened (ISO) */
+  authTime: string;
+  /** the trusted device it happened at */
+  deviceId: string | null;
+}
+
+export interface SessionRecord extends AuthContext {
   id: string;
   userId: string;
   mode: LoginMode;
@@ -13,14 +23,22 @@ export interface SessionRecord {
   revokedAt: string | null;
 }
 
-export interface GrantRecord {
+export interface GrantRecord extends AuthContext {
   userId: string;
   mode: LoginMode;
   liveness: boolean;
 }
 
 type Row = Record<string, unknown>;
+const mapContext = (r: Row): AuthContext => ({
+  amr: Array.isArray(r.amr) ? r.amr.map(String) : ['face'],
+  acr: String(r.acr ?? ''),
+  authTime: toIso(r.auth_time),
+  deviceId: r.device_id ? String(r.device_id) : null,
+});
+
 const mapSession = (r: Row): SessionRecord => ({
+  ...mapContext(r),
   id: String(r.id),
   userId: String(r.user_id),
   mode: r.mode === 'identify' ? 'identify' : 'verify',
@@ -33,12 +51,12 @@ const mapSession = (r: Row): SessionRecord => ({
 export class SessionRepository {
   async createGrant(
     q: Queryable,
-    g: { hash: string; userId: string; mode: LoginMode; liveness: boolean; ip: string | null; userAgent: string | null; ttlSeconds: number },
+    g: { hash: string; userId: string; mode: LoginMode; liveness: boolean; ip: string | null; userAgent: string | null; ttlSeconds: number; amr: string[]; acr: string; deviceId: string | null },
   ): Promise<Date> {
     const { rows } = await q.query<{ expires_at: unknown }>(
-      `INSERT INTO login_grants (grant_hash, user_id, mode, liveness, ip, user_agent, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)) RETURNING expires_at`,
-      [g.hash, g.userId, g.mode, g.liveness, g.ip, g.userAgent, g.ttlSeconds],
+      `INSERT INTO login_grants (grant_hash, user_id, mode, liveness, ip, user_agent, expires_at, amr, acr, device_id)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8, $9, $10) RETURNING expires_at`,
+      [g.hash, g.userId, g.mode, g.liveness, g.ip, g.userAgent, g.ttlSeconds, g.amr, g.acr, g.deviceId],
     );
     return toDate(rows[0]?.expires_at);
   }
@@ -48,21 +66,33 @@ export class SessionRepository {
     const { rows } = await q.query<Row>(
       `UPDATE login_grants SET used_at = now()
        WHERE grant_hash = $1 AND used_at IS NULL AND expires_at > now()
-       RETURNING user_id, mode, liveness`,
+       RETURNING user_id, mode, liveness, amr, acr, auth_time, device_id`,
       [hash],
     );
     const r = rows[0];
-    return r ? { userId: String(r.user_id), mode: r.mode === 'identify' ? 'identify' : 'verify', liveness: Boolean(r.liveness) } : undefined;
+    return r ? { ...mapContext(r), userId: String(r.user_id), mode: r.mode === 'identify' ? 'identify' : 'verify', liveness: Boolean(r.liveness) } : undefined;
+  }
+
+  /** Reads a grant without using it (step-up needs to know who it is for first). */
+  async peekGrant(q: Queryable, hash: string): Promise<GrantRecord | undefined> {
+    const { rows } = await q.query<Row>(
+      'SELECT user_id, mode, liveness, amr, acr, auth_time, device_id FROM login_grants WHERE grant_hash = $1 AND used_at IS NULL AND expires_at > now()',
+      [hash],
+    );
+    const r = rows[0];
+    return r ? { ...mapContext(r), userId: String(r.user_id), mode: r.mode === 'identify' ? 'identify' : 'verify', liveness: Boolean(r.liveness) } : undefined;
   }
 
   async create(
     q: Queryable,
-    s: { id: string; userId: string; mode: LoginMode; liveness: boolean; ip: string | null; userAgent: string | null; ttlSeconds: number; refreshHash: string },
+    s: {
+      id: string; userId: string; mode: LoginMode; liveness: boolean; ip: string | null; userAgent: string | null; ttlSeconds: number; refreshHash: string;
+    } & AuthContext,
   ): Promise<SessionRecord> {
     const { rows } = await q.query<Row>(
-      `INSERT INTO sessions (id, user_id, mode, liveness, ip, user_agent, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)) RETURNING *`,
-      [s.id, s.userId, s.mode, s.liveness, s.ip, s.userAgent, s.ttlSeconds],
+      `INSERT INTO sessions (id, user_id, mode, liveness, ip, user_agent, expires_at, amr, acr, auth_time, device_id)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8, $9, $10, $11) RETURNING *`,
+      [s.id, s.userId, s.mode, s.liveness, s.ip, s.userAgent, s.ttlSeconds, s.amr, s.acr, s.authTime, s.deviceId],
     );
     await q.query('INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)', [s.refreshHash, s.id]);
     return mapSession(rows[0] as Row);

@@ -66,7 +66,7 @@ export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post(
     AUTH_ROUTES.meEnrollmentTicket,
     { preHandler: auth, schema: { tags: ['me'], summary: 'a ticket to enroll again', response: { 200: EnrollmentTicketResponse, ...errors } } },
-    async (req) => ctx.users.enrollmentTicket((req.auth as Authenticated).user.id),
+    async (req) => ctx.users.enrollmentTicket((req.auth as Authenticated).user.id, (req.auth as Authenticated).session),
   );
 
   app.delete(

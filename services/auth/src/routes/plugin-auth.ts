@@ -14,7 +14,8 @@ declare module 'fastify' {
 
 export function clientInfo(req: FastifyRequest): ClientInfo {
   const ua = req.headers['user-agent'];
-  return { ip: req.ip.replace(/^::ffff:/, ''), userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null };
+  // HTTP requests carry no face flow; the trusted device a login came from travels in its grant
+  return { ip: req.ip.replace(/^::ffff:/, ''), userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null, deviceId: null };
 }
 
 function tokenOf(req: FastifyRequest): string | undefined {
@@ -36,7 +37,12 @@ export function requireAdmin(ctx: AppContext) {
   return async (req: FastifyRequest): Promise<void> => {
     await user(req);
     // the role is read from the database, not the token: a demoted admin loses access at once
-    if (req.auth?.user.role !== 'admin') throw new AuthError(ErrorCode.FORBIDDEN, 'administrators only');
+    const a = req.auth as Authenticated;
+    if (a.user.role !== 'admin') throw new AuthError(ErrorCode.FORBIDDEN, 'administrators only');
+    // and acts as one only after a login at a trusted device or with a passkey
+    if (ctx.sessions.effectiveRole(a.user.role, a.session) !== 'admin') {
+      throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'administration needs a login at a trusted kiosk or with a passkey');
+    }
   };
 }
 
@@ -58,10 +64,11 @@ export function clearSessionCookies(ctx: AppContext, req: FastifyRequest, reply:
   reply.clearCookie(AUTH_COOKIES.refresh, { ...common, path: REFRESH_PATH });
 }
 
-export function sessionBody(s: IssuedSession) {
+export function sessionBody(ctx: AppContext, s: IssuedSession) {
   return {
     user: toUser(s.user),
     profile: s.user.profile,
+    assurance: { acr: s.session.acr, amr: s.session.amr, authTime: s.session.authTime, role: ctx.sessions.effectiveRole(s.user.role, s.session) },
     accessToken: s.accessToken,
     tokenType: 'Bearer' as const,
     expiresIn: Math.max(0, Math.round((s.accessTokenExpiresAt.getTime() - Date.now()) / 1000)),

@@ -12,16 +12,16 @@ async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
   if (req.body === undefined || req.body === null) req.body = {};
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 500: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody };
 
 export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     AUTH_ROUTES.sessions,
     { schema: { tags: ['sessions'], summary: 'exchange the one-time grant from login:result for a session (sets cookies)', body: CreateSessionRequest, response: { 200: SessionResponse, ...errors } } },
     async (req, reply) => {
-      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req));
+      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req), { webauthn: req.body.webauthn });
       setSessionCookies(ctx, req, reply, s);
-      return sessionBody(s);
+      return sessionBody(ctx, s);
     },
   );
 
@@ -34,7 +34,7 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       try {
         const s = await ctx.sessions.refresh(token, clientInfo(req));
         setSessionCookies(ctx, req, reply, s);
-        return sessionBody(s);
+        return sessionBody(ctx, s);
       } catch (err) {
         clearSessionCookies(ctx, req, reply);
         throw err;

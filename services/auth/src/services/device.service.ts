@@ -1,0 +1,49 @@
+/**
+ * Trusted kiosk devices. An administrator, signed in at the kiosk, trusts it: the browser gets
+ * a random device credential in an httpOnly cookie; only its hash is stored. Logins from a
+ * trusted device may pass account back-off and locks (the real person standing at the kiosk
+ * must always be able to get in) and count as a stronger assurance level.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import { hashToken, randomToken } from '../lib/crypto.js';
+import type { DeviceRecord, DeviceRepository } from '../repositories/device.repository.js';
+import type { AuditService } from './audit.service.js';
+import type { ClientInfo } from './session.service.js';
+
+export class DeviceService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: DeviceRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The device id a cookie value proves, or null (absent, malformed, unknown, revoked). */
+  async verify(credential: string | undefined): Promise<string | null> {
+    if (!credential) return null;
+    const dot = credential.indexOf('.');
+    const id = credential.slice(0, dot);
+    const secret = credential.slice(dot + 1);
+    if (dot <= 0 || !/^[0-9a-f-]{36}$/.test(id) || secret.length < 16 || secret.length > 200) return null;
+    const d = await this.repo.verify(this.db, id, hashToken(secret));
+    return d?.id ?? null;
+  }
+
+  /** Trusts the device the request came from; returns the credential for its cookie. */
+  async trust(name: string, adminId: string, client: ClientInfo): Promise<{ device: DeviceRecord; credential: string }> {
+    const secret = randomToken();
+    const device = await this.repo.create(this.db, { id: randomUUID(), name, secretHash: hashToken(secret), createdBy: adminId });
+    await this.audit.record({ type: 'device.trusted', outcome: 'success', actorId: adminId, ip: client.ip, userAgent: client.userAgent, details: { deviceId: device.id, name } });
+    return { device, credential: `${device.id}.${secret}` };
+  }
+
+  list(): Promise<DeviceRecord[]> {
+    return this.repo.list(this.db);
+  }
+
+  async revoke(id: string, adminId: string, client: ClientInfo): Promise<boolean> {
+    const done = await this.repo.revoke(this.db, id);
+    if (done) await this.audit.record({ type: 'device.revoked', outcome: 'success', actorId: adminId, ip: client.ip, userAgent: client.userAgent, details: { deviceId: id } });
+    return done;
+  }
+}
