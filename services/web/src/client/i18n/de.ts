@@ -162,6 +162,13 @@ export const de: Messages = {
     'session.revoked': 'Abgemeldet',
     'session.reuse_detected': 'Gestohlenes Sitzungstoken abgewehrt',
     'profile.updated': 'Profil geändert',
+    'login.cancelled': 'Anmeldung abgebrochen (zählt als Versuch)',
+    'login.abandoned': 'Anmeldung unterbrochen (zählt als Versuch)',
+    'device.trusted': 'Kiosk als vertrauenswürdig eingetragen',
+    'device.revoked': 'Kiosk nicht mehr vertrauenswürdig',
+    'passkey.added': 'Passkey hinzugefügt',
+    'passkey.removed': 'Passkey entfernt',
+    'session.stepped_up': 'Mit Passkey bestätigt',
   },
   errors: {
     BAD_REQUEST: { title: 'Anfrage nicht verstanden', message: 'Seite neu laden und erneut versuchen.' },
@@ -223,6 +230,8 @@ export const de: Messages = {
       message: 'Der Erkennungsdienst antwortet nicht. In einer Minute erneut versuchen; falls es so bleibt, die Administration informieren.',
     },
     DATABASE_UNAVAILABLE: { title: 'Dienst vorübergehend nicht verfügbar', message: 'Die Datenbank antwortet nicht. In einer Minute erneut versuchen.' },
+    STEP_UP_REQUIRED: { title: 'Bestätigung nötig', message: 'Die Verwaltung braucht eine Anmeldung an einem vertrauenswürdigen Kiosk oder mit Ihrem Passkey.' },
+    REAUTH_REQUIRED: { title: 'Bitte erneut anmelden', message: 'Für diese Änderung noch einmal mit dem Gesicht anmelden, dann erneut versuchen.' },
   },
   clientErrors: {
     NETWORK: { title: 'Server nicht erreichbar', message: 'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.' },

@@ -162,6 +162,13 @@ export const en: Messages = {
     'session.revoked': 'Signed out',
     'session.reuse_detected': 'Stolen session token blocked',
     'profile.updated': 'Profile changed',
+    'login.cancelled': 'Sign-in cancelled (counted as an attempt)',
+    'login.abandoned': 'Sign-in broken off (counted as an attempt)',
+    'device.trusted': 'Kiosk trusted',
+    'device.revoked': 'Kiosk no longer trusted',
+    'passkey.added': 'Passkey added',
+    'passkey.removed': 'Passkey removed',
+    'session.stepped_up': 'Confirmed with a passkey',
   },
   errors: {
     BAD_REQUEST: { title: 'Request not understood', message: 'Reload the page and try again.' },
@@ -223,6 +230,8 @@ export const en: Messages = {
       message: 'The recognition service is not answering. Try again in a minute; if it keeps happening, tell your administrator.',
     },
     DATABASE_UNAVAILABLE: { title: 'Service temporarily unavailable', message: 'The database is not answering. Try again in a minute.' },
+    STEP_UP_REQUIRED: { title: 'Confirmation needed', message: 'Administration needs a sign-in at a trusted kiosk or with your passkey.' },
+    REAUTH_REQUIRED: { title: 'Please sign in again', message: 'For this change, sign in with your face once more, then try again.' },
   },
   clientErrors: {
     NETWORK: { title: 'Server unreachable', message: 'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.' },

@@ -134,6 +134,7 @@ export function runEnrollment(opts: {
       if (p.stopped) return void socket.close();
       p.setSocket(socket);
       socket.on('enroll:result', (result) => dispatch({ type: 'RESULT', result }));
+      socket.on('challenge:step', (event) => dispatch({ type: 'CHALLENGE', event }));
       socket.on('flow:error', (e) => dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }));
       socket.on('disconnect', () => dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }));
       const started = await request(socket.emitWithAck('enroll:start', opts.ticket ? { ticket: opts.ticket } : {}), ACK_TIMEOUT_MS);

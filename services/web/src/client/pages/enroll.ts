@@ -37,8 +37,9 @@ export const page: Page = (root, ctx) => {
         break;
       case 'capturing': {
         const label = format(m.enroll.progress, { n: state.accepted, total: state.required });
-        const first = state.feedback[0];
-        view.update({ feedback: state.feedback, hint: first ? m.feedback[first] : m.login.scanning, progress: enrollProgress(state), progressLabel: label, face: state.face });
+        const first = state.feedback.find((c) => c !== 'CAPTURED' && c !== 'STEP_DONE') ?? state.feedback[0];
+        if (state.current) view.update({ step: state.current, feedback: state.feedback, hint: m.steps[state.current], progress: enrollProgress(state), progressLabel: label, face: state.face });
+        else view.update({ feedback: state.feedback, hint: first ? m.feedback[first] : m.login.scanning, progress: enrollProgress(state), progressLabel: label, face: state.face });
         status.append(h('p', { class: 'progress-text' }, label));
         break;
       }
