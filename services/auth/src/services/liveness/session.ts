@@ -257,7 +257,8 @@ export class LivenessSession {
       return null;
     }
     if (this.looksOpen(f.texture)) return t - this.closedAt <= this.rules.blinkMaxMs ? 'completed' : null;
-    if (t - this.closedAt > this.rules.blinkMaxMs) this.closedAt = null;
+    // eyes kept shut are not a blink
+    if (t - this.closedAt > this.rules.blinkMaxMs) return 'too-slow';
     return null;
   }
 
