@@ -220,11 +220,35 @@ function anchors(w: number, h: number, lm: readonly Pt[]): Pt[] {
   return out.filter((p) => p[0] >= -w && p[0] <= 2 * w);
 }
 
+/**
+ * A smooth mapping evaluated on a coarse grid and interpolated in between: a thin-plate spline
+ * with ~90 control points costs too much to evaluate at every pixel, and is smooth enough that
+ * the difference does not show.
+ */
+export function gridMap(f: (x: number, y: number) => Pt, w: number, h: number, step = 8): (x: number, y: number) => Pt {
+  const gw = Math.ceil(w / step) + 1, gh = Math.ceil(h / step) + 1;
+  const gx = new Float64Array(gw * gh), gy = new Float64Array(gw * gh);
+  for (let j = 0; j < gh; j++)
+    for (let i = 0; i < gw; i++) {
+      const [a, b] = f(i * step, j * step);
+      gx[j * gw + i] = a;
+      gy[j * gw + i] = b;
+    }
+  return (x, y) => {
+    const u = x / step, v = y / step;
+    const i = Math.min(gw - 2, Math.floor(u)), j = Math.min(gh - 2, Math.floor(v));
+    const fu = u - i, fv = v - j;
+    const k = j * gw + i;
+    const lerp = (g: Float64Array) => (g[k]! * (1 - fu) + g[k + 1]! * fu) * (1 - fv) + (g[k + gw]! * (1 - fu) + g[k + gw + 1]! * fu) * fv;
+    return [lerp(gx), lerp(gy)];
+  };
+}
+
 /** Warp the photo so that its landmarks land on `target` (thin-plate spline, background fixed). */
 export function landmarkWarp(src: Rgb, lm: readonly Pt[], target: readonly Pt[]): Rgb {
   const fixed = anchors(src.width, src.height, lm);
   const inv = thinPlate([...target, ...fixed], [...lm, ...fixed]);
-  return remap(src, inv);
+  return remap(src, gridMap(inv, src.width, src.height));
 }
 
 export function tpsTurn(src: Rgb, lm: readonly Pt[], yawDeg: number, pitchDeg = 0): Rgb {
@@ -241,7 +265,7 @@ export function tpsTurn(src: Rgb, lm: readonly Pt[], yawDeg: number, pitchDeg = 
 export function squashEyes(src: Rgb, lm: readonly Pt[], factor: number, towards: 'middle' | 'lower-lid' = 'middle'): Rgb {
   const f = faceFrame(lm);
   // 'lower-lid' squashes towards the lower lid, where a closed lid's lashes would be
-  const eyes =
+  const eyes: [number, number][] =
     towards === 'middle'
       ? [meanOf(lm, 36, 42), meanOf(lm, 42, 48)]
       : [

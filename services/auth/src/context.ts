@@ -42,6 +42,7 @@ export interface AppContext {
   sessions: SessionService;
   tickets: EnrollTicketService;
   devices: DeviceService;
+  bruteForce: BruteForceService;
   users: UserService;
   enrollment: EnrollmentService;
   login: LoginService;
@@ -118,7 +119,7 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     housekeeping.unref();
 
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, tickets, devices, users: userService, enrollment, login,
+      config, log, metrics, db, vision, templates, tokens, sessions, tickets, devices, bruteForce, users: userService, enrollment, login,
       async close() {
         clearInterval(housekeeping);
         tokens.stop();

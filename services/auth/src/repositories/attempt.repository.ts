@@ -9,7 +9,7 @@ import { toDate } from '../lib/sql.js';
  * 'user': failed face attempts of an account; 'pair': of an account from one origin
  * (key "<user id> <origin>"); 'ip': failed attempts from an origin (an address, or
  * "device:<id>"); 'register': accounts created from an address; 'start': logins started for an
- * account (challenge draws).
+ * account from one origin (challenge draws, key as for 'pair').
  */
 export type AttemptScope = 'user' | 'pair' | 'ip' | 'register' | 'start';
 

@@ -96,11 +96,15 @@ export class BruteForceService {
     await this.repo.recordFailure(this.db, 'ip', originKey(o), this.cfg.ipWindowSeconds);
   }
 
-  /** Each login start draws a new challenge; an account gets only so many per window. */
-  async recordStart(userId: string): Promise<void> {
-    const s = await this.repo.recordFailure(this.db, 'start', userId, this.cfg.ipWindowSeconds);
+  /**
+   * Each login start draws a new challenge; one origin gets only so many per account and
+   * window. Per origin, not per account: otherwise anyone could use up an account's draws and
+   * lock its owner out without ever showing a face.
+   */
+  async recordStart(userId: string, o: Origin): Promise<void> {
+    const s = await this.repo.recordFailure(this.db, 'start', pairKey(userId, o), this.cfg.ipWindowSeconds);
     if (s.windowFailures > this.cfg.loginStartsPerWindow) {
-      throw new AuthError(ErrorCode.RATE_LIMITED, 'too many logins started for this account; try again later', {
+      throw new AuthError(ErrorCode.RATE_LIMITED, 'too many logins started for this account from here; try again later', {
         retryAfterMs: this.cfg.ipWindowSeconds * 1000,
       });
     }

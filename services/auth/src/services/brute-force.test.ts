@@ -97,9 +97,10 @@ describe('brute-force limits (database state, PGlite in memory)', () => {
     assert.equal(await codeOf(bf.assertOriginMayTry(home)), null);
   });
 
-  it('an account gets only so many challenge draws per window', async () => {
-    for (let i = 0; i < CFG.loginStartsPerWindow; i++) await bf.recordStart(user);
-    assert.equal(await codeOf(bf.recordStart(user)), ErrorCode.RATE_LIMITED);
+  it('an origin gets only so many challenge draws per account and window; others are not affected', async () => {
+    for (let i = 0; i < CFG.loginStartsPerWindow; i++) await bf.recordStart(user, attacker);
+    assert.equal(await codeOf(bf.recordStart(user, attacker)), ErrorCode.RATE_LIMITED);
+    assert.equal(await codeOf(bf.recordStart(user, home)), null, 'the owner can still start a login');
   });
 
   it('an administrator unlock clears the account and its pairs', async () => {

@@ -21,7 +21,7 @@ import type { AuditService } from './audit.service.js';
 import { judgeIdentity, type Embedding } from './identity.js';
 import { makeChallenge } from './liveness/challenge.js';
 import { LivenessSession } from './liveness/session.js';
-import { decodeTexture } from './liveness/texture.js';
+import { decodeTexture, meanEar } from './liveness/texture.js';
 import { assessFaces, faceLocation, isFrontal } from './quality.js';
 import type { ClientInfo } from './session.service.js';
 import type { TemplateService } from './template.service.js';
@@ -146,7 +146,7 @@ export class EnrollmentService {
       feedback.push(FeedbackCode.CAPTURED);
     }
     if (flow.liveness && !flow.liveness.done) {
-      const ev = flow.liveness.observe({ t: Date.now(), face: { yaw: good.quality.yaw, pitch: good.quality.pitch, embedding, texture: decodeTexture(good.texture) } });
+      const ev = flow.liveness.observe({ t: Date.now(), face: { yaw: good.quality.yaw, pitch: good.quality.pitch, ear: meanEar(good.quality), embedding, texture: decodeTexture(good.texture) } });
       if (ev.failure) {
         return this.refuse(flow, new AuthError(ErrorCode.LIVENESS_FAILED, 'the liveness check failed; start again', { reason: ev.failure }), base, client);
       }
@@ -161,7 +161,7 @@ export class EnrollmentService {
   private async complete(flow: EnrollmentFlow, base: { seq: number; capturesRequired: number }, client: ClientInfo): Promise<EnrollFrameOutcome> {
     // every frame of the flow must be the person of the captures
     const hold = flow.liveness ? flow.liveness.holdEmbeddings : flow.captures.map((c) => c.embedding);
-    const verdict = judgeIdentity(flow.captures.map((c) => c.embedding), { hold, sequence: flow.sequence });
+    const verdict = judgeIdentity(flow.captures.map((c) => c.embedding), { hold, sequence: flow.sequence, continuous: flow.liveness !== null });
     if (!verdict.ok) {
       return this.refuse(flow, new AuthError(ErrorCode.CAPTURES_DISAGREE, 'the frames do not show the same face throughout; start again'), base, client);
     }

@@ -29,6 +29,11 @@ export interface IdentityEvidence {
   hold: Embedding[];
   /** every face frame of the flow, in order (hold frames included) */
   sequence: Embedding[];
+  /**
+   * the frames are a camera's stream, so consecutive frames must not jump (default true; false
+   * only without liveness, where separate photos may stand in for a camera)
+   */
+  continuous?: boolean;
 }
 
 export type IdentityVerdict =
@@ -55,7 +60,7 @@ export function judgeIdentity(templates: readonly Embedding[], ev: IdentityEvide
   if (distance > holdThreshold) return { ok: false, reason: 'hold-mismatch', distance };
   let prev: Embedding | null = null;
   for (const e of ev.sequence) {
-    if (prev && descriptorDistance(prev, e) > MAX_STEP_DISTANCE) return { ok: false, reason: 'cut', distance };
+    if (prev && ev.continuous !== false && descriptorDistance(prev, e) > MAX_STEP_DISTANCE) return { ok: false, reason: 'cut', distance };
     prev = e;
     if (minDistance(templates, e) <= MATCH_THRESHOLDS.verify + TURNED_FACE_SLACK) continue;
     if (minDistance(ev.hold, e) <= SAME_SESSION_DISTANCE) continue;

@@ -39,7 +39,7 @@ import type { BruteForceService, FailureOutcome, Origin } from './brute-force.se
 import { identifyCandidate, judgeIdentity, minDistance, type Embedding } from './identity.js';
 import { makeChallenge } from './liveness/challenge.js';
 import { LivenessSession, type LivenessFailure } from './liveness/session.js';
-import { decodeTexture } from './liveness/texture.js';
+import { decodeTexture, meanEar } from './liveness/texture.js';
 import { assessFaces, faceLocation, isFrontal } from './quality.js';
 import type { ClientInfo, SessionService } from './session.service.js';
 import type { PlainTemplate, TemplateService } from './template.service.js';
@@ -120,7 +120,7 @@ export class LoginService {
       }
       try {
         await this.d.bruteForce.assertMayTry(user.id, origin);
-        await this.d.bruteForce.recordStart(user.id);
+        await this.d.bruteForce.recordStart(user.id, origin);
       } catch (err) {
         await this.auditFailure(user.id, user.username, 'verify', (err as AuthError).code, client, { at: 'start' });
         throw err;
@@ -187,7 +187,7 @@ export class LoginService {
     const t = this.now();
     const ev = flow.liveness.observe({
       t,
-      face: good ? { yaw: good.quality.yaw, pitch: good.quality.pitch, embedding: good.embedding as number[], texture: decodeTexture(good.texture) } : null,
+      face: good ? { yaw: good.quality.yaw, pitch: good.quality.pitch, ear: meanEar(good.quality), embedding: good.embedding as number[], texture: decodeTexture(good.texture) } : null,
     });
     if (ev.failure) return this.fail(flow, seq, livenessError(ev.failure), 'liveness_failed', client, { liveness: ev.failure });
     if (flow.liveness.done) return this.decide(flow, seq, client);
@@ -327,7 +327,7 @@ export class LoginService {
       await this.d.audit.record({
         type: how === 'cancelled' ? 'login.cancelled' : 'login.abandoned', outcome: 'failure', userId: flow.userId, username: flow.username, mode: flow.mode,
         ip: client.ip, userAgent: client.userAgent, liveness: flow.liveness ? null : 'off',
-        details: { frames: flow.frames, stepsCompleted: flow.liveness?.completed ?? 0 },
+        details: { loginId: flow.id, frames: flow.frames, stepsCompleted: flow.liveness?.completed ?? 0 },
       });
     }
     this.d.onOutcome?.(flow.mode, how, this.now() - flow.startedAt);
@@ -350,7 +350,7 @@ export class LoginService {
       code: err.code, distance: distance !== undefined && distance !== null && Number.isFinite(distance) ? distance : null,
       liveness: flow.liveness ? (label === 'liveness_failed' ? 'failed' : null) : 'off',
       ip: client.ip, userAgent: client.userAgent,
-      details: { ...why, frames: flow.frames, counted: flow.counted, stepsCompleted: flow.liveness?.completed ?? 0, steps: flow.liveness?.steps.length ?? 0, notes: flow.liveness?.notes },
+      details: { ...why, loginId: flow.id, frames: flow.frames, counted: flow.counted, stepsCompleted: flow.liveness?.completed ?? 0, steps: flow.liveness?.steps.length ?? 0, notes: flow.liveness?.notes },
     });
     this.d.onOutcome?.(flow.mode, label, this.now() - flow.startedAt);
     return {
@@ -374,7 +374,7 @@ export class LoginService {
     await this.d.audit.record({
       type: 'login.succeeded', outcome: 'success', userId, username: user.username, mode: flow.mode,
       distance, liveness: live ? 'passed' : 'off', ip: client.ip, userAgent: client.userAgent,
-      details: { frames: flow.frames, steps: flow.liveness?.steps.length ?? 0, acr, notes: flow.liveness?.notes },
+      details: { loginId: flow.id, frames: flow.frames, steps: flow.liveness?.steps.length ?? 0, acr, notes: flow.liveness?.notes },
     });
     this.d.onOutcome?.(flow.mode, 'success', this.now() - flow.startedAt);
     const steps = flow.liveness?.steps.length ?? 0;

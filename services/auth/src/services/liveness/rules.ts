@@ -27,6 +27,8 @@ export interface LivenessRules {
   blinkClosedBelow: number;
   /** ...and their darkest line (the lashes of a closed lid) must lie this many texture pixels below the open iris */
   blinkLidDrop: number;
+  /** ...and the landmarks' eye aspect ratio must have dropped this much below the hold's */
+  blinkEarDrop: number;
   /** ...and more similar than this as open again */
   blinkOpenAbove: number;
   /** the eyes must open again within this time */
@@ -52,6 +54,7 @@ export const DEFAULT_LIVENESS_RULES: LivenessRules = {
   maxGapMs: 1500,
   blinkClosedBelow: 0.25,
   blinkLidDrop: 1.5,
+  blinkEarDrop: 0.02,
   blinkOpenAbove: 0.35,
   blinkMaxMs: 2000,
   blinkIdentityMax: 0.35,

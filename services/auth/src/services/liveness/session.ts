@@ -26,6 +26,8 @@ import { eyeSimilarity, lidDrop, type Texture } from './texture.js';
 export interface ObservedFace {
   yaw: number;
   pitch: number;
+  /** mean eye aspect ratio of the two eyes from the landmarks */
+  ear: number;
   embedding: ArrayLike<number>;
   texture: Texture | null;
 }
@@ -83,6 +85,7 @@ export class LivenessSession {
   private hold: Hold | null = null;
   private baseYaw = 0;
   private basePitch = 0;
+  private baseEar = 0;
   /** open-eyed textures and descriptors of the person, from the holds */
   private readonly refs: Texture[] = [];
   readonly holdEmbeddings: ArrayLike<number>[] = [];
@@ -163,6 +166,7 @@ export class LivenessSession {
     const frames = this.hold.frames;
     this.baseYaw = median(frames.map((x) => x.yaw));
     this.basePitch = median(frames.map((x) => x.pitch));
+    this.baseEar = median(frames.map((x) => x.ear));
     for (const x of frames) this.holdEmbeddings.push(x.embedding);
     this.addReferences(frames);
     this.hold = null;
@@ -192,6 +196,16 @@ export class LivenessSession {
   /** The eye regions no longer look like the references and their darkest line moved down to the lower lid. */
   private looksClosed(t: Texture, refs: readonly Texture[]): boolean {
     return refs.length > 0 && eyeSimilarity(t, refs) <= this.rules.blinkClosedBelow && lidDrop(t, refs) >= this.rules.blinkLidDrop;
+  }
+
+  /**
+   * The landmark net follows a closing lid only part of the way: the eyes' aspect ratio drops a
+   * little while the lid covers the iris. A picture bent in 2-D cannot do both: when the landmarks
+   * follow a squashed eye band the normalised texture un-squashes it (it looks open again), and
+   * when they do not follow, the aspect ratio does not drop.
+   */
+  private lidsFollow(f: ObservedFace): boolean {
+    return f.ear <= this.baseEar - this.rules.blinkEarDrop;
   }
 
   private looksOpen(t: Texture): boolean {
@@ -246,7 +260,7 @@ export class LivenessSession {
       if (!still && dt >= this.rules.minReactionMs) return 'wrong-motion';
       if (!this.looksClosed(f.texture, this.refs)) return null;
       const same = nearest(f.embedding, this.holdEmbeddings) <= this.rules.blinkIdentityMax;
-      if (!still || !same) {
+      if (!still || !same || !this.lidsFollow(f)) {
         this.notes.closedFramesRefused++;
         return null;
       }

@@ -3,7 +3,12 @@
  * regions of a frame against the same person's open-eyed frames from the hold phase, and whole
  * textures of consecutive frames. The layout (eye regions) is fixed by the contracts.
  */
-import { FACE_TEXTURE_LAYOUT, type FaceTexture, type TextureRegion } from '@faceline/contracts';
+import { FACE_TEXTURE_LAYOUT, type FaceTexture, type Quality, type TextureRegion } from '@faceline/contracts';
+
+/** The mean eye aspect ratio of the two eyes from vision's quality report. */
+export function meanEar(q: Pick<Quality, 'eyeOpenness'>): number {
+  return (q.eyeOpenness.left + q.eyeOpenness.right) / 2;
+}
 
 export type Texture = Uint8Array;
 
