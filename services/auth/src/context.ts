@@ -98,7 +98,7 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const tickets = new EnrollTicketService(db, tokens, ticketRepo);
     const devices = new DeviceService(db, new DeviceRepository(), audit);
     const passkeyRepo = new PasskeyRepository();
-    const passkeys = new PasskeyService(db, passkeyRepo, sessions, audit);
+    const passkeys = new PasskeyService(db, passkeyRepo, sessions, audit, config.grantTtlSeconds);
     // administrators away from a trusted kiosk confirm their face login with a passkey
     sessions.stepUp = passkeys;
     const liveFlows = new LiveFlowRepository();

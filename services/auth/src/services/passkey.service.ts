@@ -57,6 +57,8 @@ export class PasskeyService implements StepUpVerifier {
     private readonly repo: PasskeyRepository,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    /** the login grant's lifetime: a confirmation that takes longer could not be used anyway */
+    private readonly grantTtlSeconds = 60,
   ) {}
 
   list(userId: string): Promise<PasskeyRecord[]> {
@@ -144,7 +146,7 @@ export class PasskeyService implements StepUpVerifier {
       rpID: site.rpId,
       allowCredentials: keys.map((p) => ({ id: p.id, transports: p.transports })),
       userVerification: 'preferred',
-      timeout: CEREMONY_TIMEOUT_MS,
+      timeout: Math.min(CEREMONY_TIMEOUT_MS, this.grantTtlSeconds * 1000),
     });
     await this.saveChallenge(userId, 'authenticate', options.challenge);
     return options as unknown as Record<string, unknown>;
