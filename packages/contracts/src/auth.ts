@@ -156,6 +156,11 @@ export const MeResponse = Type.Object({
     createdAt: IsoDateTime,
     mode: Type.Union([Type.Literal('verify'), Type.Literal('identify')]),
     liveness: Type.Boolean({ description: 'the login that created this session passed a liveness challenge' }),
+    /** how the session was proven (one of ACR), when, and the role it may act with now */
+    acr: Type.String(),
+    amr: Type.Array(Type.String()),
+    authTime: IsoDateTime,
+    role: Role,
   }),
 });
 export type MeResponse = Static<typeof MeResponse>;
@@ -444,6 +449,11 @@ export const AUTH_ROUTES = {
   adminUser: (id: string) => `${AUTH_API_PREFIX}/admin/users/${encodeURIComponent(id)}`,
   adminUnlock: (id: string) => `${AUTH_API_PREFIX}/admin/users/${encodeURIComponent(id)}/unlock`,
   adminAudit: `${AUTH_API_PREFIX}/admin/audit`,
+  mePasskeys: `${AUTH_API_PREFIX}/me/passkeys`,
+  mePasskeyOptions: `${AUTH_API_PREFIX}/me/passkeys/options`,
+  mePasskey: (id: string) => `${AUTH_API_PREFIX}/me/passkeys/${encodeURIComponent(id)}`,
+  adminDevices: `${AUTH_API_PREFIX}/admin/devices`,
+  adminDevice: (id: string) => `${AUTH_API_PREFIX}/admin/devices/${encodeURIComponent(id)}`,
   jwks: '/.well-known/jwks.json',
   openapi: '/openapi.json',
   healthz: '/healthz',

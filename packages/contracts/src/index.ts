@@ -2,4 +2,5 @@ export * from './errors.js';
 export * from './vision.js';
 export * from './health.js';
 export * from './auth.js';
+export * from './step-up.js';
 export * from './realtime.js';

@@ -13,6 +13,7 @@ import { originAllowed, originPolicy } from './lib/origin.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { accountRoutes } from './routes/account.routes.js';
 import { adminRoutes } from './routes/admin.routes.js';
+import { passkeyRoutes } from './routes/passkey.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 
@@ -103,6 +104,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
 
   await app.register(systemRoutes(ctx));
   await app.register(accountRoutes(ctx));
+  await app.register(passkeyRoutes(ctx));
   await app.register(sessionRoutes(ctx));
   await app.register(adminRoutes(ctx));
 

@@ -13,6 +13,7 @@ import { AttemptRepository } from './repositories/attempt.repository.js';
 import { DeviceRepository } from './repositories/device.repository.js';
 import { EnrollTicketRepository } from './repositories/enroll-ticket.repository.js';
 import { LiveFlowRepository } from './repositories/live-flow.repository.js';
+import { PasskeyRepository } from './repositories/passkey.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { MetaRepository } from './repositories/meta.repository.js';
 import { SessionRepository } from './repositories/session.repository.js';
@@ -26,6 +27,7 @@ import { DeviceService } from './services/device.service.js';
 import { EnrollTicketService } from './services/enroll-ticket.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { LoginService } from './services/login.service.js';
+import { PasskeyService } from './services/passkey.service.js';
 import { SessionService } from './services/session.service.js';
 import { TemplateService } from './services/template.service.js';
 import { TokenService } from './services/token.service.js';
@@ -43,6 +45,7 @@ export interface AppContext {
   tickets: EnrollTicketService;
   devices: DeviceService;
   bruteForce: BruteForceService;
+  passkeys: PasskeyService;
   users: UserService;
   enrollment: EnrollmentService;
   login: LoginService;
@@ -95,6 +98,10 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const ticketRepo = new EnrollTicketRepository();
     const tickets = new EnrollTicketService(db, tokens, ticketRepo);
     const devices = new DeviceService(db, new DeviceRepository(), audit);
+    const passkeyRepo = new PasskeyRepository();
+    const passkeys = new PasskeyService(db, passkeyRepo, sessions, audit, config.grantTtlSeconds);
+    // administrators away from a trusted kiosk confirm their face login with a passkey
+    sessions.stepUp = passkeys;
     const liveFlows = new LiveFlowRepository();
     const userService = new UserService(db, users, new AuditRepository(), templates, tickets, sessions, bruteForce, audit, config);
     const enrollment = new EnrollmentService({
@@ -115,11 +122,12 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const housekeeping = setInterval(() => {
       void sessionRepo.purgeExpired(db).catch(() => undefined);
       void ticketRepo.purgeExpired(db).catch(() => undefined);
+      void passkeyRepo.purgeExpiredChallenges(db).catch(() => undefined);
     }, 3_600_000);
     housekeeping.unref();
 
     return {
-      config, log, metrics, db, vision, templates, tokens, sessions, tickets, devices, bruteForce, users: userService, enrollment, login,
+      config, log, metrics, db, vision, templates, tokens, sessions, tickets, devices, passkeys, bruteForce, users: userService, enrollment, login,
       async close() {
         clearInterval(housekeeping);
         tokens.stop();

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_API_PREFIX, AUTH_COOKIES, ErrorCode } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import { AuthError } from '../errors.js';
-import type { Authenticated, ClientInfo, IssuedSession } from '../services/session.service.js';
+import type { Authenticated, ClientInfo, IssuedSession, WebAuthnSite } from '../services/session.service.js';
 import { toUser } from '../services/user.service.js';
 
 declare module 'fastify' {
@@ -50,6 +50,40 @@ const REFRESH_PATH = `${AUTH_API_PREFIX}/sessions`;
 
 function secure(ctx: AppContext, req: FastifyRequest): boolean {
   return ctx.config.cookieSecure === 'always' || (ctx.config.cookieSecure === 'auto' && req.protocol === 'https');
+}
+
+/**
+ * The WebAuthn relying party of this request: PUBLIC_URL when set, else the host the browser
+ * addressed (X-Forwarded-Host / -Proto only from a trusted proxy). Passkeys are bound to the
+ * RP ID, so a site that people reach under one name should set PUBLIC_URL.
+ */
+export function webauthnSite(ctx: AppContext, req: FastifyRequest): WebAuthnSite {
+  if (ctx.config.publicUrl) {
+    const u = new URL(ctx.config.publicUrl);
+    return { rpId: u.hostname, origin: u.origin };
+  }
+  // Fastify reads X-Forwarded-Host and -Proto only from a trusted proxy, as the origin check does
+  let origin: URL;
+  try {
+    origin = new URL(`${req.protocol}://${req.host}`);
+  } catch {
+    throw new AuthError(ErrorCode.BAD_REQUEST, 'the Host header is not a host name');
+  }
+  return { rpId: origin.hostname, origin: origin.origin };
+}
+
+/** ~400 days, the longest lifetime browsers keep a cookie */
+const DEVICE_COOKIE_MAX_AGE = 400 * 86_400;
+
+/** A trusted kiosk's credential: httpOnly, never sent cross-site, long-lived, on every path (sockets too). */
+export function setDeviceCookie(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, credential: string): void {
+  reply.setCookie(AUTH_COOKIES.device, credential, {
+    httpOnly: true, sameSite: 'strict', secure: secure(ctx, req), domain: ctx.config.cookieDomain, path: '/', maxAge: DEVICE_COOKIE_MAX_AGE,
+  });
+}
+
+export function clearDeviceCookie(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(AUTH_COOKIES.device, { httpOnly: true, sameSite: 'strict', secure: secure(ctx, req), domain: ctx.config.cookieDomain, path: '/' });
 }
 
 export function setSessionCookies(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, s: IssuedSession): void {

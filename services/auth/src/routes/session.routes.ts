@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { AUTH_COOKIES, AUTH_ROUTES, CreateSessionRequest, ErrorBody, ErrorCode, RefreshRequest, SessionResponse } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import { AuthError } from '../errors.js';
-import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies } from './plugin-auth.js';
+import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies, webauthnSite } from './plugin-auth.js';
 
 /** Browsers refresh and log out with an empty POST (the token is in a cookie). */
 async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
@@ -17,9 +17,18 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody,
 export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     AUTH_ROUTES.sessions,
-    { schema: { tags: ['sessions'], summary: 'exchange the one-time grant from login:result for a session (sets cookies)', body: CreateSessionRequest, response: { 200: SessionResponse, ...errors } } },
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'exchange the one-time grant from login:result for a session (sets cookies)',
+        description:
+          'An administrator who is not at a trusted kiosk and has a passkey gets 403 STEP_UP_REQUIRED with WebAuthn request options in error.details.webauthn; the grant stays usable: post it again with `webauthn` (the answer of startAuthentication).',
+        body: CreateSessionRequest,
+        response: { 200: SessionResponse, ...errors },
+      },
+    },
     async (req, reply) => {
-      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req), { webauthn: req.body.webauthn });
+      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req), { webauthn: req.body.webauthn, site: webauthnSite(ctx, req) });
       setSessionCookies(ctx, req, reply, s);
       return sessionBody(ctx, s);
     },

@@ -11,6 +11,14 @@ import type { DeviceRecord, DeviceRepository } from '../repositories/device.repo
 import type { AuditService } from './audit.service.js';
 import type { ClientInfo } from './session.service.js';
 
+/** The device id a credential names (not proof of anything: verify() checks the secret). */
+export function deviceIdOf(credential: string | undefined): string | null {
+  if (!credential) return null;
+  const dot = credential.indexOf('.');
+  const id = credential.slice(0, dot);
+  return dot > 0 && /^[0-9a-f-]{36}$/.test(id) ? id : null;
+}
+
 export class DeviceService {
   constructor(
     private readonly db: Database,
@@ -20,11 +28,10 @@ export class DeviceService {
 
   /** The device id a cookie value proves, or null (absent, malformed, unknown, revoked). */
   async verify(credential: string | undefined): Promise<string | null> {
-    if (!credential) return null;
-    const dot = credential.indexOf('.');
-    const id = credential.slice(0, dot);
-    const secret = credential.slice(dot + 1);
-    if (dot <= 0 || !/^[0-9a-f-]{36}$/.test(id) || secret.length < 16 || secret.length > 200) return null;
+    const id = deviceIdOf(credential);
+    if (!id) return null;
+    const secret = (credential as string).slice(id.length + 1);
+    if (secret.length < 16 || secret.length > 200) return null;
     const d = await this.repo.verify(this.db, id, hashToken(secret));
     return d?.id ?? null;
   }

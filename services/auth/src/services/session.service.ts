@@ -29,14 +29,23 @@ export interface GrantContext {
 }
 
 /**
+ * The WebAuthn relying party a request speaks to: the RP ID (a host name) and the page origin
+ * the browser must report. From PUBLIC_URL, else from the host the browser addressed.
+ */
+export interface WebAuthnSite {
+  rpId: string;
+  origin: string;
+}
+
+/**
  * A second factor for the grant exchange (passkeys): the options to send the browser, and
  * the check of its answer. Absent when passkeys are not set up.
  */
 export interface StepUpVerifier {
   /** WebAuthn request options for this user, or null when they have no passkey */
-  options(userId: string): Promise<Record<string, unknown> | null>;
+  options(userId: string, site: WebAuthnSite): Promise<Record<string, unknown> | null>;
   /** true when `response` is a valid assertion by one of the user's passkeys */
-  verify(userId: string, response: unknown): Promise<boolean>;
+  verify(userId: string, response: unknown, site: WebAuthnSite): Promise<boolean>;
 }
 
 export interface IssuedSession {
@@ -100,19 +109,19 @@ export class SessionService {
    * level. An administrator without a passkey gets a session that acts as a user until they add
    * one (which needs a fresh face login) or log in at a trusted kiosk.
    */
-  async exchangeGrant(grant: string, client: ClientInfo, opts: { webauthn?: unknown } = {}): Promise<IssuedSession> {
+  async exchangeGrant(grant: string, client: ClientInfo, opts: { webauthn?: unknown; site?: WebAuthnSite } = {}): Promise<IssuedSession> {
     const hash = hashToken(grant);
     const peek = await this.sessions.peekGrant(this.db, hash);
     if (!peek) throw new AuthError(ErrorCode.TOKEN_INVALID, 'login grant unknown, used or expired; log in again');
     const extra: Partial<AuthContext> = {};
     const owner = await this.users.findById(this.db, peek.userId);
-    if (owner?.role === 'admin' && this.cfg.adminStepUp && !acrSatisfies(peek.acr, ACR.TRUSTED_DEVICE) && this.stepUp) {
+    if (owner?.role === 'admin' && this.cfg.adminStepUp && !acrSatisfies(peek.acr, ACR.TRUSTED_DEVICE) && this.stepUp && opts.site) {
       if (opts.webauthn !== undefined) {
-        if (!(await this.stepUp.verify(owner.id, opts.webauthn))) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'the passkey could not be verified');
+        if (!(await this.stepUp.verify(owner.id, opts.webauthn, opts.site))) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'the passkey could not be verified');
         extra.amr = [...new Set([...peek.amr, 'hwk', 'mfa'])];
         extra.acr = ACR.MFA;
       } else {
-        const options = await this.stepUp.options(owner.id);
+        const options = await this.stepUp.options(owner.id, opts.site);
         if (options) throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'confirm with your passkey to continue as an administrator', { webauthn: options });
       }
     }

@@ -40,6 +40,20 @@ describe('login flow', () => {
     assert.deepEqual(s, { phase: 'success', user, profile, liveness: true });
   });
 
+  it('an administrator asked for a passkey confirms it before the session exists; a failed prompt ends the attempt', () => {
+    const result: LoginEvent = { type: 'RESULT', result: { ok: true, loginId: 'l1', mode: 'verify', user, profile, grant: 'g'.repeat(32), grantExpiresAt: '2026-01-01T00:01:00Z', liveness: false } };
+    const signingIn = run([...toScanning({ liveness: false, steps: 0 }), frame(1, { status: 'succeeded' }), result]);
+    assert.equal(signingIn.phase, 'signing-in');
+    const confirming = run([{ type: 'STEP_UP' }], signingIn);
+    assert.equal(confirming.phase, 'confirming');
+    assert.equal(confirming.phase === 'confirming' && confirming.grant, 'g'.repeat(32), 'the same grant is posted again with the passkey');
+    assert.equal(loginWantsFrames(confirming), false);
+    assert.deepEqual(run([{ type: 'SIGNED_IN', user, profile }], confirming), { phase: 'success', user, profile, liveness: false });
+    const cancelled = run([{ type: 'FAILED', problem: { kind: 'client', code: 'PASSKEY_FAILED' } }], confirming);
+    assert.deepEqual(cancelled, { phase: 'failed', problem: { kind: 'client', code: 'PASSKEY_FAILED' } });
+    assert.equal(run([{ type: 'STEP_UP' }], run(toScanning())).phase, 'scanning', 'no step-up before there is a grant');
+  });
+
   it('picture problems come before the challenge step in the instruction', () => {
     const s = run([...toScanning(), { type: 'CHALLENGE', event: { loginId: 'l1', index: 0, step: 'BLINK', completed: 0, total: 2 } }, frame(1, { feedback: ['TOO_DARK'] })]);
     assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'TOO_DARK' });

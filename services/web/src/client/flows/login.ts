@@ -2,7 +2,10 @@
  * The face login flow (username + face, or kiosk face only) as a pure state machine.
  *
  *   idle → camera → connecting → scanning → verifying → signing-in → success
- *                 ↘ failed (from any step; RETRY goes back to idle)
+ *                 ↘ failed (from any step; RETRY goes back to idle)      ↘ confirming ↗
+ *
+ * "confirming": the server wants the administrator's passkey before it makes the session
+ * (STEP_UP_REQUIRED at the grant exchange); the browser's passkey prompt is open.
  *
  * "scanning" covers the whole liveness challenge: the person faces the camera and holds still
  * until the server shows a step (a `challenge:step` event, at a moment only the server
@@ -51,6 +54,7 @@ export type LoginState =
   | Scanning
   | { phase: 'verifying'; loginId: string; steps: number; stepsCompleted: number }
   | { phase: 'signing-in'; user: User; grant: string; liveness: boolean }
+  | { phase: 'confirming'; user: User; grant: string; liveness: boolean }
   | { phase: 'success'; user: User; profile: Profile; liveness: boolean }
   | { phase: 'failed'; problem: Problem };
 
@@ -64,6 +68,8 @@ export type LoginEvent =
   | { type: 'FRAME_REFUSED'; error: AckError }
   | { type: 'RESULT'; result: LoginResult }
   | { type: 'SIGNED_IN'; user: User; profile: Profile }
+  /** the grant exchange asks for a passkey (an administrator away from a trusted kiosk) */
+  | { type: 'STEP_UP' }
   /** the time limit from LoginStarted passed without a result (the server may have gone quiet) */
   | { type: 'EXPIRED' }
   | { type: 'FAILED'; problem: Problem }
@@ -125,8 +131,12 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
       return state.phase === 'scanning' || state.phase === 'verifying'
         ? { phase: 'failed', problem: { kind: 'server', code: 'CHALLENGE_EXPIRED' } }
         : state;
+    case 'STEP_UP':
+      return state.phase === 'signing-in' ? { ...state, phase: 'confirming' } : state;
     case 'SIGNED_IN':
-      return state.phase === 'signing-in' ? { phase: 'success', user: event.user, profile: event.profile, liveness: state.liveness } : state;
+      return state.phase === 'signing-in' || state.phase === 'confirming'
+        ? { phase: 'success', user: event.user, profile: event.profile, liveness: state.liveness }
+        : state;
     case 'FAILED':
       return state.phase === 'success' || state.phase === 'failed' || state.phase === 'idle' ? state : { phase: 'failed', problem: event.problem };
     case 'RETRY':

@@ -29,6 +29,9 @@ export function showLoginState(state: LoginState, view: FaceView, ctx: AppContex
     case 'signing-in':
       view.update({ tone: 'done', hint: m.login.checking });
       break;
+    case 'confirming':
+      view.update({ tone: 'done', hint: m.login.confirmPasskey });
+      break;
     default:
       break;
   }

@@ -10,6 +10,7 @@ import { createFaceView } from '../lib/face-view.js';
 import { runEnrollment, type FlowHandle } from '../lib/face-flows.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
 import { clearTicket, loadTicket } from '../lib/ticket.js';
+import { needsReauth, reauthPath } from '../lib/passkeys.js';
 
 export const page: Page = (root, ctx) => {
   const { m } = ctx;
@@ -86,6 +87,9 @@ export const page: Page = (root, ctx) => {
     try {
       t = await ticket();
     } catch (err) {
+      // a new face needs the person, just now: a face login first, then back here
+      const me = ctx.me();
+      if (needsReauth(err) && me) return ctx.navigate(reauthPath(me.user.username, '/enroll'));
       status.append(problemBox(problemFrom(err), ctx, { onRetry: () => void start() }));
       return;
     }
