@@ -141,6 +141,7 @@ export class Cluster {
         LIVENESS: 'false',
         // every virtual user comes from 127.0.0.1: per-address and per-account limits would stop the test, not protect anything
         IP_MAX_FAILURES: '1000000', BACKOFF_AFTER_FAILURES: '1000', LOCK_AFTER_FAILURES: '100000',
+        PAIR_BACKOFF_AFTER_FAILURES: '1000', LOGIN_STARTS_PER_WINDOW: '1000000',
         COOKIE_SECURE: 'never', TRUST_PROXY: 'true',
       };
     }

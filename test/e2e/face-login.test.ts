@@ -7,7 +7,8 @@
  * Liveness: no feed of the set reliably completes a random challenge (d3 turns its head about
  * -16..+10 degrees and never blinks; d9 neither turns nor blinks), so the success paths run
  * with LIVENESS=false, the operator switch auth documents, and the photo attack runs with
- * liveness on, as in production.
+ * liveness on, as in production. Administration here runs with ADMIN_STEP_UP=false: step-up
+ * (passkeys, trusted kiosks) is what passkeys.test.ts is about, with a real passkey.
  *
  * The tests build on each other (one person's life in the system): register and enroll,
  * sign in and edit, kiosk, impostor, camera refused, photo attack (restart with liveness on),
@@ -26,7 +27,7 @@ import { launchWithCamera, openPage, requireChromium, screenshot } from './suppo
 import { writePhotoFeed } from './support/feeds.js';
 
 const FLOW_TIMEOUT = 120_000;
-const LIVENESS_OFF = { LIVENESS: 'false' };
+const LIVENESS_OFF = { LIVENESS: 'false', ADMIN_STEP_UP: 'false' };
 
 describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
   requireChromium();

@@ -33,6 +33,8 @@ export const AUTH_BODY_LIMIT_BYTES = 64 * 1024;
 export const AUTH_COOKIES = {
   access: 'faceline_access',
   refresh: 'faceline_refresh',
+  /** a kiosk an administrator trusts holds its device credential here (long-lived, httpOnly) */
+  device: 'faceline_device',
 } as const;
 
 /** Issuer and audience of access tokens unless configured otherwise (AUTH_ISSUER / AUTH_AUDIENCE). */
@@ -173,6 +175,11 @@ export const MeResponse = Type.Object({
     createdAt: IsoDateTime,
     mode: Type.Union([Type.Literal('verify'), Type.Literal('identify')]),
     liveness: Type.Boolean({ description: 'the login that created this session passed a liveness challenge' }),
+    /** how the session was proven (one of ACR), when, and the role it may act with now */
+    acr: Type.String(),
+    amr: Type.Array(Type.String()),
+    authTime: IsoDateTime,
+    role: Role,
   }),
 });
 export type MeResponse = Static<typeof MeResponse>;
@@ -208,7 +215,14 @@ export type DeleteFaceResponse = Static<typeof DeleteFaceResponse>;
 
 /** POST /api/v1/sessions — exchange the one-time grant from `login:result` for a session. */
 export const CreateSessionRequest = Type.Object(
-  { grant: Type.String({ minLength: 16, maxLength: 256 }) },
+  {
+    grant: Type.String({ minLength: 16, maxLength: 256 }),
+    /**
+     * An administrator's passkey assertion (WebAuthn AuthenticationResponseJSON) after a
+     * STEP_UP_REQUIRED answer, which carries the options in details.webauthn.
+     */
+    webauthn: Type.Optional(Type.Unknown()),
+  },
   { additionalProperties: false },
 );
 export type CreateSessionRequest = Static<typeof CreateSessionRequest>;
@@ -217,6 +231,13 @@ export type CreateSessionRequest = Static<typeof CreateSessionRequest>;
 export const SessionResponse = Type.Object({
   user: User,
   profile: Profile,
+  /** how this session was proven (acr: one of ACR) and the role it may act with */
+  assurance: Type.Object({
+    acr: Type.String(),
+    amr: Type.Array(Type.String()),
+    authTime: IsoDateTime,
+    role: Role,
+  }),
   accessToken: Type.String({ description: 'JWT signed with a key from /.well-known/jwks.json' }),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
@@ -239,6 +260,28 @@ export type RefreshRequest = Static<typeof RefreshRequest>;
 /** POST /api/v1/sessions/logout answers 204 and revokes the session; cookies are cleared. */
 
 /** Claims of an access token (JWT, EdDSA or ES256). */
+/**
+ * Authentication context class references Faceline issues, weakest first. Relying applications
+ * require a level with the token's `acr` (and OpenID Connect's `acr_values`).
+ */
+export const ACR = {
+  /** the face matched; no liveness challenge (liveness switched off) */
+  FACE: 'urn:faceline:acr:face',
+  /** the face matched and a liveness challenge was passed */
+  FACE_LIVENESS: 'urn:faceline:acr:face-liveness',
+  /** ...at a kiosk an administrator trusts */
+  TRUSTED_DEVICE: 'urn:faceline:acr:face-liveness-device',
+  /** ...and a passkey confirmed it (a second factor) */
+  MFA: 'urn:faceline:acr:mfa',
+} as const;
+export type Acr = (typeof ACR)[keyof typeof ACR];
+const ACR_RANK: Record<string, number> = { [ACR.FACE]: 0, [ACR.FACE_LIVENESS]: 1, [ACR.TRUSTED_DEVICE]: 2, [ACR.MFA]: 2 };
+
+/** True when `acr` is at least `required` (a trusted device and a passkey count the same). */
+export function acrSatisfies(acr: string, required: Acr): boolean {
+  return (ACR_RANK[acr] ?? -1) >= (ACR_RANK[required] ?? Infinity);
+}
+
 export const AccessTokenClaims = Type.Object({
   iss: Type.String(),
   aud: Type.String(),
@@ -247,7 +290,11 @@ export const AccessTokenClaims = Type.Object({
   username: Type.String(),
   name: Type.String({ description: 'display name' }),
   role: Role,
-  amr: Type.Array(Type.String(), { description: '["face"] plus "liveness" when a challenge was passed' }),
+  amr: Type.Array(Type.String(), {
+    description: 'RFC 8176 methods: "face"; "hwk" and "mfa" after a passkey; "kiosk" at a trusted device',
+  }),
+  acr: Type.String({ description: 'assurance level, one of ACR (liveness passed, trusted device, passkey)' }),
+  auth_time: Type.Integer({ description: 'when the face login happened (seconds since the epoch)' }),
   iat: Type.Integer(),
   exp: Type.Integer(),
   jti: Type.String(),
@@ -314,6 +361,10 @@ export const AuditEventType = Type.Union([
   Type.Literal('enroll.refused'),
   Type.Literal('login.succeeded'),
   Type.Literal('login.failed'),
+  /** a login that had seen a face was cancelled by the client (it counted as an attempt) */
+  Type.Literal('login.cancelled'),
+  /** ...or ended by a disconnect or a dying connection */
+  Type.Literal('login.abandoned'),
   Type.Literal('account.backoff'),
   Type.Literal('account.locked'),
   Type.Literal('account.unlocked'),
@@ -325,6 +376,11 @@ export const AuditEventType = Type.Union([
   Type.Literal('profile.updated'),
   Type.Literal('oidc.signed_in'),
   Type.Literal('role.changed'),
+  Type.Literal('device.trusted'),
+  Type.Literal('device.revoked'),
+  Type.Literal('passkey.added'),
+  Type.Literal('passkey.removed'),
+  Type.Literal('session.stepped_up'),
 ]);
 export type AuditEventType = Static<typeof AuditEventType>;
 
@@ -368,7 +424,7 @@ export const AuditResponse = Type.Object({
 export type AuditResponse = Static<typeof AuditResponse>;
 
 /** The audit events that make up a person's own sign-in history (GET /api/v1/me/audit). */
-export const SIGN_IN_EVENT_TYPES = ['login.succeeded', 'login.failed'] as const satisfies readonly AuditEventType[];
+export const SIGN_IN_EVENT_TYPES = ['login.succeeded', 'login.failed', 'login.cancelled', 'login.abandoned'] as const satisfies readonly AuditEventType[];
 type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
 
 /**
@@ -379,7 +435,7 @@ type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
 export const MyAuditEvent = Type.Object({
   id: Type.String(),
   at: IsoDateTime,
-  type: Type.Union([Type.Literal('login.succeeded'), Type.Literal('login.failed')]),
+  type: Type.Union([Type.Literal('login.succeeded'), Type.Literal('login.failed'), Type.Literal('login.cancelled'), Type.Literal('login.abandoned')]),
   outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
   mode: Type.Union([Type.Null(), Type.Literal('verify'), Type.Literal('identify')]),
   code: Type.Union([Type.Null(), Type.String({ description: 'error code of a failure' })]),
@@ -420,6 +476,11 @@ export const AUTH_ROUTES = {
   adminUnlock: (id: string) => `${AUTH_API_PREFIX}/admin/users/${encodeURIComponent(id)}/unlock`,
   adminRole: (id: string) => `${AUTH_API_PREFIX}/admin/users/${encodeURIComponent(id)}/role`,
   adminAudit: `${AUTH_API_PREFIX}/admin/audit`,
+  mePasskeys: `${AUTH_API_PREFIX}/me/passkeys`,
+  mePasskeyOptions: `${AUTH_API_PREFIX}/me/passkeys/options`,
+  mePasskey: (id: string) => `${AUTH_API_PREFIX}/me/passkeys/${encodeURIComponent(id)}`,
+  adminDevices: `${AUTH_API_PREFIX}/admin/devices`,
+  adminDevice: (id: string) => `${AUTH_API_PREFIX}/admin/devices/${encodeURIComponent(id)}`,
   jwks: '/.well-known/jwks.json',
   openapi: '/openapi.json',
   healthz: '/healthz',

@@ -71,6 +71,10 @@ export const ErrorCode = {
   SETUP_TOKEN_INVALID: 'SETUP_TOKEN_INVALID',
   // text with control, invisible, direction-changing characters or broken UTF-16 (lone surrogates)
   INVALID_CHARACTERS: 'INVALID_CHARACTERS',
+  /** administration needs a login at a trusted device or a passkey (details.webauthn: options when the account has one) */
+  STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
+  /** this change needs a fresh face login with liveness (details.maxAgeSeconds) */
+  REAUTH_REQUIRED: 'REAUTH_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -12,7 +12,7 @@
  * asked for it) and finishes the interaction with the Faceline session the login created.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { IsoDateTime } from './auth.js';
+import { ACR, IsoDateTime, type Acr } from './auth.js';
 
 /** Path prefix of every provider endpoint (the web service and the Ingress route it to auth). */
 export const OIDC_PREFIX = '/oidc';
@@ -38,18 +38,8 @@ export const OIDC_ROUTES = {
   adminClients: '/api/v1/admin/oidc/clients',
 } as const;
 
-/**
- * Authentication context classes, weakest first. `acr` in an ID token is one of these; a later
- * stream may append stronger ones (trusted device, passkey) here, and only here.
- */
-export const ACR = {
-  /** the face matched; no liveness challenge (LIVENESS=off, tests and trials only) */
-  face: 'urn:faceline:acr:face',
-  /** the face matched and the person passed a liveness challenge (head turn / blink) */
-  faceLiveness: 'urn:faceline:acr:face-liveness',
-} as const;
-export type Acr = (typeof ACR)[keyof typeof ACR];
-export const ACR_VALUES: readonly Acr[] = [ACR.face, ACR.faceLiveness];
+/** The authentication context classes the provider announces (`acr_values_supported`), weakest first (ACR in auth.ts). */
+export const ACR_VALUES: readonly Acr[] = [ACR.FACE, ACR.FACE_LIVENESS, ACR.TRUSTED_DEVICE, ACR.MFA];
 
 /**
  * Authorization request parameter a client sends to choose the face login: `verify` (the

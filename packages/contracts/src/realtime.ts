@@ -142,6 +142,8 @@ export type EnrollStartRequest = Static<typeof EnrollStartRequest>;
 export interface EnrollStarted {
   enrollmentId: string;
   capturesRequired: number;
+  /** liveness steps the enrollment asks for (0 when liveness is off), shown by `challenge:step` */
+  steps: number;
   timeLimitMs: number;
   expiresAt: string;
 }
@@ -177,22 +179,28 @@ export interface LoginStarted {
   loginId: string;
   mode: LoginMode;
   liveness: boolean;
-  /** steps to perform in order after a frontal identity frame; empty when liveness is off */
-  challenge: ChallengeStep[];
+  /**
+   * how many liveness steps will be asked for (0 when liveness is off). Which steps, and when,
+   * the client learns only from `challenge:step` events: each is shown after the person has
+   * held still, facing the camera, for a time only the server knows.
+   */
+  steps: number;
   timeLimitMs: number;
   expiresAt: string;
 }
 
 export type LoginStatus = 'continue' | 'succeeded' | 'failed';
 
+/**
+ * The answer to one login frame: what the person should do, never whether the face matched
+ * (that is decided once, at the end, in login:result).
+ */
 export interface LoginFrameResult extends FaceLocation {
   seq: number;
   feedback: FeedbackCode[];
-  /** index into LoginStarted.challenge of the step now asked for; equals its length when all are done */
+  /** index of the step now asked for; equals LoginStarted.steps when all are done */
   step: number;
   stepsCompleted: number;
-  /** identity seen and matched on at least one frame so far */
-  identityMatched: boolean;
   status: LoginStatus;
 }
 
@@ -223,7 +231,13 @@ export interface FeedbackEvent extends FaceLocation {
   codes: FeedbackCode[];
 }
 
+/**
+ * A liveness step to perform now (`step`), or, with `step: null`, that the person should face
+ * the camera and hold still until the next one is shown. The motion must start soon after the
+ * step is shown, not before.
+ */
 export interface ChallengeStepEvent {
+  /** the login or enrollment this step belongs to */
   loginId: string;
   /** index of the step now asked for */
   index: number;

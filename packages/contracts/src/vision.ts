@@ -23,6 +23,12 @@ export const AnalyzeQuery = Type.Object(
     minFaceSize: Type.Optional(
       Type.Integer({ minimum: 16, maximum: 4096, default: 40, description: 'ignore faces smaller than this (px, box side)' }),
     ),
+    texture: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'add the landmark-normalised grey texture of each face (liveness: eye closure, changes between frames)',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'AnalyzeQuery' },
 );
@@ -59,6 +65,44 @@ export const Quality = Type.Object(
 );
 export type Quality = Static<typeof Quality>;
 
+/**
+ * The inner face (landmarks 17..67: brows, eyes, nose, mouth) warped piecewise-affinely onto a
+ * fixed mean face shape: `size`x`size` grey levels, row-major, base64. Pixels outside the face
+ * are 0. Any 2-D bending of a picture moves its landmarks with it, so it leaves this texture
+ * unchanged; a real eyelid closing over the eye, or a real head turning, changes it.
+ */
+export const FaceTexture = Type.Object(
+  {
+    size: Type.Integer({ minimum: 8, maximum: 256 }),
+    data: Type.String({ contentEncoding: 'base64', description: 'size*size bytes, grey 0..255, row-major' }),
+  },
+  { $id: 'FaceTexture' },
+);
+export type FaceTexture = Static<typeof FaceTexture>;
+
+/** A rectangle of texture pixels. */
+export interface TextureRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Where things are in a FaceTexture: regions around the landmarks of dlib's mean face (eyes
+ * with their lids, the nose, the mouth). Vision's tests check these against its geometry.
+ */
+export const FACE_TEXTURE_LAYOUT = {
+  size: 64,
+  regions: {
+    /** the person's right eye (image left), lids included */
+    rightEye: { x: 7, y: 9, width: 18, height: 11 },
+    leftEye: { x: 39, y: 9, width: 18, height: 11 },
+    nose: { x: 21, y: 12, width: 22, height: 29 },
+    mouth: { x: 16, y: 44, width: 32, height: 14 },
+  },
+} as const satisfies { size: number; regions: Record<string, TextureRegion> };
+
 export const Face = Type.Object(
   {
     box: Box,
@@ -68,6 +112,7 @@ export const Face = Type.Object(
     embedding: Type.Optional(
       Type.Array(Type.Number(), { minItems: 128, maxItems: 128, description: 'raw descriptor (not normalised); compare with Euclidean distance' }),
     ),
+    texture: Type.Optional(FaceTexture),
   },
   { $id: 'Face' },
 );

@@ -119,7 +119,7 @@ async function benchFlows(): Promise<void> {
     const noLimits = { backoffAfter: 1000, lockAfter: 100_000, ipMaxFailures: 1_000_000 };
     let replica = await startReplica(store, vision.url, { liveness: false, ...noLimits });
     const tokens = replica.ctx.tokens;
-    const signed = await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', liveness: true });
+    const signed = await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', amr: ['face'], acr: 'urn:faceline:acr:face-liveness', authTime: new Date().toISOString() });
     const dur = quick ? 1000 : 3000;
     let n = 0;
     let t0 = performance.now();
@@ -131,7 +131,7 @@ async function benchFlows(): Promise<void> {
     n = 0;
     t0 = performance.now();
     while (performance.now() - t0 < dur / 2) {
-      await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', liveness: true });
+      await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', amr: ['face'], acr: 'urn:faceline:acr:face-liveness', authTime: new Date().toISOString() });
       n++;
     }
     const signRate = n / ((performance.now() - t0) / 1000);

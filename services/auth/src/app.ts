@@ -19,6 +19,7 @@ import { guardText } from './realtime/text-guard.js';
 import { accountRoutes } from './routes/account.routes.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { oidcRoutes } from './routes/oidc.routes.js';
+import { passkeyRoutes } from './routes/passkey.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 
@@ -122,6 +123,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
 
   await app.register(systemRoutes(ctx));
   await app.register(accountRoutes(ctx));
+  await app.register(passkeyRoutes(ctx));
   await app.register(sessionRoutes(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(oidcRoutes(ctx));

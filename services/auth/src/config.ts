@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ACCESS_TOKEN_DEFAULTS, DEFAULT_PORTS } from '@faceline/contracts';
 import { mergeRegistrations, parseClientRegistrations, type OidcClientRegistration } from './oidc/clients.js';
 import { trustFunction } from './lib/client-address.js';
+import { DEFAULT_LIVENESS_RULES, type LivenessRules } from './services/liveness/rules.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -53,11 +54,8 @@ export interface AuthConfig {
   challengeSeed: string | undefined;
   challengeSteps: number;
   challengeTimeLimitMs: number;
-  /** head turn (degrees of yaw away from the frontal frame) that completes a TURN step */
-  turnDegrees: number;
-  /** eye aspect ratio below which an eye counts as closed / above which as open */
-  eyeClosedBelow: number;
-  eyeOpenAbove: number;
+  /** how liveness is judged: thresholds and the server's timing (services/liveness/rules.ts) */
+  livenessRules: LivenessRules;
   /** frames of another person (or not matching) after which a login fails */
   maxMismatchFrames: number;
   /** frames after which a login without success fails */
@@ -91,7 +89,9 @@ export interface AuthConfig {
   publicUrl: string | undefined;
   /** origins whose pages may open sockets and change state with cookies; unset = the request's own host (and publicUrl) */
   allowedOrigins: string[] | undefined;
-  /** account: consecutive failed face attempts before back-off / before lock */
+  /** (account, origin) pair: consecutive failed face attempts before that pair backs off */
+  pairBackoffAfter: number;
+  /** account (from untrusted origins): consecutive failed face attempts before back-off / before lock */
   backoffAfter: number;
   lockAfter: number;
   backoffBaseSeconds: number;
@@ -106,6 +106,12 @@ export interface AuthConfig {
    * unset = auth prints a generated setup link while no administrator exists.
    */
   setupToken: string | undefined;
+  /** logins (challenge draws) one account may start per IP window */
+  loginStartsPerWindow: number;
+  /** administrators act as such only after a login at a trusted device or with a passkey */
+  adminStepUp: boolean;
+  /** a sensitive change (a new face, a passkey) needs a face login with liveness at most this old */
+  reauthMaxAgeSeconds: number;
   /** full reload of the 1:N index, in case a notification was missed */
   indexResyncSeconds: number;
   shutdownGraceSeconds: number;
@@ -369,12 +375,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   }
 
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
-  const backoffAfter = num('BACKOFF_AFTER_FAILURES', 5, 1, 1000);
+  const backoffAfter = num('BACKOFF_AFTER_FAILURES', 10, 1, 1000);
   const lockAfter = num('LOCK_AFTER_FAILURES', 50, 2, 100_000);
   if (lockAfter <= backoffAfter) problems.push('LOCK_AFTER_FAILURES must be larger than BACKOFF_AFTER_FAILURES');
-  const eyeClosedBelow = num('EYE_CLOSED_BELOW', 0.19, 0.05, 0.5, false);
-  const eyeOpenAbove = num('EYE_OPEN_ABOVE', 0.23, 0.05, 0.6, false);
-  if (eyeOpenAbove <= eyeClosedBelow) problems.push('EYE_OPEN_ABOVE must be larger than EYE_CLOSED_BELOW');
+  const d = DEFAULT_LIVENESS_RULES;
+  const livenessRules: LivenessRules = {
+    ...d,
+    turnDegrees: num('LIVENESS_TURN_DEGREES', d.turnDegrees, 5, 60, false),
+    holdMinMs: num('LIVENESS_HOLD_MIN_MS', d.holdMinMs, 200, 10_000),
+    holdMaxMs: num('LIVENESS_HOLD_MAX_MS', d.holdMaxMs, 200, 10_000),
+    reactionMs: num('LIVENESS_REACTION_MS', d.reactionMs, 500, 30_000),
+    stepTimeMs: num('LIVENESS_STEP_MS', d.stepTimeMs, 1000, 60_000),
+    maxGapMs: num('LIVENESS_MAX_FRAME_GAP_MS', d.maxGapMs, 200, 30_000),
+  };
+  if (livenessRules.holdMaxMs < livenessRules.holdMinMs) problems.push('LIVENESS_HOLD_MAX_MS must be at least LIVENESS_HOLD_MIN_MS');
+  if (livenessRules.stepTimeMs < livenessRules.reactionMs) problems.push('LIVENESS_STEP_MS must be at least LIVENESS_REACTION_MS');
 
   const config: AuthConfig = {
     host: str('HOST') ?? '0.0.0.0',
@@ -393,9 +408,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     challengeSeed: str('LIVENESS_CHALLENGE_SEED'),
     challengeSteps: num('LIVENESS_CHALLENGE_STEPS', 2, 1, 6),
     challengeTimeLimitMs: num('LIVENESS_TIME_LIMIT_MS', 20_000, 1000, 300_000),
-    turnDegrees: num('LIVENESS_TURN_DEGREES', 15, 5, 60, false),
-    eyeClosedBelow,
-    eyeOpenAbove,
+    livenessRules,
     maxMismatchFrames: num('LOGIN_MAX_MISMATCH_FRAMES', 3, 1, 100),
     loginMaxFrames: num('LOGIN_MAX_FRAMES', 300, 1, 10_000),
     capturesRequired: num('ENROLL_CAPTURES', 3, 3, 20),
@@ -421,6 +434,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     trustProxy,
     publicUrl,
     allowedOrigins,
+    pairBackoffAfter: num('PAIR_BACKOFF_AFTER_FAILURES', 3, 1, 1000),
     backoffAfter,
     lockAfter,
     backoffBaseSeconds: num('BACKOFF_BASE_SECONDS', 30, 1, 86_400),
@@ -429,6 +443,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     ipWindowSeconds: num('IP_WINDOW_SECONDS', 900, 1, 86_400),
     registrationsPerIp: num('REGISTRATIONS_PER_IP', 200, 1, 1_000_000),
     setupToken,
+    loginStartsPerWindow: num('LOGIN_STARTS_PER_WINDOW', 30, 1, 1_000_000),
+    adminStepUp: bool('ADMIN_STEP_UP', true),
+    reauthMaxAgeSeconds: num('REAUTH_MAX_AGE_SECONDS', 300, 30, 86_400),
     indexResyncSeconds: num('INDEX_RESYNC_SECONDS', 300, 0, 86_400),
     shutdownGraceSeconds: num('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
     oidc,
@@ -455,6 +472,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     // longer than the 60 s idle timeout of common load balancers, so that they close first
     keepAliveTimeoutMs: num('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
   };
+  config.livenessRules.maxFrontalAngle = config.maxFrontalAngle;
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -10,6 +10,10 @@ import { Sealer, deriveKey, keyFingerprint } from './lib/crypto.js';
 import { resolveMasterKey } from './lib/master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AttemptRepository } from './repositories/attempt.repository.js';
+import { DeviceRepository } from './repositories/device.repository.js';
+import { EnrollTicketRepository } from './repositories/enroll-ticket.repository.js';
+import { LiveFlowRepository } from './repositories/live-flow.repository.js';
+import { PasskeyRepository } from './repositories/passkey.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { MetaRepository } from './repositories/meta.repository.js';
 import { OidcRepository } from './repositories/oidc.repository.js';
@@ -25,10 +29,13 @@ import { ReplicationRepository } from './repositories/replication.repository.js'
 import { AuditService } from './services/audit.service.js';
 import { BootstrapService, type BootstrapState } from './services/bootstrap.service.js';
 import { BruteForceService } from './services/brute-force.service.js';
+import { DeviceService } from './services/device.service.js';
+import { EnrollTicketService } from './services/enroll-ticket.service.js';
 import { EnrollmentService } from './services/enrollment.service.js';
 import { LoginService } from './services/login.service.js';
 import { ReplicationSetup } from './services/replication.service.js';
 import { SiteService } from './services/site.service.js';
+import { PasskeyService } from './services/passkey.service.js';
 import { SessionService } from './services/session.service.js';
 import { TemplateService } from './services/template.service.js';
 import { TokenService } from './services/token.service.js';
@@ -47,6 +54,10 @@ export interface AppContext {
   templates: TemplateService;
   tokens: TokenService;
   sessions: SessionService;
+  tickets: EnrollTicketService;
+  devices: DeviceService;
+  bruteForce: BruteForceService;
+  passkeys: PasskeyService;
   users: UserService;
   enrollment: EnrollmentService;
   login: LoginService;
@@ -97,6 +108,7 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
       },
     });
     await site.start();
+    const authority = site.authority;
     const users = new UserRepository(siteName);
     const audit = new AuditService(db, new AuditRepository(siteName), log);
     const vision =
@@ -121,11 +133,27 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const sessionRepo = new SessionRepository();
     const sessions = new SessionService(db, sessionRepo, users, tokens, audit, config);
     const bootstrap = new BootstrapService(site.authority, new SetupTokenRepository(), config, log);
-    const userService = new UserService(db, users, new AuditRepository(siteName), templates, tokens, bruteForce, audit, config, bootstrap, log, site.authority);
-    const enrollment = new EnrollmentService(config, userService, vision, templates, audit, (o) => metrics.enrollments.inc({ outcome: o }), site);
-    const login = new LoginService(config, db, users, vision, templates, bruteForce, sessions, audit, (mode, outcome, ms) => {
-      metrics.logins.inc({ mode, outcome });
-      metrics.loginDuration.observe({ mode, outcome }, ms / 1000);
+    const ticketRepo = new EnrollTicketRepository();
+    // tickets are used where templates are written: at the authority (the hub, from a site)
+    const tickets = new EnrollTicketService(site.authority, tokens, ticketRepo);
+    const devices = new DeviceService(db, new DeviceRepository(), audit, site.authority);
+    const passkeyRepo = new PasskeyRepository();
+    const passkeys = new PasskeyService(db, passkeyRepo, sessions, audit, config.grantTtlSeconds, site.authority);
+    // administrators away from a trusted kiosk confirm their face login with a passkey
+    sessions.stepUp = passkeys;
+    const liveFlows = new LiveFlowRepository();
+    const userService = new UserService(db, users, new AuditRepository(siteName), templates, tickets, sessions, bruteForce, audit, config, bootstrap, log, site.authority);
+    const enrollment = new EnrollmentService({
+      config, db, users: userService, vision, templates, tickets: ticketRepo, liveFlows, audit,
+      onOutcome: (o) => metrics.enrollments.inc({ outcome: o }),
+      authority: site,
+    });
+    const login = new LoginService({
+      config, db, users, liveFlows, vision, templates, bruteForce, sessions, audit,
+      onOutcome: (mode, outcome, ms) => {
+        metrics.logins.inc({ mode, outcome });
+        metrics.loginDuration.observe({ mode, outcome }, ms / 1000);
+      },
     });
     // the one hook into the login flow: a site whose copy is too old refuses new logins (SITE_STALE)
     refuseWhenStale(login, sessions, site);
@@ -147,12 +175,14 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const housekeeping = setInterval(() => {
       void sessionRepo.purgeExpired(db).catch(() => undefined);
       void oidc?.purgeExpired().catch(() => undefined);
+      void ticketRepo.purgeExpired(authority).catch(() => undefined);
+      void passkeyRepo.purgeExpiredChallenges(db).catch(() => undefined);
     }, 3_600_000);
     housekeeping.unref();
 
     const running = site;
     return {
-      config, log, metrics, db, vision, visionHealth, templates, tokens, sessions, users: userService, enrollment, login, oidc, site: running, setup,
+      config, log, metrics, db, vision, visionHealth, templates, tokens, sessions, tickets, devices, passkeys, bruteForce, users: userService, enrollment, login, oidc, site: running, setup,
       async close() {
         clearInterval(housekeeping);
         visionHealth.stop();

@@ -12,6 +12,8 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.TOKEN_INVALID]: 401,
   [ErrorCode.SESSION_REVOKED]: 401,
   [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.STEP_UP_REQUIRED]: 403,
+  [ErrorCode.REAUTH_REQUIRED]: 403,
   [ErrorCode.ACCOUNT_LOCKED]: 423,
   [ErrorCode.NOT_FOUND]: 404,
   [ErrorCode.USER_NOT_FOUND]: 404,

@@ -47,6 +47,7 @@ describe('web service: static app', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.match(res.headers['permissions-policy'] as string, /camera=\(self\)/);
     assert.match(res.headers['permissions-policy'] as string, /microphone=\(\)/);
+    assert.match(res.headers['permissions-policy'] as string, /publickey-credentials-get=\(self\)/, 'passkeys on this origin only');
     assert.equal(res.headers['strict-transport-security'], undefined);
   });
 

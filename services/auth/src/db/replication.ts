@@ -22,6 +22,9 @@ export const TABLES = {
   account_unlocks: 'identity',
   replication_heartbeat: 'identity',
   replication_marks: 'identity',
+  // kiosks an administrator trusts and passkeys: every site must know them, the hub writes them
+  trusted_devices: 'identity',
+  passkeys: 'identity',
   // what happens at a site, sites -> hub
   sessions: 'site',
   refresh_tokens: 'site',
@@ -35,6 +38,12 @@ export const TABLES = {
   sites: 'local',
   // the first administrator's one-time setup tokens: used where accounts are written (the hub)
   setup_tokens: 'local',
+  // one live login or enrollment per account: each database guards the flows it runs
+  live_flows: 'local',
+  // enrollment tickets are issued and used where templates are written (the hub)
+  enroll_tickets: 'local',
+  // WebAuthn challenges live for a minute, on the replica pair that issued them
+  webauthn_challenges: 'local',
   // the OpenID Connect provider's state: each installation is its own provider (its own issuer)
   oidc_payloads: 'local',
 } as const satisfies Record<string, TableClass>;

@@ -1,17 +1,18 @@
 /**
  * How a Faceline session was authenticated, in OpenID Connect terms (acr, amr, auth_time).
  *
- * The one place that maps a session to these claims. Today it derives them from
- * `sessions.liveness` and `sessions.created_at` (the face login that created the session); when
- * the login flow records `amr`, `acr` and `auth_time` on the session itself, only this function
- * changes.
+ * The one place that maps a session to these claims. The login flow records them on the grant
+ * and the session (migration 0002): the acr reached (face, with liveness, at a trusted kiosk,
+ * confirmed with a passkey), the RFC 8176 methods, and when the face was shown. A session
+ * refreshed later keeps its auth_time: the claim says when the person was last seen, not when a
+ * token was minted.
  */
-import { ACR, type Acr } from '@faceline/contracts';
+import { ACR, ACR_VALUES, type Acr } from '@faceline/contracts';
 import type { SessionRecord } from '../repositories/session.repository.js';
 
 export interface AuthContext {
   acr: Acr;
-  /** RFC 8176 method references: "face" (biometric face recognition); liveness is told by acr */
+  /** RFC 8176 method references: "face" (biometric face recognition), "kiosk", "hwk", "mfa" */
   amr: string[];
   /** when the person showed their face, seconds since the epoch (the auth_time claim) */
   authTime: number;
@@ -19,11 +20,13 @@ export interface AuthContext {
   authTimeMs: number;
 }
 
-export function authContextOf(session: Pick<SessionRecord, 'liveness' | 'createdAt'>): AuthContext {
+export function authContextOf(session: Pick<SessionRecord, 'acr' | 'amr' | 'authTime'>): AuthContext {
+  const ms = Date.parse(session.authTime);
   return {
-    acr: session.liveness ? ACR.faceLiveness : ACR.face,
-    amr: ['face'],
-    authTime: Math.floor(Date.parse(session.createdAt) / 1000),
-    authTimeMs: Date.parse(session.createdAt),
+    // a value this version does not know (written by a newer one) claims the least
+    acr: (ACR_VALUES as readonly string[]).includes(session.acr) ? (session.acr as Acr) : ACR.FACE,
+    amr: session.amr.length > 0 ? [...session.amr] : ['face'],
+    authTime: Math.floor(ms / 1000),
+    authTimeMs: ms,
   };
 }

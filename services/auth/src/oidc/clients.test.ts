@@ -72,9 +72,16 @@ describe('OpenID Connect client registrations', () => {
 });
 
 describe('authContextOf', () => {
-  it('says how a session was authenticated: acr from the liveness challenge, amr face, auth_time its creation', () => {
+  it('says how a session was authenticated: the acr and amr its login recorded, auth_time when the face was shown', () => {
     const at = '2026-05-04T10:20:30.456Z';
-    assert.deepEqual(authContextOf({ liveness: true, createdAt: at }), { acr: ACR.faceLiveness, amr: ['face'], authTime: 1777890030, authTimeMs: 1777890030456 });
-    assert.equal(authContextOf({ liveness: false, createdAt: at }).acr, ACR.face);
+    assert.deepEqual(authContextOf({ acr: ACR.FACE_LIVENESS, amr: ['face'], authTime: at }), { acr: ACR.FACE_LIVENESS, amr: ['face'], authTime: 1777890030, authTimeMs: 1777890030456 });
+    assert.deepEqual(authContextOf({ acr: ACR.MFA, amr: ['face', 'hwk', 'mfa'], authTime: at }).amr, ['face', 'hwk', 'mfa']);
+    assert.equal(authContextOf({ acr: ACR.TRUSTED_DEVICE, amr: ['face', 'kiosk'], authTime: at }).acr, ACR.TRUSTED_DEVICE);
+  });
+
+  it('claims the least for an acr it does not know, and face for an empty amr', () => {
+    const c = authContextOf({ acr: 'urn:example:something-newer', amr: [], authTime: '2026-05-04T10:20:30.000Z' });
+    assert.equal(c.acr, ACR.FACE);
+    assert.deepEqual(c.amr, ['face']);
   });
 });

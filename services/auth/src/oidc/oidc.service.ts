@@ -18,6 +18,8 @@ import {
   ErrorCode,
   LOGIN_MODE_PARAM,
   OIDC_ROUTES,
+  acrSatisfies,
+  type Acr,
   type InteractionDetails,
   type OidcClientsResponse,
 } from '@faceline/contracts';
@@ -206,7 +208,8 @@ export class OidcService {
     const essential = (interaction.prompt.details as { acr?: { value?: string; values?: string[] } }).acr;
     const wanted = essential?.values ?? (essential?.value ? [essential.value] : undefined);
     let result: InteractionResults;
-    if (wanted && !wanted.includes(context.acr)) {
+    // a stronger level satisfies a weaker requested one (a passkey-confirmed login meets face-liveness)
+    if (wanted && !wanted.some((w) => acrSatisfies(context.acr, w as Acr))) {
       result = { error: 'unmet_authentication_requirements', error_description: `the face login reached ${context.acr}, the application requires ${wanted.join(' or ')}` };
     } else {
       result = { login: { accountId: auth.user.id, acr: context.acr, amr: context.amr, ts: context.authTime, remember: mode !== 'identify' } };
@@ -253,7 +256,7 @@ export class OidcService {
     if (!token) return;
     try {
       const auth = await this.deps.sessions.authenticate(token);
-      await this.deps.sessions.logoutSession(auth.session.id, auth.user.id, { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 300) || null });
+      await this.deps.sessions.logoutSession(auth.session.id, auth.user.id, { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 300) || null, deviceId: null });
     } catch {
       /* expired or already ended */
     }

@@ -2,7 +2,8 @@
  * Socket.IO side of auth: enrollment and login flows as frame streams. Every event is
  * validated against the contracts; anything malformed, oversized, out of order, replayed or
  * too frequent gets an error acknowledgement with a stable code and changes nothing.
- * Flow state lives in the connection: if this replica dies, the client starts the flow again.
+ * Flow state lives in the connection (flow-slot.ts); if this replica dies, the client starts
+ * the flow again, and the attempt it had begun stays counted.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
@@ -11,12 +12,11 @@ import {
   AUTH_COOKIES,
   EnrollStartRequest,
   ErrorCode,
-  FeedbackCode,
   FrameMeta,
   LoginStartRequest,
   SOCKET_PATH,
   type AckError,
-  type AckResponse,
+  type ChallengeStep,
   type ClientToServerEvents,
   type InterServerEvents,
   type ServerToClientEvents,
@@ -25,41 +25,31 @@ import type { Logger } from 'pino';
 import type { AuthConfig } from '../config.js';
 import { AuthError, toAckError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import type { DeviceService } from '../services/device.service.js';
+import type { EnrollTicketService } from '../services/enroll-ticket.service.js';
 import type { EnrollmentFlow, EnrollmentService } from '../services/enrollment.service.js';
 import type { LoginFlow, LoginService } from '../services/login.service.js';
 import type { ClientInfo, SessionService } from '../services/session.service.js';
 import { clientAddress, trustFunction } from '../lib/client-address.js';
 import { originAllowed, originPolicy, requestHost } from '../lib/origin.js';
-import { FrameGuard, asBytes, looksLikeJpeg } from './frame-guard.js';
+import { on, type ClientEvent, type HandlerHooks } from './events.js';
+import { FlowSlot } from './flow-slot.js';
 
 export interface RealtimeDeps {
   config: AuthConfig;
   log: Logger;
   metrics: Metrics;
   sessions: SessionService;
+  tickets: EnrollTicketService;
+  devices: DeviceService;
   enrollment: EnrollmentService;
   login: LoginService;
 }
 
-interface EnrollState {
-  flow: EnrollmentFlow;
-  guard: FrameGuard;
-  /** ends the flow when its time is up, even if no frame (or only refused frames) arrive */
-  timer: NodeJS.Timeout;
-}
-
-interface LoginState {
-  flow: LoginFlow;
-  guard: FrameGuard;
-  timer: NodeJS.Timeout;
-}
-
 interface ConnectionState {
   client: ClientInfo;
-  enroll?: EnrollState;
-  login?: LoginState;
-  busy: boolean;
-  lastFrameAt: number;
+  enroll: FlowSlot<EnrollmentFlow>;
+  login: FlowSlot<LoginFlow>;
   tokens: number;
   refilledAt: number;
   dropped: number;
@@ -68,7 +58,7 @@ interface ConnectionState {
 type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ConnectionState>;
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ConnectionState>;
 
-const KNOWN_EVENTS = new Set(['enroll:start', 'enroll:frame', 'enroll:cancel', 'login:start', 'login:frame', 'login:cancel']);
+const KNOWN_EVENTS = new Set<string>(['enroll:start', 'enroll:frame', 'enroll:cancel', 'login:start', 'login:frame', 'login:cancel'] satisfies ClientEvent[]);
 
 /** Codes after which the flow continues (the next frame may well succeed). */
 const RECOVERABLE = new Set<string>([
@@ -83,6 +73,7 @@ const RECOVERABLE = new Set<string>([
 export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): RealtimeServer {
   const { config, log, metrics } = deps;
   const policy = originPolicy(config);
+  const limits = { maxFrameBytes: config.maxFrameBytes, minFrameIntervalMs: config.minFrameIntervalMs };
   const io: RealtimeServer = new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
@@ -98,20 +89,37 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     },
   });
 
+  // the trusted-device cookie is checked once per connection, before any event is handled
+  io.use((socket, next) => {
+    const base = clientOf(socket as AppSocket, config);
+    deps.devices
+      .verify(readCookie(socket.handshake.headers.cookie, AUTH_COOKIES.device))
+      .then((deviceId) => {
+        socket.data = {
+          client: { ...base, deviceId },
+          enroll: new FlowSlot<EnrollmentFlow>('enroll', limits),
+          login: new FlowSlot<LoginFlow>('login', limits),
+          tokens: config.socketEventsPerSecond * 2,
+          refilledAt: Date.now(),
+          dropped: 0,
+        };
+        next();
+      })
+      .catch((err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'could not check the device credential of a connection');
+        next(new Error('service unavailable'));
+      });
+  });
+
   io.on('connection', (socket: AppSocket) => {
     metrics.sockets.inc();
-    socket.data = {
-      client: clientOf(socket, config),
-      busy: false,
-      lastFrameAt: 0,
-      tokens: config.socketEventsPerSecond * 2,
-      refilledAt: Date.now(),
-      dropped: 0,
-    };
+    const hooks = handlerHooks(socket);
     socket.on('disconnect', () => {
       metrics.sockets.dec();
-      endEnroll(socket);
-      endLogin(socket);
+      const e = socket.data.enroll.end();
+      if (e) void deps.enrollment.abandon(e).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not end an abandoned enrollment'));
+      const l = socket.data.login.end();
+      if (l) void deps.login.abandon(l, 'abandoned', socket.data.client).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not end an abandoned login'));
     });
 
     socket.onAny((event: string) => {
@@ -120,227 +128,188 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       }
     });
 
-    handle(socket, 'enroll:start', async (payload) => {
+    // ------------------------------------------------------------ enrollment
+
+    on(socket, 'enroll:start', hooks, async (payload) => {
       if (!Value.Check(EnrollStartRequest, payload)) throw invalid('enroll:start expects { ticket?: string }');
-      if (socket.data.enroll) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'an enrollment is already running on this connection; cancel it first');
-      const userId = payload.ticket ? await deps.sessions.verifyEnrollTicketOrThrow(payload.ticket) : await signedInUser(socket, deps);
-      const flow = await deps.enrollment.start(userId);
-      const state: EnrollState = { flow, guard: new FrameGuard(), timer: setTimeout(() => void expireEnroll(socket, state), msUntil(flow.expiresAt)) };
-      socket.data.enroll = state;
+      if (socket.data.enroll.flow) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'an enrollment is already running on this connection; cancel it first');
+      let userId: string;
+      let jti: string | null = null;
+      if (payload.ticket) ({ userId, jti } = await deps.tickets.verify(payload.ticket));
+      else userId = await freshSignedInUser(socket, deps);
+      const flow = await deps.enrollment.start(userId, jti);
+      socket.data.enroll.begin(flow, (f) => void expireEnroll(socket, f));
       return {
         enrollmentId: flow.id,
         capturesRequired: config.capturesRequired,
+        steps: flow.liveness?.steps.length ?? 0,
         timeLimitMs: config.enrollTimeLimitMs,
         expiresAt: new Date(flow.expiresAt).toISOString(),
       };
     });
 
-    handle(socket, 'enroll:frame', async (payload) => {
-      const state = socket.data.enroll;
+    on(socket, 'enroll:frame', hooks, async (payload) => {
+      const slot = socket.data.enroll;
+      const current = slot.flow;
       // the clock is checked before frame admission: refused frames must not keep a flow alive
-      if (state && Date.now() > state.flow.expiresAt && !socket.data.busy) return (await expireEnroll(socket, state, seqOf(payload))) ?? flowEnded('enroll');
-      const { seq, image } = admitFrame(socket, payload, state?.guard, 'enroll');
-      if (!state) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, 'send enroll:start first');
-      socket.data.busy = true;
+      if (current && Date.now() > current.expiresAt && !slot.busy) return (await expireEnroll(socket, current, seqOf(payload))) ?? flowEnded('enroll');
+      const { seq, image, flow } = slot.admit(payload, (p) => Value.Check(FrameMeta, p));
+      metrics.frames.inc({ flow: 'enroll', result: 'accepted' });
+      slot.busy = true;
       try {
-        const out = await deps.enrollment.frame(state.flow, seq, image, socket.data.client);
+        const out = await deps.enrollment.frame(flow, seq, image, socket.data.client);
         socket.emit('feedback', { flow: 'enroll', seq, codes: out.result.feedback, box: out.result.box, frameSize: out.result.frameSize });
+        if (out.revealed) emitStep(socket, flow.id, out.revealed, flow.liveness?.steps.length ?? 0);
         if (out.final) {
-          endEnroll(socket);
+          slot.end(flow);
           socket.emit('enroll:result', out.final);
         }
         return out.result;
       } finally {
-        socket.data.busy = false;
+        slot.busy = false;
       }
     });
 
-    handle(socket, 'enroll:cancel', async () => {
-      const had = Boolean(socket.data.enroll);
-      endEnroll(socket);
-      return { cancelled: had };
+    on(socket, 'enroll:cancel', hooks, async () => {
+      const flow = socket.data.enroll.end();
+      if (flow) await deps.enrollment.abandon(flow);
+      return { cancelled: Boolean(flow) };
     });
 
-    handle(socket, 'login:start', async (payload) => {
+    // ------------------------------------------------------------ login
+
+    on(socket, 'login:start', hooks, async (payload) => {
       if (!Value.Check(LoginStartRequest, payload)) throw invalid('login:start expects { mode: "verify" | "identify", username? }');
-      if (socket.data.login?.flow.ended) endLogin(socket);
-      if (socket.data.login) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'a login is already running on this connection; cancel it first');
+      const slot = socket.data.login;
+      if (slot.flow?.ended) slot.end();
+      if (slot.flow) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'a login is already running on this connection; cancel it first');
       const flow = await deps.login.start(payload, socket.data.client);
-      const state: LoginState = { flow, guard: new FrameGuard(), timer: setTimeout(() => void expireLogin(socket, state), msUntil(flow.expiresAt)) };
-      socket.data.login = state;
-      if (flow.liveness) {
-        socket.emit('challenge:step', { loginId: flow.id, index: 0, step: flow.challenge[0] ?? null, completed: 0, total: flow.challenge.length });
-      }
+      slot.begin(flow, (f) => void expireLogin(socket, f));
+      if (flow.liveness) emitStep(socket, flow.id, null, flow.liveness.steps.length, 0);
       return {
         loginId: flow.id,
         mode: flow.mode,
-        liveness: flow.liveness,
-        challenge: flow.challenge,
+        liveness: flow.liveness !== null,
+        steps: flow.liveness?.steps.length ?? 0,
         timeLimitMs: config.challengeTimeLimitMs,
         expiresAt: new Date(flow.expiresAt).toISOString(),
       };
     });
 
-    handle(socket, 'login:frame', async (payload) => {
-      const state = socket.data.login;
-      if (state && Date.now() > state.flow.expiresAt && !socket.data.busy) return (await expireLogin(socket, state, seqOf(payload))) ?? flowEnded('login');
-      const { seq, image } = admitFrame(socket, payload, state?.guard, 'login');
-      if (!state) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, 'send login:start first');
-      const { flow } = state;
-      const before = flow.tracker.step;
-      socket.data.busy = true;
+    on(socket, 'login:frame', hooks, async (payload) => {
+      const slot = socket.data.login;
+      const current = slot.flow;
+      if (current && Date.now() > current.expiresAt && !slot.busy) return (await expireLogin(socket, current, seqOf(payload))) ?? flowEnded('login');
+      const { seq, image, flow } = slot.admit(payload, (p) => Value.Check(FrameMeta, p));
+      metrics.frames.inc({ flow: 'login', result: 'accepted' });
+      const before = flow.liveness?.completed ?? 0;
+      slot.busy = true;
       try {
         let out;
         try {
           out = await deps.login.frame(flow, seq, image, socket.data.client);
         } catch (err) {
           if (err instanceof AuthError && !RECOVERABLE.has(err.code) && !flow.ended) {
-            // e.g. the account got locked by another replica while this login ran
             out = await deps.login.fail(flow, seq, err, 'locked', socket.data.client);
           } else throw err;
         }
         socket.emit('feedback', { flow: 'login', seq, codes: out.result.feedback, box: out.result.box, frameSize: out.result.frameSize });
-        if (flow.tracker.step !== before && !out.final) {
-          const i = flow.tracker.step;
-          socket.emit('challenge:step', { loginId: flow.id, index: i, step: flow.challenge[i] ?? null, completed: i, total: flow.challenge.length });
-        }
+        const total = flow.liveness?.steps.length ?? 0;
+        if (out.revealed) emitStep(socket, flow.id, out.revealed, total);
+        else if (!out.final && flow.liveness && flow.liveness.completed !== before) emitStep(socket, flow.id, null, total, flow.liveness.completed);
         if (out.final) {
-          endLogin(socket);
+          slot.end(flow);
           socket.emit('login:result', out.final);
         }
         return out.result;
       } finally {
-        socket.data.busy = false;
+        slot.busy = false;
       }
     });
 
-    handle(socket, 'login:cancel', async () => {
-      const had = Boolean(socket.data.login);
-      endLogin(socket);
-      return { cancelled: had };
+    on(socket, 'login:cancel', hooks, async () => {
+      const flow = socket.data.login.end();
+      if (flow) await deps.login.abandon(flow, 'cancelled', socket.data.client);
+      return { cancelled: Boolean(flow) };
     });
   });
 
-  function endEnroll(socket: AppSocket): void {
-    if (socket.data.enroll) clearTimeout(socket.data.enroll.timer);
-    socket.data.enroll = undefined;
-  }
-
-  function endLogin(socket: AppSocket): void {
-    if (socket.data.login) clearTimeout(socket.data.login.timer);
-    socket.data.login = undefined;
-  }
-
-  /**
-   * Ends an enrollment whose time is up and tells the client. A frame being analysed finishes
-   * first (it may complete the flow); the timer then looks again shortly after.
-   */
-  async function expireEnroll(socket: AppSocket, state: EnrollState, seq = 0) {
-    if (socket.data.enroll !== state || !socket.connected) return undefined;
-    if (socket.data.busy) {
-      state.timer = setTimeout(() => void expireEnroll(socket, state), 50);
-      return undefined;
-    }
-    endEnroll(socket);
-    socket.data.busy = true;
-    try {
-      const out = await deps.enrollment.expire(state.flow, seq, socket.data.client);
-      if (out.final) socket.emit('enroll:result', out.final);
-      return out.result;
-    } catch (err) {
-      log.error({ err }, 'could not end an expired enrollment cleanly');
-      socket.emit('enroll:result', { ok: false, enrollmentId: state.flow.id, error: toAckError(err) });
-      return undefined;
-    } finally {
-      socket.data.busy = false;
-    }
-  }
-
-  async function expireLogin(socket: AppSocket, state: LoginState, seq = 0) {
-    if (socket.data.login !== state || state.flow.ended || !socket.connected) return undefined;
-    if (socket.data.busy) {
-      state.timer = setTimeout(() => void expireLogin(socket, state), 50);
-      return undefined;
-    }
-    endLogin(socket);
-    socket.data.busy = true;
-    try {
-      const out = await deps.login.timeUp(state.flow, seq, socket.data.client);
-      if (out.final) socket.emit('login:result', out.final);
-      return out.result;
-    } catch (err) {
-      log.error({ err }, 'could not end an expired login cleanly');
-      socket.emit('login:result', { ok: false, loginId: state.flow.id, mode: state.flow.mode, error: toAckError(err) });
-      return undefined;
-    } finally {
-      socket.data.busy = false;
-    }
-  }
-
-  function handle(socket: AppSocket, event: keyof ClientToServerEvents, fn: (payload: unknown) => Promise<unknown>): void {
-    socket.on(event, async (...args: unknown[]) => {
-      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: AckResponse<unknown>) => void) : undefined;
-      const reply = (r: AckResponse<unknown>) => {
-        if (ack) ack(r);
-        else if ('error' in r) socket.emit('flow:error', { event, error: r.error });
-      };
-      if (!takeToken(socket, config.socketEventsPerSecond)) {
+  /** Rate limit per connection and one place that turns errors into acknowledgements. */
+  function handlerHooks(socket: AppSocket): HandlerHooks {
+    return {
+      admit(event, reply) {
+        if (takeToken(socket, config.socketEventsPerSecond)) return true;
         metrics.frames.inc({ flow: event.split(':')[0] as string, result: ErrorCode.RATE_LIMITED });
         reply({ error: { code: ErrorCode.RATE_LIMITED, message: 'too many events; slow down', retryable: true } });
         if (socket.data.dropped > config.socketEventsPerSecond * 10) {
           log.warn({ ip: socket.data.client.ip }, 'disconnecting a socket that keeps flooding');
           socket.disconnect(true);
         }
-        return;
-      }
-      if (!ack) {
-        socket.emit('flow:error', { event, error: { code: ErrorCode.VALIDATION_FAILED, message: `${event} needs an acknowledgement callback` } });
-        return;
-      }
-      try {
-        reply({ data: await fn(args[0]) });
-      } catch (err) {
-        const error: AckError = toAckError(err);
+        return false;
+      },
+      failed(event, err): AckError {
+        const error = toAckError(err);
         if (error.code === ErrorCode.DATABASE_UNAVAILABLE && !(err instanceof AuthError)) log.warn({ err: (err as Error).message, event }, 'database unavailable');
         else if (!(err instanceof AuthError)) log.error({ err, event }, 'socket event failed');
         else if (event.endsWith(':frame')) metrics.frames.inc({ flow: event.split(':')[0] as string, result: error.code });
-        reply({ error });
-      }
-    });
+        return error;
+      },
+    };
   }
 
-  function admitFrame(socket: AppSocket, payload: unknown, guard: FrameGuard | undefined, flow: 'enroll' | 'login') {
-    if (typeof payload !== 'object' || payload === null || !Value.Check(FrameMeta, payload)) {
-      throw invalid('a frame is { seq: non-negative integer, image: JPEG bytes }');
+  /**
+   * Ends an enrollment whose time is up and tells the client. A frame being analysed finishes
+   * first (it may complete the flow); the timer then looks again shortly after.
+   */
+  async function expireEnroll(socket: AppSocket, flow: EnrollmentFlow, seq = 0) {
+    const slot = socket.data.enroll;
+    if (slot.flow !== flow || !socket.connected) return undefined;
+    if (slot.busy) return void slot.retryExpiry(flow, (f) => void expireEnroll(socket, f));
+    slot.end(flow);
+    slot.busy = true;
+    try {
+      const out = await deps.enrollment.expire(flow, seq, socket.data.client);
+      if (out.final) socket.emit('enroll:result', out.final);
+      return out.result;
+    } catch (err) {
+      log.error({ err }, 'could not end an expired enrollment cleanly');
+      socket.emit('enroll:result', { ok: false, enrollmentId: flow.id, error: toAckError(err) });
+      return undefined;
+    } finally {
+      slot.busy = false;
     }
-    const image = asBytes((payload as { image?: unknown }).image);
-    if (!image || image.byteLength === 0) throw invalid('frame.image must be binary JPEG bytes');
-    if (image.byteLength > config.maxFrameBytes) {
-      throw new AuthError(ErrorCode.PAYLOAD_TOO_LARGE, `frame larger than ${config.maxFrameBytes} bytes`, { maxFrameBytes: config.maxFrameBytes });
+  }
+
+  async function expireLogin(socket: AppSocket, flow: LoginFlow, seq = 0) {
+    const slot = socket.data.login;
+    if (slot.flow !== flow || flow.ended || !socket.connected) return undefined;
+    if (slot.busy) return void slot.retryExpiry(flow, (f) => void expireLogin(socket, f));
+    slot.end(flow);
+    slot.busy = true;
+    try {
+      const out = await deps.login.timeUp(flow, seq, socket.data.client);
+      if (out.final) socket.emit('login:result', out.final);
+      return out.result;
+    } catch (err) {
+      log.error({ err }, 'could not end an expired login cleanly');
+      socket.emit('login:result', { ok: false, loginId: flow.id, mode: flow.mode, error: toAckError(err) });
+      return undefined;
+    } finally {
+      slot.busy = false;
     }
-    if (!looksLikeJpeg(image)) throw new AuthError(ErrorCode.IMAGE_UNSUPPORTED_TYPE, 'frames must be JPEG images');
-    if (!guard) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, `send ${flow}:start first`);
-    if (socket.data.busy) {
-      throw new AuthError(ErrorCode.RATE_LIMITED, 'wait for the acknowledgement of the previous frame', { feedback: FeedbackCode.SLOW_DOWN });
-    }
-    const now = Date.now();
-    if (now - socket.data.lastFrameAt < config.minFrameIntervalMs) {
-      throw new AuthError(ErrorCode.RATE_LIMITED, 'frames arrive too fast', { feedback: FeedbackCode.SLOW_DOWN, minFrameIntervalMs: config.minFrameIntervalMs });
-    }
-    const seq = (payload as { seq: number }).seq;
-    const hash = guard.admit(seq, image);
-    guard.commit(seq, hash);
-    socket.data.lastFrameAt = now;
-    metrics.frames.inc({ flow, result: 'accepted' });
-    return { seq, image };
   }
 
   return io;
 }
 
-function msUntil(at: number): number {
-  // a little after the deadline, so that the `Date.now() > expiresAt` checks agree
-  return Math.max(0, at - Date.now()) + 5;
+function emitStep(socket: AppSocket, flowId: string, revealed: { index: number; step: ChallengeStep } | null, total: number, completed?: number): void {
+  socket.emit('challenge:step', {
+    loginId: flowId,
+    index: revealed ? revealed.index : (completed ?? 0),
+    step: revealed ? revealed.step : null,
+    completed: revealed ? revealed.index : (completed ?? 0),
+    total,
+  });
 }
 
 function seqOf(payload: unknown): number {
@@ -370,19 +339,23 @@ function takeToken(socket: AppSocket, perSecond: number): boolean {
   return false;
 }
 
-function clientOf(socket: AppSocket, config: AuthConfig): ClientInfo {
+function clientOf(socket: AppSocket, config: AuthConfig): Omit<ClientInfo, 'deviceId'> {
   // the same TRUST_PROXY rules as HTTP (lib/client-address.ts)
   const ip = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], trustFunction(config.trustProxy));
   const ua = socket.handshake.headers['user-agent'];
   return { ip, userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null };
 }
 
-/** The account signed in on this connection (access-token cookie or `auth.token`). */
-async function signedInUser(socket: AppSocket, deps: RealtimeDeps): Promise<string> {
+/**
+ * The account signed in on this connection (access-token cookie or `auth.token`), when its
+ * face login is fresh: a new face needs the person, not just a session that may be stolen.
+ */
+async function freshSignedInUser(socket: AppSocket, deps: RealtimeDeps): Promise<string> {
   const fromAuth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
   const token = typeof fromAuth === 'string' ? fromAuth : readCookie(socket.handshake.headers.cookie, AUTH_COOKIES.access);
   if (!token) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'enrollment needs a ticket or a signed-in session');
-  const { user } = await deps.sessions.authenticate(token);
+  const { user, session } = await deps.sessions.authenticate(token);
+  deps.sessions.assertFresh(session);
   return user.id;
 }
 

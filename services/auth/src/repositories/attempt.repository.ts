@@ -5,8 +5,13 @@
 import type { Queryable } from '../db/database.js';
 import { toDate } from '../lib/sql.js';
 
-/** 'user': failed face attempts of an account; 'ip': failed attempts from an address; 'register': accounts created from an address. */
-export type AttemptScope = 'user' | 'ip' | 'register';
+/**
+ * 'user': failed face attempts of an account; 'pair': of an account from one origin
+ * (key "<user id> <origin>"); 'ip': failed attempts from an origin (an address, or
+ * "device:<id>"); 'register': accounts created from an address; 'start': logins started for an
+ * account from one origin (challenge draws, key as for 'pair').
+ */
+export type AttemptScope = 'user' | 'pair' | 'ip' | 'register' | 'start';
 
 export interface AttemptState {
   consecutive: number;
@@ -37,6 +42,24 @@ export class AttemptRepository {
   async get(q: Queryable, scope: AttemptScope, key: string): Promise<AttemptState> {
     const { rows } = await q.query<Row>('SELECT * FROM attempt_counters WHERE site = $3 AND scope = $1 AND key = $2', [scope, key, this.site]);
     return map(rows[0]);
+  }
+
+  /** Several states in one round trip, in the order asked for. */
+  async getMany(q: Queryable, keys: [AttemptScope, string][]): Promise<AttemptState[]> {
+    const { rows } = await q.query<Row>(
+      'SELECT * FROM attempt_counters WHERE site = $3 AND (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+      [keys.map((k) => k[0]), keys.map((k) => k[1]), this.site],
+    );
+    return keys.map(([scope, key]) => map(rows.find((r) => r.scope === scope && r.key === key)));
+  }
+
+  /** Gives back one counted failure (an attempt that turned out to succeed). */
+  async refund(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
+    await q.query(
+      `UPDATE attempt_counters SET window_failures = GREATEST(window_failures - 1, 0), consecutive = GREATEST(consecutive - 1, 0), updated_at = now()
+       WHERE site = $3 AND scope = $1 AND key = $2`,
+      [scope, key, this.site],
+    );
   }
 
   /**
@@ -81,5 +104,9 @@ export class AttemptRepository {
 
   async unlock(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
     await q.query('DELETE FROM attempt_counters WHERE site = $3 AND scope = $1 AND key = $2', [scope, key, this.site]);
+  }
+
+  async unlockPrefix(q: Queryable, scope: AttemptScope, prefix: string): Promise<void> {
+    await q.query('DELETE FROM attempt_counters WHERE site = $3 AND scope = $1 AND left(key, length($2)) = $2', [scope, prefix, this.site]);
   }
 }

@@ -18,6 +18,8 @@ export interface AnalyzeOptions {
   maxFaces?: number;
   minFaceSize?: number;
   embeddings?: boolean;
+  /** the landmark-normalised face texture (liveness) */
+  texture?: boolean;
 }
 
 export interface VisionClient {
@@ -127,6 +129,7 @@ export class HttpVisionClient implements VisionClient {
       minFaceSize: String(opts.minFaceSize ?? 40),
       embeddings: String(opts.embeddings ?? true),
     });
+    if (opts.texture) qs.set('texture', 'true');
     await this.endpoints.ready();
     let lastProblem = 'no address tried';
     const tried = new Set<Endpoint>();

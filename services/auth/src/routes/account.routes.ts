@@ -10,13 +10,14 @@ import { toUser } from '../services/user.service.js';
 import type { Authenticated } from '../services/session.service.js';
 import { clearSessionCookies, clientInfo, requireUser } from './plugin-auth.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
-function me(user: UserRecord, auth: Authenticated) {
+function me(ctx: AppContext, user: UserRecord, auth: Authenticated) {
+  const s = auth.session;
   return {
     user: toUser(user),
     profile: user.profile,
-    session: { id: auth.session.id, createdAt: auth.session.createdAt, mode: auth.session.mode, liveness: auth.session.liveness },
+    session: { id: s.id, createdAt: s.createdAt, mode: s.mode, liveness: s.liveness, acr: s.acr, amr: s.amr, authTime: s.authTime, role: ctx.sessions.effectiveRole(user.role, s) },
   };
 }
 
@@ -31,7 +32,7 @@ export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
 
   app.get(AUTH_ROUTES.me, { preHandler: auth, schema: { tags: ['me'], summary: 'the signed-in user', response: { 200: MeResponse, ...errors } } }, async (req) => {
     const a = req.auth as Authenticated;
-    return me(a.user, a);
+    return me(ctx, a.user, a);
   });
 
   app.patch(
@@ -39,7 +40,7 @@ export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     { preHandler: auth, schema: { tags: ['me'], summary: 'change display name and profile', body: UpdateMeRequest, response: { 200: MeResponse, ...errors } } },
     async (req) => {
       const a = req.auth as Authenticated;
-      return me(await ctx.users.update(a.user, req.body, clientInfo(req)), a);
+      return me(ctx, await ctx.users.update(a.user, req.body, clientInfo(req)), a);
     },
   );
 
@@ -65,8 +66,8 @@ export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
 
   app.post(
     AUTH_ROUTES.meEnrollmentTicket,
-    { preHandler: auth, schema: { tags: ['me'], summary: 'a ticket to enroll again', response: { 200: EnrollmentTicketResponse, ...errors } } },
-    async (req) => ctx.users.enrollmentTicket((req.auth as Authenticated).user.id),
+    { preHandler: auth, schema: { tags: ['me'], summary: 'a ticket to enroll again (needs a fresh face login: REAUTH_REQUIRED otherwise)', response: { 200: EnrollmentTicketResponse, ...errors } } },
+    async (req) => ctx.users.enrollmentTicket((req.auth as Authenticated).user.id, (req.auth as Authenticated).session),
   );
 
   app.delete(

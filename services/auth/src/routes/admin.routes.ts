@@ -1,10 +1,16 @@
-/** Administration: users (list, unlock, role, delete) and the audit log. */
+/** Administration: users (list, unlock, role, delete), trusted kiosk devices and the audit log. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AUTH_API_PREFIX, AUTH_ROUTES, AdminUserResponse, AdminUsersQuery, AdminUsersResponse, AuditQuery, AuditResponse, ErrorBody, SetRoleRequest, UserIdParams } from '@faceline/contracts';
+import {
+  AUTH_API_PREFIX, AUTH_COOKIES, AUTH_ROUTES, AdminUserResponse, AdminUsersQuery, AdminUsersResponse, AuditQuery, AuditResponse, DeviceIdParams, ErrorBody, ErrorCode, SetRoleRequest,
+  TrustDeviceRequest, TrustedDeviceResponse, TrustedDevicesResponse, UserIdParams,
+} from '@faceline/contracts';
 import type { AppContext } from '../context.js';
+import { AuthError } from '../errors.js';
+import type { DeviceRecord } from '../repositories/device.repository.js';
+import { deviceIdOf } from '../services/device.service.js';
 import type { Authenticated } from '../services/session.service.js';
-import { clientInfo, requireAdmin } from './plugin-auth.js';
+import { clearDeviceCookie, clientInfo, requireAdmin, setDeviceCookie } from './plugin-auth.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
@@ -43,6 +49,51 @@ export const adminRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async
     async (req, reply) => {
       const target = await ctx.users.get(req.params.id);
       await ctx.users.deleteAccount(target, clientInfo(req), (req.auth as Authenticated).user.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  const toDevice = (d: DeviceRecord, current: string | null) => ({ ...d, current: d.id === current });
+
+  app.get(
+    AUTH_ROUTES.adminDevices,
+    { schema: { tags: ['admin'], summary: 'trusted kiosk devices, newest first (revoked ones with revokedAt)', response: { 200: TrustedDevicesResponse, ...errors } } },
+    async (req) => {
+      const current = deviceIdOf(req.cookies[AUTH_COOKIES.device]);
+      return { devices: (await ctx.devices.list()).map((d) => toDevice(d, current)) };
+    },
+  );
+
+  app.post(
+    AUTH_ROUTES.adminDevices,
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'trust the browser that sends this as a kiosk: it receives the device credential in the httpOnly cookie faceline_device',
+        body: TrustDeviceRequest,
+        response: { 201: TrustedDeviceResponse, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const adminId = (req.auth as Authenticated).user.id;
+      const client = clientInfo(req);
+      // a browser holds one device credential: the one it had before is replaced, so revoke it
+      const previous = await ctx.devices.verify(req.cookies[AUTH_COOKIES.device]);
+      const { device, credential } = await ctx.devices.trust(req.body.name.trim(), adminId, client);
+      if (previous) await ctx.devices.revoke(previous, adminId, client);
+      setDeviceCookie(ctx, req, reply, credential);
+      return reply.code(201).send({ device: toDevice(device, device.id) });
+    },
+  );
+
+  app.delete(
+    `${AUTH_ROUTES.adminDevices}/:id`,
+    { schema: { tags: ['admin'], summary: 'revoke a trusted device: logins from it count as from any browser again', params: DeviceIdParams, response: { 204: Type.Null(), ...errors } } },
+    async (req, reply) => {
+      if (!(await ctx.devices.revoke(req.params.id, (req.auth as Authenticated).user.id, clientInfo(req)))) {
+        throw new AuthError(ErrorCode.NOT_FOUND, 'no such trusted device, or it was already revoked');
+      }
+      if (deviceIdOf(req.cookies[AUTH_COOKIES.device]) === req.params.id) clearDeviceCookie(ctx, req, reply);
       return reply.code(204).send(null);
     },
   );

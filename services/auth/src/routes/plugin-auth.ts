@@ -4,7 +4,7 @@ import { AUTH_API_PREFIX, AUTH_COOKIES, ErrorCode } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import { AuthError } from '../errors.js';
 import { plainAddress } from '../lib/client-address.js';
-import type { Authenticated, ClientInfo, IssuedSession } from '../services/session.service.js';
+import type { Authenticated, ClientInfo, IssuedSession, WebAuthnSite } from '../services/session.service.js';
 import { toUser } from '../services/user.service.js';
 
 declare module 'fastify' {
@@ -15,8 +15,9 @@ declare module 'fastify' {
 
 export function clientInfo(req: FastifyRequest): ClientInfo {
   const ua = req.headers['user-agent'];
-  // req.ip applies TRUST_PROXY through lib/client-address.ts (see app.ts), as Socket.IO does
-  return { ip: plainAddress(req.ip), userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null };
+  // req.ip applies TRUST_PROXY through lib/client-address.ts (see app.ts), as Socket.IO does;
+  // HTTP requests carry no face flow: the trusted device a login came from travels in its grant
+  return { ip: plainAddress(req.ip), userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null, deviceId: null };
 }
 
 function tokenOf(req: FastifyRequest): string | undefined {
@@ -38,7 +39,12 @@ export function requireAdmin(ctx: AppContext) {
   return async (req: FastifyRequest): Promise<void> => {
     await user(req);
     // the role is read from the database, not the token: a demoted admin loses access at once
-    if (req.auth?.user.role !== 'admin') throw new AuthError(ErrorCode.FORBIDDEN, 'administrators only');
+    const a = req.auth as Authenticated;
+    if (a.user.role !== 'admin') throw new AuthError(ErrorCode.FORBIDDEN, 'administrators only');
+    // and acts as one only after a login at a trusted device or with a passkey
+    if (ctx.sessions.effectiveRole(a.user.role, a.session) !== 'admin') {
+      throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'administration needs a login at a trusted kiosk or with a passkey');
+    }
   };
 }
 
@@ -46,6 +52,40 @@ const REFRESH_PATH = `${AUTH_API_PREFIX}/sessions`;
 
 function secure(ctx: AppContext, req: FastifyRequest): boolean {
   return ctx.config.cookieSecure === 'always' || (ctx.config.cookieSecure === 'auto' && req.protocol === 'https');
+}
+
+/**
+ * The WebAuthn relying party of this request: PUBLIC_URL when set, else the host the browser
+ * addressed (X-Forwarded-Host / -Proto only from a trusted proxy). Passkeys are bound to the
+ * RP ID, so a site that people reach under one name should set PUBLIC_URL.
+ */
+export function webauthnSite(ctx: AppContext, req: FastifyRequest): WebAuthnSite {
+  if (ctx.config.publicUrl) {
+    const u = new URL(ctx.config.publicUrl);
+    return { rpId: u.hostname, origin: u.origin };
+  }
+  // Fastify reads X-Forwarded-Host and -Proto only from a trusted proxy, as the origin check does
+  let origin: URL;
+  try {
+    origin = new URL(`${req.protocol}://${req.host}`);
+  } catch {
+    throw new AuthError(ErrorCode.BAD_REQUEST, 'the Host header is not a host name');
+  }
+  return { rpId: origin.hostname, origin: origin.origin };
+}
+
+/** ~400 days, the longest lifetime browsers keep a cookie */
+const DEVICE_COOKIE_MAX_AGE = 400 * 86_400;
+
+/** A trusted kiosk's credential: httpOnly, never sent cross-site, long-lived, on every path (sockets too). */
+export function setDeviceCookie(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, credential: string): void {
+  reply.setCookie(AUTH_COOKIES.device, credential, {
+    httpOnly: true, sameSite: 'strict', secure: secure(ctx, req), domain: ctx.config.cookieDomain, path: '/', maxAge: DEVICE_COOKIE_MAX_AGE,
+  });
+}
+
+export function clearDeviceCookie(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(AUTH_COOKIES.device, { httpOnly: true, sameSite: 'strict', secure: secure(ctx, req), domain: ctx.config.cookieDomain, path: '/' });
 }
 
 export function setSessionCookies(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, s: IssuedSession): void {
@@ -60,10 +100,11 @@ export function clearSessionCookies(ctx: AppContext, req: FastifyRequest, reply:
   reply.clearCookie(AUTH_COOKIES.refresh, { ...common, path: REFRESH_PATH });
 }
 
-export function sessionBody(s: IssuedSession) {
+export function sessionBody(ctx: AppContext, s: IssuedSession) {
   return {
     user: toUser(s.user),
     profile: s.user.profile,
+    assurance: { acr: s.session.acr, amr: s.session.amr, authTime: s.session.authTime, role: ctx.sessions.effectiveRole(s.user.role, s.session) },
     accessToken: s.accessToken,
     tokenType: 'Bearer' as const,
     expiresIn: Math.max(0, Math.round((s.accessTokenExpiresAt.getTime() - Date.now()) / 1000)),

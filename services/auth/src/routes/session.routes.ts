@@ -5,23 +5,32 @@ import { Type } from '@sinclair/typebox';
 import { AUTH_COOKIES, AUTH_ROUTES, CreateSessionRequest, ErrorBody, ErrorCode, RefreshRequest, SessionResponse } from '@faceline/contracts';
 import type { AppContext } from '../context.js';
 import { AuthError } from '../errors.js';
-import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies } from './plugin-auth.js';
+import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies, webauthnSite } from './plugin-auth.js';
 
 /** Browsers refresh and log out with an empty POST (the token is in a cookie). */
 async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
   if (req.body === undefined || req.body === null) req.body = {};
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
 export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     AUTH_ROUTES.sessions,
-    { schema: { tags: ['sessions'], summary: 'exchange the one-time grant from login:result for a session (sets cookies)', body: CreateSessionRequest, response: { 200: SessionResponse, ...errors } } },
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'exchange the one-time grant from login:result for a session (sets cookies)',
+        description:
+          'An administrator who is not at a trusted kiosk and has a passkey gets 403 STEP_UP_REQUIRED with WebAuthn request options in error.details.webauthn; the grant stays usable: post it again with `webauthn` (the answer of startAuthentication).',
+        body: CreateSessionRequest,
+        response: { 200: SessionResponse, ...errors },
+      },
+    },
     async (req, reply) => {
-      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req));
+      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req), { webauthn: req.body.webauthn, site: webauthnSite(ctx, req) });
       setSessionCookies(ctx, req, reply, s);
-      return sessionBody(s);
+      return sessionBody(ctx, s);
     },
   );
 
@@ -34,7 +43,7 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       try {
         const s = await ctx.sessions.refresh(token, clientInfo(req));
         setSessionCookies(ctx, req, reply, s);
-        return sessionBody(s);
+        return sessionBody(ctx, s);
       } catch (err) {
         clearSessionCookies(ctx, req, reply);
         throw err;

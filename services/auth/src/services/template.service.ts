@@ -48,10 +48,18 @@ export class TemplateService {
     return (await this.repo.listByUser(q, userId)).map((t) => this.decrypt(t));
   }
 
-  /** Replaces a user's templates in one transaction; the index follows on commit. */
-  async replaceForUser(userId: string, embeddings: { embedding: ArrayLike<number>; quality: TemplateQuality }[]): Promise<PlainTemplate[]> {
+  /**
+   * Replaces a user's templates in one transaction; the index follows on commit. `guard` runs
+   * first in the same transaction (e.g. using up the enrollment ticket) and may throw to abort.
+   */
+  async replaceForUser(
+    userId: string,
+    embeddings: { embedding: ArrayLike<number>; quality: TemplateQuality }[],
+    guard?: (q: Queryable) => Promise<void>,
+  ): Promise<PlainTemplate[]> {
     const plain: PlainTemplate[] = [];
     await this.writer.tx(async (q) => {
+      if (guard) await guard(q);
       await this.repo.deleteByUser(q, userId);
       for (const e of embeddings) {
         const id = randomUUID();

@@ -47,8 +47,12 @@ export interface AccessTokenInput {
   sessionId: string;
   username: string;
   displayName: string;
+  /** the role this session may act with (admin only after step-up where that is required) */
   role: Role;
-  liveness: boolean;
+  amr: string[];
+  acr: string;
+  /** ISO time of the face login */
+  authTime: string;
 }
 
 export class TokenService {
@@ -263,7 +267,9 @@ export class TokenService {
       username: t.username,
       name: t.displayName,
       role: t.role,
-      amr: t.liveness ? ['face', 'liveness'] : ['face'],
+      amr: t.amr,
+      acr: t.acr,
+      auth_time: Math.floor(new Date(t.authTime).getTime() / 1000),
     })
       .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.cfg.issuer)
@@ -282,12 +288,13 @@ export class TokenService {
     return payload as unknown as AccessTokenClaims;
   }
 
-  /** A short-lived ticket that lets a freshly registered account (no face yet) enroll. */
-  async signEnrollTicket(userId: string): Promise<{ ticket: string; expiresAt: Date }> {
+  /** A short-lived ticket that lets an account enroll a face (its id is recorded so it works once). */
+  async signEnrollTicket(userId: string, jti: string): Promise<{ ticket: string; expiresAt: Date }> {
     const key = await this.signingKey();
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.cfg.enrollTicketTtlSeconds;
     const ticket = await new SignJWT({ purpose: 'enroll' })
+      .setJti(jti)
       .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.cfg.issuer)
       .setAudience(this.cfg.audience + ENROLL_AUDIENCE_SUFFIX)
@@ -298,10 +305,12 @@ export class TokenService {
     return { ticket, expiresAt: new Date(exp * 1000) };
   }
 
-  async verifyEnrollTicket(ticket: string): Promise<string> {
+  async verifyEnrollTicket(ticket: string): Promise<{ userId: string; jti: string }> {
     const payload = await this.verify(ticket, this.cfg.audience + ENROLL_AUDIENCE_SUFFIX);
-    if (payload.purpose !== 'enroll' || typeof payload.sub !== 'string') throw new AuthError(ErrorCode.TOKEN_INVALID, 'not an enrollment ticket');
-    return payload.sub;
+    if (payload.purpose !== 'enroll' || typeof payload.sub !== 'string' || typeof payload.jti !== 'string') {
+      throw new AuthError(ErrorCode.TOKEN_INVALID, 'not an enrollment ticket');
+    }
+    return { userId: payload.sub, jti: payload.jti };
   }
 
   private async verify(token: string, audience: string): Promise<JWTPayload> {

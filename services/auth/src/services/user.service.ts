@@ -16,8 +16,10 @@ import type { AuditService } from './audit.service.js';
 import type { BootstrapService } from './bootstrap.service.js';
 import type { BruteForceService } from './brute-force.service.js';
 import type { ClientInfo } from './session.service.js';
+import type { EnrollTicketService } from './enroll-ticket.service.js';
+import type { SessionService } from './session.service.js';
 import type { TemplateService } from './template.service.js';
-import type { TokenService } from './token.service.js';
+import type { SessionRecord } from '../repositories/session.repository.js';
 
 export function toUser(u: UserRecord): User {
   return {
@@ -41,7 +43,8 @@ export class UserService {
     private readonly users: UserRepository,
     private readonly auditRepo: AuditRepository,
     private readonly templates: TemplateService,
-    private readonly tokens: TokenService,
+    private readonly tickets: EnrollTicketService,
+    private readonly sessions: SessionService,
     private readonly bruteForce: BruteForceService,
     private readonly audit: AuditService,
     private readonly cfg: AuthConfig,
@@ -75,7 +78,7 @@ export class UserService {
       details: { role: user.role, ...(input.setupToken ? { setupToken: 'used' } : {}) },
     });
     if (role === 'admin') this.log.warn({ userId: user.id, username }, 'the setup token was used: this account is the first administrator');
-    const t = await this.tokens.signEnrollTicket(user.id);
+    const t = await this.tickets.issue(user.id, 'register');
     return { user: toUser(user), enrollmentTicket: t.ticket, enrollmentTicketExpiresAt: t.expiresAt.toISOString() };
   }
 
@@ -85,8 +88,10 @@ export class UserService {
     return u;
   }
 
-  async enrollmentTicket(userId: string) {
-    const t = await this.tokens.signEnrollTicket(userId);
+  /** A ticket for a new face: only right after a face login with liveness in this session. */
+  async enrollmentTicket(userId: string, session: SessionRecord) {
+    this.sessions.assertFresh(session);
+    const t = await this.tickets.issue(userId, 'reenroll');
     return { enrollmentTicket: t.ticket, enrollmentTicketExpiresAt: t.expiresAt.toISOString() };
   }
 

@@ -24,6 +24,9 @@ const MEAN_Y = [
   0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805, 0.902192, 0.909281, 0.902192, 0.864805, 0.784792,
   0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182,
 ];
+/** dlib's mean face (landmarks 17..67) in its unit square. */
+export const MEAN_SHAPE_51: readonly Pt[] = MEAN_X.map((x, i) => [x, MEAN_Y[i]!] as const);
+
 /** First landmark index that MEAN_X/MEAN_Y describe. */
 export const TEMPLATE_FIRST = 17;
 

@@ -32,6 +32,7 @@ import {
 import { cropStats, eyeOpenness, headPose } from './quality.js';
 import { SquareResizer } from './resize-kernel.js';
 import { ChipSampler } from './chip-kernel.js';
+import { faceTexture, TEXTURE_SIZE } from './face-texture.js';
 import type { FacePipeline, PipelineOptions, PipelineSettings, RgbImage } from './types.js';
 import { faceApiModelDir, loadWeights } from './weights.js';
 
@@ -292,6 +293,7 @@ export class OnnxFacePipeline implements FacePipeline {
       };
       if (descriptorCrop) face.descriptorCrop = descriptorCrop;
       if (options.embeddings) face.embedding = Array.from(await this.embed(recIn));
+      if (options.texture) face.texture = { size: TEXTURE_SIZE, data: Buffer.from(faceTexture(img.data, img.width, img.height, landmarks)).toString('base64') };
       result.push(face);
     }
     return result;

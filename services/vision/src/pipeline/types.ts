@@ -20,6 +20,8 @@ export interface PipelineOptions {
   embeddings: boolean;
   /** ignore faces whose box side is smaller than this, in source pixels */
   minFaceSize: number;
+  /** add each face's landmark-normalised texture (see face-texture.ts) */
+  texture?: boolean;
 }
 
 export interface FacePipeline {

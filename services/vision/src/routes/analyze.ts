@@ -72,6 +72,7 @@ export const analyzeRoutes: FastifyPluginAsyncTypebox<{ pool: AnalyzePool }> = a
         maxFaces: q.largestOnly ? 1 : (q.maxFaces ?? DEFAULTS.maxFaces),
         embeddings: q.embeddings ?? DEFAULTS.embeddings,
         minFaceSize: q.minFaceSize ?? DEFAULTS.minFaceSize,
+        texture: q.texture ?? false,
       };
       const bytes = ownedCopy(upload.bytes);
       const r = await pool.run({ bytes, mediaType, options }, [bytes.buffer]);

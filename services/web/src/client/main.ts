@@ -193,7 +193,7 @@ document.addEventListener('click', (event) => {
   const url = new URL(a.href);
   if (url.origin !== location.origin) return;
   event.preventDefault();
-  ctx.navigate(url.pathname + url.search);
+  ctx.navigate(url.pathname + url.search + url.hash);
 });
 window.addEventListener('popstate', () => void render());
 

@@ -6,11 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 
 /**
- * Only the camera is needed, and only by this origin; everything else a page could ask
- * for is switched off. Fullscreen stays available to the kiosk page.
+ * Only the camera and passkeys (WebAuthn) are needed, and only by this origin; everything
+ * else a page could ask for is switched off. Fullscreen stays available to the kiosk page.
  */
 export const PERMISSIONS_POLICY = [
   'camera=(self)',
+  'publickey-credentials-get=(self)',
+  'publickey-credentials-create=(self)',
   'microphone=()',
   'geolocation=()',
   'payment=()',

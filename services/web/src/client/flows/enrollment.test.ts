@@ -4,7 +4,7 @@ import type { EnrollFrameResult, User } from '@faceline/contracts';
 import { enrollProgress, enrollReducer, enrollWantsFrames, initialEnrollState, type EnrollEvent, type EnrollState } from './enrollment.js';
 
 const user: User = { id: '0f0e0d0c-0b0a-4000-8000-000000000001', username: 'ada', displayName: 'Ada', role: 'user', createdAt: '2026-01-01T00:00:00Z', enrolled: true, templateCount: 3 };
-const started = { enrollmentId: 'e1', capturesRequired: 3, timeLimitMs: 60_000, expiresAt: '2026-01-01T00:01:00Z' };
+const started = { enrollmentId: 'e1', capturesRequired: 3, steps: 0, timeLimitMs: 60_000, expiresAt: '2026-01-01T00:01:00Z' };
 const frame = (seq: number, accepted: number, extra: Partial<EnrollFrameResult> = {}): EnrollEvent => ({
   type: 'FRAME',
   result: { seq, accepted: false, feedback: ['GOOD'], capturesAccepted: accepted, capturesRequired: 3, completed: false, ...extra },
@@ -90,5 +90,18 @@ describe('enrollment flow', () => {
     assert.deepEqual(s.phase === 'capturing' && s.face, { box: { x: 1, y: 2, width: 150, height: 160 }, frameSize: { width: 480, height: 480 } });
     s = run([frame(2, 0, { feedback: ['MULTIPLE_FACES'] })], s);
     assert.equal(s.phase === 'capturing' && s.face, undefined);
+  });
+
+  it('with liveness: shows the step the server pushes, counts it in the progress, and goes back to holding still', () => {
+    let s = run([{ type: 'START' }, { type: 'CAMERA_READY' }, { type: 'STARTED', started: { ...started, steps: 2 } }]);
+    s = run([frame(1, 3, { feedback: ['CAPTURED', 'HOLD_STILL'] })], s);
+    assert.equal(Math.round(enrollProgress(s) * 100), 60, '3 of 3 captures and 0 of 2 steps');
+    s = run([{ type: 'CHALLENGE', event: { loginId: 'e1', index: 0, step: 'BLINK', completed: 0, total: 2 } }], s);
+    assert.equal(s.phase === 'capturing' && s.current, 'BLINK');
+    s = run([{ type: 'CHALLENGE', event: { loginId: 'other', index: 1, step: 'TURN_LEFT', completed: 1, total: 2 } }], s);
+    assert.equal(s.phase === 'capturing' && s.current, 'BLINK', 'a push for another flow is ignored');
+    s = run([frame(2, 3, { feedback: ['STEP_DONE', 'LOOK_STRAIGHT'] })], s);
+    assert.equal(s.phase === 'capturing' && s.current, null);
+    assert.equal(Math.round(enrollProgress(s) * 100), 80);
   });
 });

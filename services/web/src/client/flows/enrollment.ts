@@ -5,7 +5,7 @@
  *   idle → camera → connecting → capturing → finishing → done
  *                 ↘ failed (from any step; RETRY goes back to idle)
  */
-import type { AckError, EnrollFrameResult, EnrollResult, EnrollStarted, FaceLocation, FeedbackCode, User } from '@faceline/contracts';
+import type { AckError, ChallengeStep, ChallengeStepEvent, EnrollFrameResult, EnrollResult, EnrollStarted, FaceLocation, FeedbackCode, User } from '@faceline/contracts';
 import type { CameraProblem } from '../i18n/index.js';
 import { serverProblem, type Problem } from '../lib/problems.js';
 import { faceOf, isTransientFrameError } from './common.js';
@@ -19,6 +19,10 @@ export type EnrollState =
       enrollmentId: string;
       accepted: number;
       required: number;
+      /** liveness steps of the enrollment and the one to perform now (null: hold still) */
+      steps: number;
+      stepsCompleted: number;
+      current: ChallengeStep | null;
       feedback: FeedbackCode[];
       /** where the server found the face on the latest frame (for the overlay) */
       face?: FaceLocation;
@@ -35,6 +39,7 @@ export type EnrollEvent =
   | { type: 'CAMERA_FAILED'; problem: CameraProblem }
   | { type: 'STARTED'; started: EnrollStarted }
   | { type: 'FRAME'; result: EnrollFrameResult }
+  | { type: 'CHALLENGE'; event: ChallengeStepEvent }
   | { type: 'FRAME_REFUSED'; error: AckError }
   | { type: 'RESULT'; result: EnrollResult }
   | { type: 'FAILED'; problem: Problem }
@@ -58,6 +63,9 @@ export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollSta
         enrollmentId: event.started.enrollmentId,
         accepted: 0,
         required: event.started.capturesRequired,
+        steps: event.started.steps,
+        stepsCompleted: 0,
+        current: null,
         feedback: [],
         lastSeq: -1,
         expiresAt: event.started.expiresAt,
@@ -66,8 +74,21 @@ export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollSta
       if (state.phase !== 'capturing' || event.result.seq <= state.lastSeq) return state;
       const r = event.result;
       if (r.completed) return { phase: 'finishing', enrollmentId: state.enrollmentId, accepted: r.capturesAccepted, required: r.capturesRequired };
-      return { ...state, accepted: r.capturesAccepted, required: r.capturesRequired, feedback: r.feedback, face: faceOf(r), lastSeq: r.seq };
+      const stepDone = r.feedback.includes('STEP_DONE');
+      return {
+        ...state,
+        accepted: r.capturesAccepted,
+        required: r.capturesRequired,
+        stepsCompleted: stepDone ? state.stepsCompleted + 1 : state.stepsCompleted,
+        current: stepDone ? null : state.current,
+        feedback: r.feedback,
+        face: faceOf(r),
+        lastSeq: r.seq,
+      };
     }
+    case 'CHALLENGE':
+      if (state.phase !== 'capturing' || event.event.loginId !== state.enrollmentId || event.event.completed < state.stepsCompleted) return state;
+      return { ...state, current: event.event.step, stepsCompleted: event.event.completed };
     case 'FRAME_REFUSED':
       if (state.phase !== 'capturing') return state;
       if (isTransientFrameError(event.error)) return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
@@ -95,9 +116,11 @@ export function enrollWantsFrames(state: EnrollState): boolean {
   return state.phase === 'capturing';
 }
 
-/** 0..1 for the progress bar. */
+/** 0..1 for the progress bar: captures and liveness steps together. */
 export function enrollProgress(state: EnrollState): number {
   if (state.phase === 'done') return 1;
-  if (state.phase !== 'capturing' && state.phase !== 'finishing') return 0;
-  return state.required > 0 ? Math.min(1, state.accepted / state.required) : 0;
+  if (state.phase === 'finishing') return 1;
+  if (state.phase !== 'capturing') return 0;
+  const total = state.required + state.steps;
+  return total > 0 ? Math.min(1, (state.accepted + state.stepsCompleted) / total) : 0;
 }

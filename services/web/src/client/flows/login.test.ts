@@ -7,26 +7,31 @@ const user: User = { id: '0f0e0d0c-0b0a-4000-8000-000000000002', username: 'bo',
 const profile: Profile = { station: 'Line 4' };
 const started = (extra: Partial<LoginStarted> = {}): LoginEvent => ({
   type: 'STARTED',
-  started: { loginId: 'l1', mode: 'verify', liveness: true, challenge: ['TURN_LEFT', 'BLINK'], timeLimitMs: 20_000, expiresAt: '2026-01-01T00:00:20Z', ...extra },
+  started: { loginId: 'l1', mode: 'verify', liveness: true, steps: 2, timeLimitMs: 20_000, expiresAt: '2026-01-01T00:00:20Z', ...extra },
 });
 const frame = (seq: number, extra: Partial<LoginFrameResult> = {}): LoginEvent => ({
   type: 'FRAME',
-  result: { seq, feedback: ['GOOD'], step: 0, stepsCompleted: 0, identityMatched: false, status: 'continue', ...extra },
+  result: { seq, feedback: ['GOOD'], step: 0, stepsCompleted: 0, status: 'continue', ...extra },
 });
 const run = (events: LoginEvent[], from: LoginState = initialLoginState) => events.reduce(loginReducer, from);
 const toScanning = (extra: Partial<LoginStarted> = {}): LoginEvent[] => [{ type: 'START' }, { type: 'CAMERA_READY' }, started(extra)];
 
 describe('login flow', () => {
-  it('identity, then each challenge step, then the grant is exchanged for a session', () => {
+  it('hold still, each step when the server shows it, then the grant is exchanged for a session', () => {
     let s = run(toScanning());
     assert.equal(s.phase, 'scanning');
     assert.equal(loginWantsFrames(s), true);
-    assert.deepEqual(loginInstruction(s), { kind: 'wait' });
-    s = run([frame(1, { identityMatched: true, feedback: ['TURN_LEFT'] })], s);
+    assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'LOOK_STRAIGHT' });
+    s = run([frame(1, { feedback: ['HOLD_STILL'] })], s);
+    assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'HOLD_STILL' });
+    // the prompt comes as a push, at a moment only the server chooses
+    s = run([{ type: 'CHALLENGE', event: { loginId: 'l1', index: 0, step: 'TURN_LEFT', completed: 0, total: 2 } }], s);
     assert.deepEqual(loginInstruction(s), { kind: 'step', step: 'TURN_LEFT', index: 0, total: 2 });
-    s = run([frame(2, { identityMatched: true, step: 1, stepsCompleted: 1, feedback: ['STEP_DONE'] })], s);
+    s = run([frame(2, { step: 1, stepsCompleted: 1, feedback: ['STEP_DONE', 'LOOK_STRAIGHT'] })], s);
+    assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'LOOK_STRAIGHT' }, 'back to holding still until the next step is shown');
+    s = run([{ type: 'CHALLENGE', event: { loginId: 'l1', index: 1, step: 'BLINK', completed: 1, total: 2 } }], s);
     assert.deepEqual(loginInstruction(s), { kind: 'step', step: 'BLINK', index: 1, total: 2 });
-    s = run([frame(3, { identityMatched: true, step: 2, stepsCompleted: 2, status: 'succeeded' })], s);
+    s = run([frame(3, { step: 2, stepsCompleted: 2, status: 'succeeded' })], s);
     assert.equal(s.phase, 'verifying');
     assert.equal(loginWantsFrames(s), false);
     s = run([{ type: 'RESULT', result: { ok: true, loginId: 'l1', mode: 'verify', user, profile, grant: 'g'.repeat(32), grantExpiresAt: '2026-01-01T00:01:00Z', liveness: true } }], s);
@@ -35,13 +40,27 @@ describe('login flow', () => {
     assert.deepEqual(s, { phase: 'success', user, profile, liveness: true });
   });
 
+  it('an administrator asked for a passkey confirms it before the session exists; a failed prompt ends the attempt', () => {
+    const result: LoginEvent = { type: 'RESULT', result: { ok: true, loginId: 'l1', mode: 'verify', user, profile, grant: 'g'.repeat(32), grantExpiresAt: '2026-01-01T00:01:00Z', liveness: false } };
+    const signingIn = run([...toScanning({ liveness: false, steps: 0 }), frame(1, { status: 'succeeded' }), result]);
+    assert.equal(signingIn.phase, 'signing-in');
+    const confirming = run([{ type: 'STEP_UP' }], signingIn);
+    assert.equal(confirming.phase, 'confirming');
+    assert.equal(confirming.phase === 'confirming' && confirming.grant, 'g'.repeat(32), 'the same grant is posted again with the passkey');
+    assert.equal(loginWantsFrames(confirming), false);
+    assert.deepEqual(run([{ type: 'SIGNED_IN', user, profile }], confirming), { phase: 'success', user, profile, liveness: false });
+    const cancelled = run([{ type: 'FAILED', problem: { kind: 'client', code: 'PASSKEY_FAILED' } }], confirming);
+    assert.deepEqual(cancelled, { phase: 'failed', problem: { kind: 'client', code: 'PASSKEY_FAILED' } });
+    assert.equal(run([{ type: 'STEP_UP' }], run(toScanning())).phase, 'scanning', 'no step-up before there is a grant');
+  });
+
   it('picture problems come before the challenge step in the instruction', () => {
-    const s = run([...toScanning(), frame(1, { identityMatched: true, feedback: ['TOO_DARK'] })]);
+    const s = run([...toScanning(), { type: 'CHALLENGE', event: { loginId: 'l1', index: 0, step: 'BLINK', completed: 0, total: 2 } }, frame(1, { feedback: ['TOO_DARK'] })]);
     assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'TOO_DARK' });
   });
 
   it('without liveness there are no steps to show', () => {
-    const s = run([...toScanning({ liveness: false, challenge: [] }), frame(1, { identityMatched: true })]);
+    const s = run([...toScanning({ liveness: false, steps: 0 }), frame(1)]);
     assert.deepEqual(loginInstruction(s), { kind: 'feedback', code: 'GOOD' });
   });
 
@@ -55,7 +74,7 @@ describe('login flow', () => {
   });
 
   it('a photo held up: liveness failure is shown with its code', () => {
-    const s = run([...toScanning(), frame(1, { identityMatched: true, status: 'failed' }),
+    const s = run([...toScanning(), frame(1, { status: 'failed' }),
       { type: 'RESULT', result: { ok: false, loginId: 'l1', mode: 'verify', error: { code: 'LIVENESS_FAILED', message: 'x' } } }]);
     assert.equal(s.phase === 'failed' && s.problem.kind === 'server' && s.problem.code, 'LIVENESS_FAILED');
   });

@@ -2,10 +2,15 @@
  * The face login flow (username + face, or kiosk face only) as a pure state machine.
  *
  *   idle → camera → connecting → scanning → verifying → signing-in → success
- *                 ↘ failed (from any step; RETRY goes back to idle)
+ *                 ↘ failed (from any step; RETRY goes back to idle)      ↘ confirming ↗
  *
- * "scanning" covers the identity frame and the liveness challenge steps; the server
- * decides when a step is done and says so in each frame's acknowledgement.
+ * "confirming": the server wants the administrator's passkey before it makes the session
+ * (STEP_UP_REQUIRED at the grant exchange); the browser's passkey prompt is open.
+ *
+ * "scanning" covers the whole liveness challenge: the person faces the camera and holds still
+ * until the server shows a step (a `challenge:step` event, at a moment only the server
+ * chooses), performs it, and so on. Frame answers say what to do, never whether the face
+ * matched; that comes once, in the result.
  */
 import type {
   AckError,
@@ -29,10 +34,12 @@ export interface Scanning {
   loginId: string;
   mode: LoginMode;
   liveness: boolean;
-  challenge: ChallengeStep[];
+  /** steps the challenge has (0 without liveness) */
+  steps: number;
+  /** the step to perform now, or null while holding still */
+  current: ChallengeStep | null;
   step: number;
   stepsCompleted: number;
-  identityMatched: boolean;
   feedback: FeedbackCode[];
   /** where the server found the face on the latest frame (for the overlay) */
   face?: FaceLocation;
@@ -45,8 +52,9 @@ export type LoginState =
   | { phase: 'camera' }
   | { phase: 'connecting' }
   | Scanning
-  | { phase: 'verifying'; loginId: string; challenge: ChallengeStep[]; stepsCompleted: number }
+  | { phase: 'verifying'; loginId: string; steps: number; stepsCompleted: number }
   | { phase: 'signing-in'; user: User; grant: string; liveness: boolean }
+  | { phase: 'confirming'; user: User; grant: string; liveness: boolean }
   | { phase: 'success'; user: User; profile: Profile; liveness: boolean }
   | { phase: 'failed'; problem: Problem };
 
@@ -60,6 +68,8 @@ export type LoginEvent =
   | { type: 'FRAME_REFUSED'; error: AckError }
   | { type: 'RESULT'; result: LoginResult }
   | { type: 'SIGNED_IN'; user: User; profile: Profile }
+  /** the grant exchange asks for a passkey (an administrator away from a trusted kiosk) */
+  | { type: 'STEP_UP' }
   /** the time limit from LoginStarted passed without a result (the server may have gone quiet) */
   | { type: 'EXPIRED' }
   | { type: 'FAILED'; problem: Problem }
@@ -83,10 +93,10 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
         loginId: s.loginId,
         mode: s.mode,
         liveness: s.liveness,
-        challenge: s.challenge,
+        steps: s.steps,
+        current: null,
         step: 0,
         stepsCompleted: 0,
-        identityMatched: false,
         feedback: [],
         lastSeq: -1,
         expiresAt: s.expiresAt,
@@ -96,15 +106,17 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
       if (state.phase !== 'scanning' || event.result.seq <= state.lastSeq) return state;
       const r = event.result;
       if (r.status !== 'continue') {
-        return { phase: 'verifying', loginId: state.loginId, challenge: state.challenge, stepsCompleted: r.stepsCompleted };
+        return { phase: 'verifying', loginId: state.loginId, steps: state.steps, stepsCompleted: r.stepsCompleted };
       }
-      return { ...state, step: r.step, stepsCompleted: r.stepsCompleted, identityMatched: r.identityMatched, feedback: r.feedback, face: faceOf(r), lastSeq: r.seq };
+      // a completed step ends the prompt until the server shows the next one
+      const current = r.stepsCompleted > state.stepsCompleted ? null : state.current;
+      return { ...state, current, step: r.step, stepsCompleted: Math.max(state.stepsCompleted, r.stepsCompleted), feedback: r.feedback, face: faceOf(r), lastSeq: r.seq };
     }
     case 'CHALLENGE':
       if (state.phase !== 'scanning' || event.event.loginId !== state.loginId) return state;
       // Acks and pushes can cross; never move backwards.
       if (event.event.completed < state.stepsCompleted) return state;
-      return { ...state, step: event.event.index, stepsCompleted: event.event.completed };
+      return { ...state, current: event.event.step, step: event.event.index, stepsCompleted: event.event.completed };
     case 'FRAME_REFUSED':
       if (state.phase !== 'scanning') return state;
       if (isTransientFrameError(event.error)) return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
@@ -119,8 +131,12 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
       return state.phase === 'scanning' || state.phase === 'verifying'
         ? { phase: 'failed', problem: { kind: 'server', code: 'CHALLENGE_EXPIRED' } }
         : state;
+    case 'STEP_UP':
+      return state.phase === 'signing-in' ? { ...state, phase: 'confirming' } : state;
     case 'SIGNED_IN':
-      return state.phase === 'signing-in' ? { phase: 'success', user: event.user, profile: event.profile, liveness: state.liveness } : state;
+      return state.phase === 'signing-in' || state.phase === 'confirming'
+        ? { phase: 'success', user: event.user, profile: event.profile, liveness: state.liveness }
+        : state;
     case 'FAILED':
       return state.phase === 'success' || state.phase === 'failed' || state.phase === 'idle' ? state : { phase: 'failed', problem: event.problem };
     case 'RETRY':
@@ -144,11 +160,9 @@ export type Instruction =
 export function loginInstruction(state: LoginState): Instruction {
   if (state.phase !== 'scanning') return { kind: 'wait' };
   const first = state.feedback[0];
-  const blocking = first !== undefined && !['GOOD', 'STEP_DONE', 'CAPTURED', 'TURN_LEFT', 'TURN_RIGHT', 'BLINK', 'SLOW_DOWN'].includes(first);
+  const blocking = first !== undefined && !['GOOD', 'STEP_DONE', 'CAPTURED', 'TURN_LEFT', 'TURN_RIGHT', 'BLINK', 'SLOW_DOWN', 'HOLD_STILL', 'LOOK_STRAIGHT'].includes(first);
   if (blocking) return { kind: 'feedback', code: first };
-  const step = state.challenge[state.step];
-  if (state.liveness && step && (state.identityMatched || state.step > 0 || state.stepsCompleted > 0)) {
-    return { kind: 'step', step, index: state.step, total: state.challenge.length };
-  }
+  if (state.liveness && state.current) return { kind: 'step', step: state.current, index: state.step, total: state.steps };
+  if (state.liveness) return { kind: 'feedback', code: first === 'HOLD_STILL' ? 'HOLD_STILL' : 'LOOK_STRAIGHT' };
   return first ? { kind: 'feedback', code: first } : { kind: 'wait' };
 }

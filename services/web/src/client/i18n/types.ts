@@ -4,7 +4,7 @@ import type { AuditEventType, ChallengeStep, ErrorCode, FeedbackCode } from '@fa
 export type CameraProblem = 'denied' | 'not-found' | 'in-use' | 'insecure' | 'unsupported' | 'failed';
 
 /** Failures that happen in the browser before any server answers. */
-export type ClientCode = 'NETWORK' | 'TIMEOUT' | 'DISCONNECTED' | 'UNKNOWN';
+export type ClientCode = 'NETWORK' | 'TIMEOUT' | 'DISCONNECTED' | 'UNKNOWN' | 'PASSKEY_FAILED';
 
 export interface Explained {
   title: string;
@@ -89,6 +89,10 @@ export interface Messages {
     livenessOff: string;
     tryAgain: string;
     noAccount: string;
+    /** the passkey prompt is open (an administrator away from a trusted kiosk) */
+    confirmPasskey: string;
+    /** sent here to show the face again before a change */
+    reauthIntro: string;
   };
   kiosk: {
     title: string;
@@ -134,6 +138,20 @@ export interface Messages {
     success: string;
     failure: string;
     signedInWith: string;
+    passkeys: string;
+    passkeysIntro: string;
+    passkeysUnsupported: string;
+    noPasskeys: string;
+    passkeyName: string;
+    passkeyNameDefault: string;
+    addPasskey: string;
+    passkeyAdded: string;
+    passkeyCreated: string;
+    passkeyLastUsed: string;
+    removePasskey: string;
+    removePasskeyConfirm: string;
+    passkeyRemoved: string;
+    reauthDone: string;
   };
   admin: {
     title: string;
@@ -157,6 +175,25 @@ export interface Messages {
     type: string;
     never: string;
     forbidden: string;
+    stepUpTitle: string;
+    stepUpWithPasskey: string;
+    stepUpNoPasskey: string;
+    stepUpSignInAgain: string;
+    stepUpAddPasskey: string;
+    kiosks: string;
+    kiosksIntro: string;
+    kioskName: string;
+    kioskNameDefault: string;
+    trustThisBrowser: string;
+    kioskTrusted: string;
+    noKiosks: string;
+    thisBrowser: string;
+    trustedStatus: string;
+    revokedStatus: string;
+    trustedSince: string;
+    lastSeen: string;
+    revoke: string;
+    revokeConfirm: string;
   };
   /** "Sign in with Faceline": the page another application sends people to, and its admin list */
   authorize: {

@@ -26,11 +26,17 @@ export const ROUTES = {
   logout: '/api/v1/sessions/logout',
   adminUsers: '/api/v1/admin/users',
   adminAudit: '/api/v1/admin/audit',
+  mePasskeys: '/api/v1/me/passkeys',
+  mePasskeyOptions: '/api/v1/me/passkeys/options',
+  adminDevices: '/api/v1/admin/devices',
 } satisfies Partial<StaticRoutes>;
 
 export const adminUser = ((id: string) => `/api/v1/admin/users/${encodeURIComponent(id)}`) satisfies (typeof AUTH_ROUTES)['adminUser'];
 export const adminUnlock = ((id: string) =>
   `/api/v1/admin/users/${encodeURIComponent(id)}/unlock`) satisfies (typeof AUTH_ROUTES)['adminUnlock'];
+
+export const mePasskey = ((id: string) => `/api/v1/me/passkeys/${encodeURIComponent(id)}`) satisfies (typeof AUTH_ROUTES)['mePasskey'];
+export const adminDevice = ((id: string) => `/api/v1/admin/devices/${encodeURIComponent(id)}`) satisfies (typeof AUTH_ROUTES)['adminDevice'];
 
 /**
  * The contract's Username pattern (a TypeBox schema value, so not importable here without

@@ -9,6 +9,7 @@ import { api } from './api.js';
 import { CameraError, openCamera, stopCamera } from './camera.js';
 import { ROUTES } from './contracts.js';
 import { FramePump } from './frames.js';
+import { passkeyAssertion, stepUpOptions } from './passkeys.js';
 import { connect, FlowError, request, type FacelineSocket } from './realtime.js';
 import type { Problem } from './problems.js';
 
@@ -134,6 +135,7 @@ export function runEnrollment(opts: {
       if (p.stopped) return void socket.close();
       p.setSocket(socket);
       socket.on('enroll:result', (result) => dispatch({ type: 'RESULT', result }));
+      socket.on('challenge:step', (event) => dispatch({ type: 'CHALLENGE', event }));
       socket.on('flow:error', (e) => dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }));
       socket.on('disconnect', () => dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }));
       const started = await request(socket.emitWithAck('enroll:start', opts.ticket ? { ticket: opts.ticket } : {}), ACK_TIMEOUT_MS);
@@ -178,9 +180,20 @@ export function runLogin(opts: {
     opts.onChange(state);
   };
 
+  // An administrator away from a trusted kiosk confirms with a passkey: the server answers
+  // STEP_UP_REQUIRED with the WebAuthn options, and the same grant is posted again with the answer.
   const exchange = async (grant: string) => {
     try {
-      const session = await api<SessionResponse>('POST', ROUTES.sessions, { grant });
+      let session: SessionResponse;
+      try {
+        session = await api<SessionResponse>('POST', ROUTES.sessions, { grant });
+      } catch (err) {
+        const options = stepUpOptions(err);
+        if (!options) throw err;
+        apply({ type: 'STEP_UP' });
+        const webauthn = await passkeyAssertion(options);
+        session = await api<SessionResponse>('POST', ROUTES.sessions, { grant, webauthn });
+      }
       apply({ type: 'SIGNED_IN', user: session.user, profile: session.profile });
     } catch (err) {
       apply({ type: 'FAILED', problem: problemOf(err) });
@@ -204,7 +217,7 @@ export function runLogin(opts: {
       socket.on('challenge:step', (event) => dispatch({ type: 'CHALLENGE', event }));
       socket.on('flow:error', (e) => dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }));
       socket.on('disconnect', () => {
-        if (state.phase !== 'signing-in' && state.phase !== 'success') dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } });
+        if (state.phase !== 'signing-in' && state.phase !== 'confirming' && state.phase !== 'success') dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } });
       });
       const started = await request(socket.emitWithAck('login:start', opts.start), ACK_TIMEOUT_MS);
       dispatch({ type: 'STARTED', started });

@@ -16,7 +16,7 @@ export function showLoginState(state: LoginState, view: FaceView, ctx: AppContex
       break;
     case 'scanning': {
       const ins = loginInstruction(state);
-      const total = state.challenge.length;
+      const total = state.steps;
       const progress = total > 0 ? state.stepsCompleted / total : undefined;
       const progressLabel = total > 0 ? format(m.login.step, { n: Math.min(state.stepsCompleted + 1, total), total }) : undefined;
       const face = state.face;
@@ -28,6 +28,9 @@ export function showLoginState(state: LoginState, view: FaceView, ctx: AppContex
     case 'verifying':
     case 'signing-in':
       view.update({ tone: 'done', hint: m.login.checking });
+      break;
+    case 'confirming':
+      view.update({ tone: 'done', hint: m.login.confirmPasskey });
       break;
     default:
       break;

@@ -73,7 +73,8 @@ export function describeProblem(problem: Problem, m: Messages, now = Date.now())
 
   if (code === 'ACCOUNT_LOCKED') return withWait(wait !== undefined ? 'wait' : 'contact-admin');
   if (code === 'BACKOFF' || code === 'RATE_LIMITED') return withWait('wait');
-  if (SIGN_IN_AGAIN.has(code)) return { ...base, next: 'sign-in' };
+  if (SIGN_IN_AGAIN.has(code) || code === 'REAUTH_REQUIRED') return { ...base, next: 'sign-in' };
+  if (code === 'STEP_UP_REQUIRED') return { ...base, next: 'home' };
   if (code === 'NOT_ENROLLED' || code === 'FACE_UNKNOWN') return { ...base, next: 'register' };
   if (code === 'FORBIDDEN') return { ...base, next: 'home' };
   return withWait('retry');

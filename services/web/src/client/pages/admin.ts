@@ -1,4 +1,4 @@
-import type { AdminUser, AdminUserResponse, AdminUsersResponse, AuditEvent, AuditResponse } from '@faceline/contracts';
+import type { AdminUser, AdminUserResponse, AdminUsersResponse, AuditEvent, AuditResponse, MeResponse, PasskeysResponse } from '@faceline/contracts';
 import { format } from '../i18n/index.js';
 import { api } from '../lib/api.js';
 import { adminUnlock, adminUser, ROUTES } from '../lib/contracts.js';
@@ -6,6 +6,42 @@ import type { AppContext, Page } from '../lib/context.js';
 import { h, id } from '../lib/dom.js';
 import { oidcClientsSection } from '../lib/oidc-clients-view.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
+import { kiosksSection } from './kiosks-section.js';
+
+function isStepUp(err: unknown): boolean {
+  const p = problemFrom(err);
+  return p.kind === 'server' && p.code === 'STEP_UP_REQUIRED';
+}
+
+/**
+ * Administration needs more than a face login (a trusted kiosk or a passkey). Say so, and
+ * offer the way that works for this person: sign in again and confirm with the passkey they
+ * have, or add one first on their personal page.
+ */
+async function stepUpBox(ctx: AppContext, me: MeResponse): Promise<HTMLElement> {
+  const { m } = ctx;
+  let hasPasskey = false;
+  try {
+    hasPasskey = (await api<PasskeysResponse>('GET', ROUTES.mePasskeys)).passkeys.length > 0;
+  } catch {
+    /* without the list, the general advice below still holds */
+  }
+  const again = h('button', { type: 'button', class: 'primary' }, m.admin.stepUpSignInAgain);
+  again.addEventListener('click', async () => {
+    try {
+      await api('POST', ROUTES.logout, {});
+    } catch {
+      /* the new sign-in replaces the session anyway */
+    }
+    ctx.setMe(null);
+    ctx.navigate(`/login?${new URLSearchParams({ u: me.user.username, next: '/admin' })}`);
+  });
+  const addLink = h('a', { href: '/me#passkeys', 'data-link': '', class: hasPasskey ? 'button' : 'button primary' }, m.admin.stepUpAddPasskey);
+  return h('div', { class: 'problem', role: 'alert', 'data-problem': 'STEP_UP_REQUIRED' },
+    h('h2', { class: 'problem-title' }, m.admin.stepUpTitle),
+    h('p', {}, hasPasskey ? m.admin.stepUpWithPasskey : m.admin.stepUpNoPasskey),
+    h('div', { class: 'actions' }, hasPasskey ? again : null, addLink));
+}
 
 function when(iso: string | null, ctx: AppContext): string {
   if (!iso) return ctx.m.admin.never;
@@ -75,6 +111,7 @@ export const page: Page = async (root, ctx) => {
         h('thead', {}, h('tr', {}, th(m.admin.username), th(m.admin.displayName), th(m.admin.role), th(m.admin.enrolled), th(m.admin.lastLogin), th(m.admin.status), th(m.admin.actions))),
         h('tbody', {}, ...res.users.map(row))));
     } catch (err) {
+      if (isStepUp(err)) return void root.replaceChildren(h('h1', {}, m.admin.title), await stepUpBox(ctx, self));
       usersMsg.replaceChildren(problemBox(problemFrom(err), ctx, { onRetry: () => void loadUsers() }));
     }
   }
@@ -104,6 +141,13 @@ export const page: Page = async (root, ctx) => {
     }
   }
 
+  // an administrator whose session acts as a user (no trusted kiosk, no passkey) sees why, and what to do
+  const self: MeResponse = me;
+  if (self.session.role !== 'admin') {
+    root.append(await stepUpBox(ctx, self));
+    return;
+  }
+
   let debounce: ReturnType<typeof setTimeout> | undefined;
   search.addEventListener('input', () => {
     clearTimeout(debounce);
@@ -111,13 +155,15 @@ export const page: Page = async (root, ctx) => {
   });
   more.addEventListener('click', () => void loadAudit(true));
 
+  const kiosks = kiosksSection(ctx);
   root.append(
     h('section', { 'aria-labelledby': 'users-h' }, h('h2', { id: 'users-h' }, m.admin.users),
       h('div', { class: 'field' }, h('label', { for: searchId }, m.admin.search), search), usersMsg, usersBox),
+    kiosks.el,
     h('section', { 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, m.admin.audit), auditBox, more),
   );
   const oidc = oidcClientsSection(ctx);
   root.append(oidc.el);
-  await Promise.all([loadUsers(), loadAudit(false), oidc.load()]);
+  await Promise.all([loadUsers(), loadAudit(false), kiosks.load(), oidc.load()]);
   return () => clearTimeout(debounce);
 };

@@ -10,6 +10,7 @@ import { createFaceView } from '../lib/face-view.js';
 import { runEnrollment, type FlowHandle } from '../lib/face-flows.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
 import { clearTicket, loadTicket } from '../lib/ticket.js';
+import { needsReauth, reauthPath } from '../lib/passkeys.js';
 
 export const page: Page = (root, ctx) => {
   const { m } = ctx;
@@ -37,8 +38,9 @@ export const page: Page = (root, ctx) => {
         break;
       case 'capturing': {
         const label = format(m.enroll.progress, { n: state.accepted, total: state.required });
-        const first = state.feedback[0];
-        view.update({ feedback: state.feedback, hint: first ? m.feedback[first] : m.login.scanning, progress: enrollProgress(state), progressLabel: label, face: state.face });
+        const first = state.feedback.find((c) => c !== 'CAPTURED' && c !== 'STEP_DONE') ?? state.feedback[0];
+        if (state.current) view.update({ step: state.current, feedback: state.feedback, hint: m.steps[state.current], progress: enrollProgress(state), progressLabel: label, face: state.face });
+        else view.update({ feedback: state.feedback, hint: first ? m.feedback[first] : m.login.scanning, progress: enrollProgress(state), progressLabel: label, face: state.face });
         status.append(h('p', { class: 'progress-text' }, label));
         break;
       }
@@ -85,6 +87,9 @@ export const page: Page = (root, ctx) => {
     try {
       t = await ticket();
     } catch (err) {
+      // a new face needs the person, just now: a face login first, then back here
+      const me = ctx.me();
+      if (needsReauth(err) && me) return ctx.navigate(reauthPath(me.user.username, '/enroll'));
       status.append(problemBox(problemFrom(err), ctx, { onRetry: () => void start() }));
       return;
     }

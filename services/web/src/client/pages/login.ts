@@ -7,17 +7,22 @@ import { createFaceView } from '../lib/face-view.js';
 import { runLogin, type FlowHandle } from '../lib/face-flows.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
 import { showLoginState } from '../lib/login-view.js';
+import { safeNext } from '../lib/passkeys.js';
 
 export const page: Page = (root, ctx) => {
   const { m } = ctx;
   ctx.setTitle(m.login.title);
-  const preset = new URLSearchParams(location.search).get('u') ?? '';
+  const params = new URLSearchParams(location.search);
+  const preset = params.get('u') ?? '';
+  // sent here to show the face again before a change (a new face, a passkey, administration)
+  const next = safeNext(params.get('next'));
+  const reauth = params.get('reauth') === '1' && next !== null;
   const username = field({ label: m.login.username, name: 'username', required: true, autocomplete: 'username', value: preset, maxlength: 64 });
   const submit = h('button', { type: 'submit', class: 'primary big' }, m.login.start);
   const form = h('form', { novalidate: true, class: 'login-form' }, username.wrap, h('div', { class: 'actions' }, submit));
   const view = createFaceView(m.camera.preview);
   const status = h('div', { class: 'flow-status' });
-  root.append(h('h1', {}, m.login.title), h('p', { class: 'lead' }, m.login.intro), form, view.el, status,
+  root.append(h('h1', {}, m.login.title), h('p', { class: 'lead' }, reauth ? m.login.reauthIntro : m.login.intro), form, view.el, status,
     h('p', { class: 'aside' }, h('a', { href: '/register', 'data-link': '' }, m.login.noAccount)));
 
   let flow: FlowHandle<LoginState> | undefined;
@@ -36,8 +41,8 @@ export const page: Page = (root, ctx) => {
     }
     if (state.phase === 'success') {
       view.update({ hint: '' });
-      ctx.flash(format(m.login.welcome, { name: state.user.displayName }) + (state.profile.greeting ? ` ${state.profile.greeting}` : ''));
-      void ctx.refreshMe().then(() => ctx.navigate('/me', { replace: true }));
+      ctx.flash(reauth ? m.me.reauthDone : format(m.login.welcome, { name: state.user.displayName }) + (state.profile.greeting ? ` ${state.profile.greeting}` : ''));
+      void ctx.refreshMe().then(() => ctx.navigate(next ?? '/me', { replace: true }));
     }
   };
 

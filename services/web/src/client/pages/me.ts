@@ -5,6 +5,7 @@ import { ROUTES } from '../lib/contracts.js';
 import type { AppContext, Page } from '../lib/context.js';
 import { field, h, id } from '../lib/dom.js';
 import { problemBox, problemFrom } from '../lib/ui.js';
+import { passkeysSection } from './passkeys-section.js';
 
 function dateTime(iso: string, ctx: AppContext): string {
   const d = new Date(iso);
@@ -153,7 +154,9 @@ export const page: Page = async (root, ctx) => {
     h('section', { 'aria-labelledby': 'log-h' }, h('h2', { id: 'log-h' }, m.me.recentLogins), logins),
     h('section', { 'aria-labelledby': 'face-h' }, h('h2', { id: 'face-h' }, m.me.face), faceStatus,
       h('div', { class: 'actions' }, h('a', { href: '/enroll', 'data-link': '', class: 'button' }, m.me.reEnroll), deleteFace, deleteAccount), faceMsg),
+    passkeysSection(ctx, me),
   );
+  if (location.hash === '#passkeys') root.querySelector('#passkeys')?.scrollIntoView();
 
   recentLogins().then(
     (events) => logins.replaceChildren(loginsTable(events, ctx)),

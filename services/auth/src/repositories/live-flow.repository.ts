@@ -1,0 +1,26 @@
+/**
+ * One live login and one live enrollment per account, across replicas: a row per (account,
+ * kind) that a flow takes when it starts and gives back when it ends. A row whose time is up
+ * belongs to a flow whose replica died; it may be taken over.
+ */
+import type { Queryable } from '../db/database.js';
+
+export type LiveFlowKind = 'login' | 'enroll';
+
+export class LiveFlowRepository {
+  /** True when the flow got the slot; false when another live flow of this kind holds it. */
+  async acquire(q: Queryable, userId: string, kind: LiveFlowKind, flowId: string, ttlMs: number): Promise<boolean> {
+    const { rows } = await q.query(
+      `INSERT INTO live_flows (user_id, kind, flow_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+       ON CONFLICT (user_id, kind) DO UPDATE SET flow_id = EXCLUDED.flow_id, started_at = now(), expires_at = EXCLUDED.expires_at
+       WHERE live_flows.expires_at < now()
+       RETURNING flow_id`,
+      [userId, kind, flowId, ttlMs / 1000],
+    );
+    return rows.length === 1;
+  }
+
+  async release(q: Queryable, userId: string, kind: LiveFlowKind, flowId: string): Promise<void> {
+    await q.query('DELETE FROM live_flows WHERE user_id = $1 AND kind = $2 AND flow_id = $3', [userId, kind, flowId]);
+  }
+}
