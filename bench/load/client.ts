@@ -177,8 +177,9 @@ export async function connectionsWithoutAffinity(base: string, n: number): Promi
 
 // ---------------------------------------------------------------- enrollment
 
-export async function register(base: string, username: string, displayName: string): Promise<RegisterResponse> {
-  const r = await http<RegisterResponse>(base, 'POST', AUTH_ROUTES.register, { json: { username, displayName } });
+/** `setupToken`: the operator's one-time token that makes this account the first administrator. */
+export async function register(base: string, username: string, displayName: string, setupToken?: string): Promise<RegisterResponse> {
+  const r = await http<RegisterResponse>(base, 'POST', AUTH_ROUTES.register, { json: { username, displayName, ...(setupToken ? { setupToken } : {}) } });
   if (!r.ok || !r.body) throw new FlowError(r.code ?? 'REGISTER_FAILED', `register ${username}: ${r.status}`, r.retryable);
   return r.body;
 }
@@ -258,6 +259,7 @@ export async function faceLogin(
   const left = () => Math.max(1, Math.min(opts.timeoutMs ?? 15_000, deadline - performance.now()));
   const frameErrors: string[] = [];
   let restarts = 0;
+  let waits = 0;
   let totalFrames = 0;
   let replica = 'unknown';
   const stages = { connect: 0, start: 0, frames: 0, session: 0 };
@@ -316,6 +318,14 @@ export async function faceLogin(
         restarts++;
         frameErrors.push(fe.code);
         await new Promise((r) => setTimeout(r, 200 * restarts));
+        continue;
+      }
+      // after a lost connection the dead replica's flow still holds the account's live-login slot
+      // until its lease lapses (a few seconds): wait for it, as a person pressing "try again" would
+      if (fe.code === 'FLOW_ALREADY_RUNNING' && restarts > 0 && waits < 8 && performance.now() < deadline - 2000) {
+        waits++;
+        frameErrors.push(fe.code);
+        await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
       return fail(fe.code, fe.retryable);

@@ -98,38 +98,41 @@ export interface LoadContext {
 }
 
 let nextUser = 0;
-/** Accounts in a login right now: auth allows one live login per account, as one person has one face. */
+/**
+ * Accounts in a login right now, per installation (`base`): auth allows one live login per
+ * account in one database, as one person has one face (sites of a plant each have their own).
+ */
 const busy = new Set<string>();
 
-/** The next account that is not logging in already, or undefined when all are. */
-function pickUser(users: EnrolledUser[]): EnrolledUser | undefined {
+/** The next account that is not logging in already at `base`, or undefined when all are. */
+function pickUser(base: string, users: EnrolledUser[]): EnrolledUser | undefined {
   if (users.length === 0) throw new Error('no enrolled users to log in with');
   for (let k = 0; k < users.length; k++) {
     const u = users[nextUser++ % users.length] as EnrolledUser;
-    if (!busy.has(u.username)) {
-      busy.add(u.username);
+    if (!busy.has(`${base} ${u.username}`)) {
+      busy.add(`${base} ${u.username}`);
       return u;
     }
   }
   return undefined;
 }
 
-function release(u: EnrolledUser): void {
-  busy.delete(u.username);
+function release(base: string, u: EnrolledUser): void {
+  busy.delete(`${base} ${u.username}`);
 }
 
 /** `vus` virtual users, each logging in again as soon as its previous login ended, until `until` (performance.now()). */
 export async function closedLoop(ctx: LoadContext, vus: number, until: number, opts: { stop?: () => boolean } = {}): Promise<void> {
   const loop = async () => {
     while (performance.now() < until && !opts.stop?.() && ctx.budget.take()) {
-      let u = pickUser(ctx.users);
+      let u = pickUser(ctx.base, ctx.users);
       // more virtual users than people: wait for someone to finish
       while (!u && performance.now() < until) {
         await new Promise((r) => setTimeout(r, 25));
-        u = pickUser(ctx.users);
+        u = pickUser(ctx.base, ctx.users);
       }
       if (!u) break;
-      const a = await faceLogin(ctx.base, u.username, u.loginFrames, { timeoutMs: 15_000 }).finally(() => release(u));
+      const a = await faceLogin(ctx.base, u.username, u.loginFrames, { timeoutMs: 15_000 }).finally(() => release(ctx.base, u));
       ctx.rec.login(a, u.username);
       // a failed login backs off briefly, as a person would look at the message before trying again
       if (!a.ok) await new Promise((r) => setTimeout(r, 250));
@@ -158,7 +161,7 @@ export async function openLoop(ctx: LoadContext, ratePerSecond: number, until: n
       skipped++;
       continue;
     }
-    const u = pickUser(ctx.users);
+    const u = pickUser(ctx.base, ctx.users);
     if (!u) {
       // everyone is logging in already: one person cannot start a second login
       skipped++;
@@ -170,7 +173,7 @@ export async function openLoop(ctx: LoadContext, ratePerSecond: number, until: n
       .then((a) => ctx.rec.login(a, u.username))
       .finally(() => {
         inFlight--;
-        release(u);
+        release(ctx.base, u);
       });
     running.push(p);
     if (running.length > 4 * maxInFlight) await Promise.race(running.splice(0, maxInFlight));

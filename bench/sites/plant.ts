@@ -67,6 +67,9 @@ export interface PlantOptions {
 
 const NODE_ARGS = ['--conditions=source', '--import', 'tsx'];
 
+/** The operator's one-time token for the first administrator at the hub. */
+export const SETUP_TOKEN = 'plant-run-setup-token-0001';
+
 export class Plant {
   topo!: Topology;
   stations = {} as Record<LocationName, Station>;
@@ -166,7 +169,11 @@ export class Plant {
       LIVENESS: 'false',
       // every virtual user comes from one address: the limits would stop the run, not protect anything
       IP_MAX_FAILURES: '1000000', BACKOFF_AFTER_FAILURES: '1000', LOCK_AFTER_FAILURES: '100000', REGISTRATIONS_PER_IP: '100000',
+      PAIR_BACKOFF_AFTER_FAILURES: '1000', LOGIN_STARTS_PER_WINDOW: '1000000',
       COOKIE_SECURE: 'never',
+      // the first administrator registers with this token at the hub (only the hub uses it:
+      // a site's registrations are written there); a face login administers (no passkeys here)
+      FACELINE_SETUP_TOKEN: SETUP_TOKEN, ADMIN_STEP_UP: 'false',
       HUB_HEARTBEAT_SECONDS: '1', REPLICATION_RECONCILE_SECONDS: '2', INDEX_RESYNC_SECONDS: '0',
     };
   }

@@ -27,7 +27,7 @@ import { preparePeople, type Person } from '../load/faces.js';
 import { cleanupAll, installExitHandlers, machineCpu, sleep } from '../load/procs.js';
 import { fmt, percentile } from '../load/report.js';
 import { Budget, Recorder, closedLoop, type EnrolledUser, type LoadContext } from '../load/traffic.js';
-import { Plant, SITE_NAMES, type Station } from './plant.js';
+import { Plant, SETUP_TOKEN, SITE_NAMES, type Station } from './plant.js';
 import { writeReport, type Check, type SitesResult } from './report.js';
 
 const { values: args } = parseArgs({
@@ -76,10 +76,10 @@ const usernameOf = (person: Person, tag: string) => {
 };
 
 /** Register and enroll at `base`, trying the person's photos in turn until one passes the quality gates. */
-async function enrollAt(base: string, person: Person, username: string): Promise<Enrolled | undefined> {
+async function enrollAt(base: string, person: Person, username: string, setupToken?: string): Promise<Enrolled | undefined> {
   let reg: RegisterResponse;
   try {
-    reg = await register(base, username, person.identity);
+    reg = await register(base, username, person.identity, setupToken);
   } catch (e) {
     log(`register ${username} failed: ${(e as Error).message}`);
     return undefined;
@@ -220,8 +220,8 @@ async function main(): Promise<number> {
   const [newcomer, leaver] = people.slice(P.rotation + P.reserve);
   const enrolled: Enrolled[] = [];
   for (const person of rotationPeople) {
-    // the first account at the hub is its administrator
-    const e = await enrollAt(hub.auth.url, person, usernameOf(person, runId));
+    // the first account at the hub is its administrator, made so by the operator's setup token
+    const e = await enrollAt(hub.auth.url, person, usernameOf(person, runId), enrolled.length === 0 ? SETUP_TOKEN : undefined);
     if (e) enrolled.push(e);
   }
   if (!enrolled.length) throw new Error('nobody could be enrolled at the hub (see the logs)');

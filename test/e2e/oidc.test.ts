@@ -97,7 +97,8 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     stack = await startStack({
       dataDir: path.join(work, 'data'),
       publicDir,
-      env: { LIVENESS: 'false', OIDC_CLIENTS: JSON.stringify(clients) },
+      // administration here is a face login (step-up has its own test: passkeys.test.ts)
+      env: { LIVENESS: 'false', ADMIN_STEP_UP: 'false', OIDC_CLIENTS: JSON.stringify(clients) },
       authEnv: ({ webUrl }) => ({ PUBLIC_URL: webUrl }),
     });
     issuer = stack.webUrl;
@@ -123,7 +124,10 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
 
   it('registers and enrolls the person in Faceline; the admin page lists the dashboard as a registered application', async () => {
     const page = await openPage(personBrowser, issuer);
-    await page.goto('/register');
+    // the operator's one-time setup link (auth logged it) makes this first account the administrator
+    const setupPath = /"setupPath":"(\/register\?setup=[A-Za-z0-9_-]+)"/.exec(stack.logs())?.[1];
+    assert.ok(setupPath, fail('auth logged no setup link'));
+    await page.goto(setupPath);
     await page.getByLabel('User name').fill(username);
     await page.getByLabel('Your name').fill(displayName);
     const registered = page.waitForResponse((r) => r.url().endsWith('/api/v1/users') && r.request().method() === 'POST');
@@ -134,7 +138,7 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByRole('heading', { name: 'Your face is enrolled' }).waitFor({ timeout: FLOW_TIMEOUT }).catch((err: unknown) => {
       throw new Error(fail(`enrollment did not finish: ${String(err)}`));
     });
-    // the first account administers Faceline: sign in to Faceline itself and look
+    // the administrator signs in to Faceline itself and looks
     await page.goto(`/login?u=${username}`);
     await page.getByRole('button', { name: 'Sign in with my face' }).click();
     await page.waitForURL('**/me', { timeout: FLOW_TIMEOUT });
@@ -166,7 +170,7 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.equal(await claim('sub'), userId, 'sub is the stable user id');
     assert.equal(await claim('preferred_username'), username);
     assert.equal(await claim('name'), displayName);
-    assert.equal(await claim('acr'), ACR.face, 'liveness was off: acr says no challenge was passed');
+    assert.equal(await claim('acr'), ACR.FACE, 'liveness was off: acr says no challenge was passed');
     assert.equal(await claim('amr'), '["face"]');
     assert.equal(await claim('groups'), '["admin"]');
     assert.equal(await claim('iss'), issuer);

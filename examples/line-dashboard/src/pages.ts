@@ -4,6 +4,8 @@ import type { SignedIn } from './oidc.js';
 export const ACR_TEXT: Record<string, string> = {
   'urn:faceline:acr:face-liveness': 'face + liveness challenge',
   'urn:faceline:acr:face': 'face only (no liveness challenge)',
+  'urn:faceline:acr:face-liveness-device': 'face + liveness challenge at a trusted kiosk',
+  'urn:faceline:acr:mfa': 'face + liveness challenge, confirmed with a passkey',
 };
 
 export function escapeHtml(value: unknown): string {

@@ -108,4 +108,6 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.SITE_STALE,
   ErrorCode.RATE_LIMITED,
   ErrorCode.BACKOFF,
+  // the other flow ends, or its lease lapses within seconds when its replica died
+  ErrorCode.FLOW_ALREADY_RUNNING,
 ]);

@@ -11,6 +11,7 @@
  * The face login itself is measured by bench:auth; here the browser holds a Faceline session.
  */
 import pg from 'pg';
+import { ACR } from '@faceline/contracts';
 import * as client from 'openid-client';
 import { TEST_DATABASE_URL, createStore, type Backend } from '../test/support/auth.js';
 import { FakeBrowser } from '../test/support/oidc-browser.js';
@@ -52,13 +53,13 @@ async function main(): Promise<void> {
   console.log(`Sign in with Faceline: one auth replica on ${kind}, node ${process.version}`);
   try {
     const rp = await client.discovery(new URL(issuer), 'dashboard', undefined, client.ClientSecretBasic(SECRET), { execute: [client.allowInsecureRequests] });
-    const info = { ip: '127.0.0.1', userAgent: 'bench' };
+    const info = { ip: '127.0.0.1', userAgent: 'bench', deviceId: null };
     const { user } = await replica.ctx.users.register({ username: 'bench', displayName: 'Bench' }, info);
 
     /** A browser with a provider session: the first sign-in goes through the interaction. */
     async function signedInBrowser(): Promise<FakeBrowser> {
       const b = new FakeBrowser(issuer);
-      const { grant } = await replica.ctx.sessions.issueGrant(user.id, 'verify', true, info);
+      const { grant } = await replica.ctx.sessions.issueGrant(user.id, 'verify', { liveness: true, amr: ['face'], acr: ACR.FACE_LIVENESS, deviceId: null }, info);
       b.setCookie('faceline_access', (await replica.ctx.sessions.exchangeGrant(grant, info)).accessToken);
       const first = await b.navigate(await authorizationUrl().then((a) => a.url));
       const uid = new URL(first.location ?? first.url).searchParams.get('uid') as string;

@@ -25,7 +25,7 @@ async function kioskStart(r: Replica, forwardedFor: string): Promise<string | un
 async function exhaust(r: Replica, ip: string): Promise<void> {
   await r.ctx.db.query(
     `INSERT INTO attempt_counters (scope, key, consecutive, window_failures) VALUES ('ip', $1, 3, 3)
-     ON CONFLICT (scope, key) DO UPDATE SET window_failures = 3, window_start = now()`,
+     ON CONFLICT (site, scope, key) DO UPDATE SET window_failures = 3, window_start = now()`,
     [ip],
   );
 }

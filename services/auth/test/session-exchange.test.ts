@@ -8,9 +8,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@faceline/contracts';
 import { AuthError } from '../src/errors.js';
-import { createStore, startReplica, type Backend, type Replica, type Store } from './support/auth.js';
+import { TEST_CLIENT, createStore, faceProof, startReplica, type Backend, type Replica, type Store } from './support/auth.js';
 
-const client = { ip: '127.0.0.1', userAgent: 'test' };
+const client = TEST_CLIENT;
 
 for (const backend of ['postgres', 'pglite'] as Backend[]) {
   let store: Store;
@@ -30,7 +30,7 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
   test(`${backend}: a grant becomes one session with its refresh token, once, also under a race`, async () => {
     const { ctx } = replica;
     const { user } = await ctx.users.register({ username: `race-${backend}`, displayName: 'Race' }, client);
-    const { grant } = await ctx.sessions.issueGrant(user.id, 'verify', true, client);
+    const { grant } = await ctx.sessions.issueGrant(user.id, 'verify', faceProof(true), client);
     const tries = await Promise.allSettled(Array.from({ length: 6 }, () => ctx.sessions.exchangeGrant(grant, client)));
     const won = tries.filter((t) => t.status === 'fulfilled');
     assert.equal(won.length, 1, 'exactly one exchange wins');
@@ -52,8 +52,8 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
     const { ctx } = replica;
     await assert.rejects(ctx.sessions.exchangeGrant('not-a-grant', client), code(ErrorCode.TOKEN_INVALID));
     const { user } = await ctx.users.register({ username: `gone-${backend}`, displayName: 'Gone' }, client);
-    const { grant } = await ctx.sessions.issueGrant(user.id, 'identify', false, client);
-    const expired = await ctx.sessions.issueGrant(user.id, 'verify', false, client);
+    const { grant } = await ctx.sessions.issueGrant(user.id, 'identify', faceProof(false), client);
+    const expired = await ctx.sessions.issueGrant(user.id, 'verify', faceProof(false), client);
     await ctx.db.query(`UPDATE login_grants SET expires_at = now() - interval '1 second' WHERE used_at IS NULL AND mode = 'verify' AND user_id = $1`, [user.id]);
     await assert.rejects(ctx.sessions.exchangeGrant(expired.grant, client), code(ErrorCode.TOKEN_INVALID));
     // deleting the account takes its grants with it (ON DELETE CASCADE): the exchange finds nothing

@@ -52,6 +52,8 @@ async function startAuth(overrides: Partial<AuthConfig>): Promise<Auth> {
   const config = testConfig({
     dataDir, masterKey, visionUrls: [vision.url], databasePoolSize: 4, indexResyncSeconds: 0,
     liveness: false, maxMismatchFrames: 1, replicationReconcileSeconds: 1, hubHeartbeatSeconds: 1, hubTimeoutMs: 2000,
+    // about replication, not step-up (step-up.postgres.test.ts): a face login administers
+    adminStepUp: false,
     ...overrides,
   });
   const ctx = await createContext(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
@@ -60,7 +62,8 @@ async function startAuth(overrides: Partial<AuthConfig>): Promise<Auth> {
   return { url, ctx, async stop() { await app.app.close(); await ctx.close(); } };
 }
 
-const startHub = () => startAuth({ mode: 'hub', databaseUrl: hubPg.url(), hubSites: [{ name: SITE, url: sitePg.url() }] });
+const SETUP_TOKEN = 'sites-test-setup-token-0001';
+const startHub = () => startAuth({ mode: 'hub', setupToken: SETUP_TOKEN, databaseUrl: hubPg.url(), hubSites: [{ name: SITE, url: sitePg.url() }] });
 const startSite = () =>
   startAuth({ mode: 'site', siteId: SITE, databaseUrl: sitePg.url(), hubDatabaseUrl: hubPg.url(), hubReplicationUrl: hubPg.url(), siteMaxStalenessSeconds: STALE_AFTER });
 
@@ -74,8 +77,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   }
 }
 
-async function register(url: string, username: string): Promise<{ id: string; ticket: string }> {
-  const r = await http(url, 'POST', '/api/v1/users', { body: { username, displayName: username } });
+async function register(url: string, username: string, setupToken?: string): Promise<{ id: string; ticket: string }> {
+  const r = await http(url, 'POST', '/api/v1/users', { body: { username, displayName: username, ...(setupToken ? { setupToken } : {}) } });
   assert.equal(r.status, 201, r.text);
   return { id: r.json.user.id, ticket: r.json.enrollmentTicket };
 }
@@ -102,8 +105,8 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
     await Promise.all([hubPg.start(), sitePg.start()]);
     hub = await startHub();
     site = await startSite();
-    // the first account at the hub becomes its administrator
-    const reg = await register(hub.url, 'admin');
+    // the operator's setup token makes the first account at the hub its administrator
+    const reg = await register(hub.url, 'admin', SETUP_TOKEN);
     assert.ok((await enroll(hub.url, reg.ticket, BIDEN.map((b, i) => variant(b, i)).concat(variant(BIDEN[0]!, 9)))).result?.ok);
     admin = await session(hub.url, 'admin', variant(BIDEN[1]!, 20));
   });

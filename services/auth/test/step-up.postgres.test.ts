@@ -19,7 +19,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Value } from '@sinclair/typebox/value';
 import { ACR, ErrorCode, MeResponse, PasskeysResponse, SessionResponse, TrustedDevicesResponse } from '@faceline/contracts';
 import { requireFaces } from '@faceline/testkit';
-import { createStore, startReplica, type Replica, type Store } from './support/auth.js';
+import { createStore, makeAdmin, startReplica, type Replica, type Store } from './support/auth.js';
 import { SoftAuthenticator, type SoftPasskey } from './support/authenticator.js';
 import { ask, connect, cookieHeader, data, enroll, errorCode, http, login, photo, variant } from './support/client.js';
 import { d7Blink } from './support/genuine.js';
@@ -27,6 +27,7 @@ import { clipPerformer, performFlow } from './support/performer.js';
 import { startVision, type ChildService } from './support/vision.js';
 
 const PUBLIC_URL = 'https://faceline.example';
+const SETUP_TOKEN = 'step-up-test-setup-token-0001';
 const OBAMA = ['obama.jpg', 'obama_small.jpg', 'obama_partial_face.jpg'].map((f) => photo(`face_recognition/barack_obama/${f}`));
 const OBAMA_OTHER = photo('face_recognition/barack_obama/obama3.jpg');
 const D3 = ['d3_frame_t01.18.jpg', 'd3_frame_t03.55.jpg', 'd3_frame_t05.91.jpg'].map((f) => photo(`liveportrait/anon_lp_d3_woman/${f}`));
@@ -44,9 +45,9 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
   before(async () => {
     requireFaces();
     [vision, store] = await Promise.all([startVision(), createStore('postgres')]);
-    plain = await startReplica(store, vision.url, { liveness: false, publicUrl: PUBLIC_URL, maxMismatchFrames: 1 });
+    plain = await startReplica(store, vision.url, { liveness: false, publicUrl: PUBLIC_URL, maxMismatchFrames: 1, setupToken: SETUP_TOKEN });
     live = await startReplica(store, vision.url, {
-      liveness: true, challengeSteps: 1, publicUrl: PUBLIC_URL, adminUsernames: ['dora'],
+      liveness: true, challengeSteps: 1, publicUrl: PUBLIC_URL,
       backoffAfter: 2, lockAfter: 3, backoffBaseSeconds: 1, backoffMaxSeconds: 1, pairBackoffAfter: 100,
     });
     stale = await startReplica(store, vision.url, { liveness: false, reauthMaxAgeSeconds: 2 });
@@ -65,8 +66,8 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
   }
 
   test('an administrator without a passkey acts as a user: role user in the token, STEP_UP_REQUIRED on admin routes', async () => {
-    const reg = await http(plain.url, 'POST', '/api/v1/users', { body: { username: 'obama', displayName: 'Barack' } });
-    assert.equal(reg.json.user.role, 'admin', 'the first account administers a fresh install');
+    const reg = await http(plain.url, 'POST', '/api/v1/users', { body: { username: 'obama', displayName: 'Barack', setupToken: SETUP_TOKEN } });
+    assert.equal(reg.json.user.role, 'admin', 'the setup token makes the first administrator');
     const enrolled = await enroll(plain.url, reg.json.enrollmentTicket, OBAMA);
     assert.ok(enrolled.result?.ok, JSON.stringify(enrolled.result));
 
@@ -201,9 +202,10 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
   });
 
   test('at the trusted kiosk: acr TRUSTED_DEVICE, past a lock that holds elsewhere, and the success lifts it', async () => {
-    // dora is an administrator (ADMIN_USERNAMES) who never added a passkey
+    // dora is an administrator (made one by the first) who never added a passkey
     const reg = await http(live.url, 'POST', '/api/v1/users', { body: { username: 'dora', displayName: 'Dora' } });
-    assert.equal(reg.json.user.role, 'admin');
+    assert.equal(reg.json.user.role, 'user');
+    await makeAdmin(live.ctx, reg.json.user.id);
     const es = await connect(live.url);
     const enrolled = await performFlow(es, 'enroll', { ticket: reg.json.enrollmentTicket }, clipPerformer(clip));
     es.disconnect();

@@ -14,7 +14,7 @@ import type { AuthConfig } from '../config.js';
 import type { Database, Queryable } from '../db/database.js';
 import { AuthError } from '../errors.js';
 import type { EnrollTicketRepository } from '../repositories/enroll-ticket.repository.js';
-import type { LiveFlowRepository } from '../repositories/live-flow.repository.js';
+import { LIVE_FLOW_LEASE_MS, LIVE_FLOW_RENEW_AFTER_MS, type LiveFlowRepository } from '../repositories/live-flow.repository.js';
 import type { TemplateQuality } from '../repositories/template.repository.js';
 import type { VisionClient } from '../repositories/vision.repository.js';
 import type { AuditService } from './audit.service.js';
@@ -43,6 +43,8 @@ export interface EnrollmentFlow {
   sequence: Embedding[];
   disagreeing: number;
   holdsSlot: boolean;
+  /** when the slot's lease was last taken or renewed */
+  leaseAt: number;
   ended: boolean;
 }
 
@@ -79,7 +81,7 @@ export class EnrollmentService {
     await (this.d.authority ?? ALWAYS_AUTHORITY).assertAuthority();
     const user = await this.d.users.get(userId);
     const id = randomUUID();
-    if (!(await this.d.liveFlows.acquire(this.d.db, user.id, 'enroll', id, this.cfg.enrollTimeLimitMs + 5000))) {
+    if (!(await this.d.liveFlows.acquire(this.d.db, user.id, 'enroll', id, LIVE_FLOW_LEASE_MS))) {
       throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'another enrollment for this account is in progress');
     }
     return {
@@ -93,6 +95,7 @@ export class EnrollmentService {
       sequence: [],
       disagreeing: 0,
       holdsSlot: true,
+      leaseAt: Date.now(),
       ended: false,
     };
   }
@@ -113,6 +116,13 @@ export class EnrollmentService {
     if (flow.ended) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, 'this enrollment has ended; start a new one');
     const base = { seq, capturesRequired: this.cfg.capturesRequired };
     if (Date.now() > flow.expiresAt) return this.expire(flow, seq, client);
+    if (flow.holdsSlot && Date.now() - flow.leaseAt >= LIVE_FLOW_RENEW_AFTER_MS) {
+      if (!(await this.d.liveFlows.renew(this.d.db, flow.userId, 'enroll', flow.id, LIVE_FLOW_LEASE_MS))) {
+        flow.holdsSlot = false;
+        return this.refuse(flow, new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'this enrollment stalled and another one for this account took over'), base, client);
+      }
+      flow.leaseAt = Date.now();
+    }
     const report = await this.d.vision.analyze(image, { maxFaces: 5, minFaceSize: 40, texture: flow.liveness !== null });
     const out = await this.judge(flow, report, base, client);
     return { ...out, result: { ...out.result, ...faceLocation(report) } };

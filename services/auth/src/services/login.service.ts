@@ -31,7 +31,7 @@ import {
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { AuthError } from '../errors.js';
-import type { LiveFlowRepository } from '../repositories/live-flow.repository.js';
+import { LIVE_FLOW_LEASE_MS, LIVE_FLOW_RENEW_AFTER_MS, type LiveFlowRepository } from '../repositories/live-flow.repository.js';
 import type { UserRecord, UserRepository } from '../repositories/user.repository.js';
 import type { VisionClient } from '../repositories/vision.repository.js';
 import type { AuditService } from './audit.service.js';
@@ -66,6 +66,8 @@ export interface LoginFlow {
   mismatches: number;
   /** the live-login slot of this account is ours (released when the flow ends) */
   holdsSlot: boolean;
+  /** when the slot's lease was last taken or renewed */
+  leaseAt: number;
   ended: boolean;
 }
 
@@ -125,7 +127,7 @@ export class LoginService {
         await this.auditFailure(user.id, user.username, 'verify', (err as AuthError).code, client, { at: 'start' });
         throw err;
       }
-      if (!(await this.d.liveFlows.acquire(this.d.db, user.id, 'login', id, this.cfg.challengeTimeLimitMs + 5000))) {
+      if (!(await this.d.liveFlows.acquire(this.d.db, user.id, 'login', id, LIVE_FLOW_LEASE_MS))) {
         await this.d.bruteForce.recordProbe(origin);
         throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'another login for this account is in progress; finish or cancel it first');
       }
@@ -153,6 +155,7 @@ export class LoginService {
       sequence: [],
       mismatches: 0,
       holdsSlot: user !== undefined,
+      leaseAt: this.now(),
       ended: false,
     };
   }
@@ -167,6 +170,9 @@ export class LoginService {
     } catch (err) {
       if (err instanceof AuthError) return this.fail(flow, seq, err, 'locked', client);
       throw err;
+    }
+    if (!(await this.keepLease(flow))) {
+      return this.fail(flow, seq, new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'this login stalled and another one for this account took over'), 'locked', client);
     }
     flow.frames++;
     const report = await this.d.vision.analyze(image, { maxFaces: 5, minFaceSize: 40, texture: flow.liveness !== null });
@@ -234,7 +240,7 @@ export class LoginService {
       } catch (err) {
         return this.fail(flow, seq, err as AuthError, 'locked', client);
       }
-      if (!(await this.d.liveFlows.acquire(this.d.db, user.id, 'login', flow.id, 10_000))) {
+      if (!(await this.d.liveFlows.acquire(this.d.db, user.id, 'login', flow.id, LIVE_FLOW_LEASE_MS))) {
         return this.fail(flow, seq, new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'another login for this account is in progress'), 'locked', client);
       }
       flow.holdsSlot = true;
@@ -391,6 +397,17 @@ export class LoginService {
         liveness: live,
       },
     };
+  }
+
+  /** Renews the live-login lease every few seconds of frames; false when another flow took the slot. */
+  private async keepLease(flow: LoginFlow): Promise<boolean> {
+    if (!flow.holdsSlot || !flow.userId || this.now() - flow.leaseAt < LIVE_FLOW_RENEW_AFTER_MS) return true;
+    if (!(await this.d.liveFlows.renew(this.d.db, flow.userId, 'login', flow.id, LIVE_FLOW_LEASE_MS))) {
+      flow.holdsSlot = false;
+      return false;
+    }
+    flow.leaseAt = this.now();
+    return true;
   }
 
   private async releaseSlot(flow: LoginFlow): Promise<void> {

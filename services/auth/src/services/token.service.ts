@@ -59,6 +59,7 @@ export class TokenService {
   private keys = new Map<string, LoadedKey>();
   private lastRefresh = 0;
   private timer: NodeJS.Timeout | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -105,10 +106,27 @@ export class TokenService {
       void this.ensureCurrentKey().catch((err) => this.log.error({ err: (err as Error).message }, 'signing key check failed'));
     }, this.checkEverySeconds * 1000);
     this.timer.unref();
+    // a new site's copy of the hub may still be in its initial sync: the key the hub has is on its
+    // way; look again every second until it is here (until then /readyz says keys: missing)
+    if (!this.ready()) {
+      this.waitTimer = setInterval(() => {
+        void this.load()
+          .then(() => {
+            if (this.ready() && this.waitTimer) {
+              clearInterval(this.waitTimer);
+              this.waitTimer = undefined;
+              this.log.info('a signing key arrived from the hub');
+            }
+          })
+          .catch(() => undefined);
+      }, 1000);
+      this.waitTimer.unref();
+    }
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.waitTimer) clearInterval(this.waitTimer);
   }
 
   /** Longest lifetime of anything signed, so keys stay published until it has expired. */

@@ -11,6 +11,8 @@ import { pino, type Logger } from 'pino';
 import { buildApp, type AuthApp } from '../../src/app.js';
 import { testConfig, type AuthConfig } from '../../src/config.js';
 import { createContext, type AppContext } from '../../src/context.js';
+import type { ClientInfo, GrantContext } from '../../src/services/session.service.js';
+import { ACR } from '@faceline/contracts';
 
 // a test-only default; tests read it from the environment like CI does
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -87,12 +89,29 @@ export async function startReplica(store: Store, visionUrl: string, overrides: P
   };
 }
 
+/** The client of calls a test makes straight into the services. */
+export const TEST_CLIENT: ClientInfo = { ip: '127.0.0.1', userAgent: 'test', deviceId: null };
+
+/**
+ * What a face login proved, for grants a test issues without one: the face, with liveness or
+ * not, optionally at a trusted kiosk (the level administrators act at with ADMIN_STEP_UP).
+ */
+export function faceProof(liveness: boolean, opts: { trustedDevice?: string } = {}): GrantContext {
+  if (opts.trustedDevice) return { liveness, amr: ['face', 'kiosk'], acr: ACR.TRUSTED_DEVICE, deviceId: opts.trustedDevice };
+  return { liveness, amr: ['face'], acr: liveness ? ACR.FACE_LIVENESS : ACR.FACE, deviceId: null };
+}
+
+/** Makes an account an administrator the way an operator would in the database (tests only). */
+export async function makeAdmin(ctx: AppContext, userId: string): Promise<void> {
+  await ctx.db.query("UPDATE users SET role = 'admin' WHERE id = $1", [userId]);
+}
+
 /**
  * Signs a user in without a face (the grant a face login would end with, exchanged over HTTP
  * like the browser does) and returns the cookie header: for tests of what comes after login.
  */
-export async function signInWithoutFace(r: Replica, userId: string): Promise<string> {
-  const { grant } = await r.ctx.sessions.issueGrant(userId, 'verify', false, { ip: '127.0.0.1', userAgent: 'test' });
+export async function signInWithoutFace(r: Replica, userId: string, how: GrantContext = faceProof(false)): Promise<string> {
+  const { grant } = await r.ctx.sessions.issueGrant(userId, 'verify', how, TEST_CLIENT);
   const res = await fetch(`${r.url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant }) });
   if (res.status !== 200) throw new Error(`session exchange failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');

@@ -54,6 +54,8 @@ export async function startOidcReplica(store: Store, issuer: string | undefined,
     visionUrls: ['http://127.0.0.1:9'],
     databasePoolSize: 4,
     indexResyncSeconds: 0,
+    // these tests are about the provider; step-up has its own (step-up.postgres.test.ts)
+    adminStepUp: false,
     ...overrides,
   });
   const ctx = await createContext(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -14,7 +14,7 @@ import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { ACR, AUTH_COOKIES, ErrorCode, OIDC_ROUTES } from '@faceline/contracts';
 import { loadConfig } from '../../src/config.js';
-import { createStore, type Backend, type Store } from './auth.js';
+import { TEST_CLIENT, createStore, faceProof, makeAdmin, type Backend, type Store } from './auth.js';
 import { discoveryProblems } from './discovery.js';
 import { RP, SECRET, SPA, startOidcReplica, type OidcReplica } from './oidc-replica.js';
 import { FakeBrowser } from './oidc-browser.js';
@@ -31,8 +31,8 @@ export function oidcSuite(backend: Backend): void {
     /** The browser's Faceline session, as the sign-in page gets it after a face login. */
     async function faceLogin(browser: FakeBrowser, user: { id: string }, opts: { liveness?: boolean; mode?: 'verify' | 'identify'; on?: OidcReplica } = {}) {
       const on = opts.on ?? a;
-      const info = { ip: '127.0.0.1', userAgent: 'test' };
-      const { grant } = await on.ctx.sessions.issueGrant(user.id, opts.mode ?? 'verify', opts.liveness ?? false, info);
+      const info = TEST_CLIENT;
+      const { grant } = await on.ctx.sessions.issueGrant(user.id, opts.mode ?? 'verify', faceProof(opts.liveness ?? false), info);
       const s = await on.ctx.sessions.exchangeGrant(grant, info);
       browser.setCookie(AUTH_COOKIES.access, s.accessToken, '/');
       return s;
@@ -90,9 +90,10 @@ export function oidcSuite(backend: Backend): void {
       a = await startOidcReplica(store, undefined);
       issuer = a.url;
       rp = await rpFor('dashboard', client.ClientSecretBasic(SECRET));
-      const info = { ip: '127.0.0.1', userAgent: 'test' };
+      const info = TEST_CLIENT;
       const first = await a.ctx.users.register({ username: 'ada', displayName: 'Ada Lovelace' }, info);
       admin = first.user;
+      await makeAdmin(a.ctx, admin.id);
       await a.ctx.users.update(await a.ctx.users.get(admin.id), { profile: { locale: 'de-DE' } }, info);
       worker = (await a.ctx.users.register({ username: 'grace', displayName: 'Grace Hopper' }, info)).user;
     });
@@ -113,7 +114,7 @@ export function oidcSuite(backend: Backend): void {
         'jwks_uri missing', 'subject_types_supported missing', 'id_token_signing_alg_values_supported must include RS256',
       ]);
       assert.equal(doc.jwks_uri, `${issuer}/.well-known/jwks.json`);
-      assert.deepEqual(doc.acr_values_supported, [ACR.face, ACR.faceLiveness]);
+      assert.deepEqual(doc.acr_values_supported, [ACR.FACE, ACR.FACE_LIVENESS]);
       assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
       for (const claim of ['sub', 'preferred_username', 'name', 'locale', 'groups', 'acr', 'auth_time']) assert.ok((doc.claims_supported as string[]).includes(claim), claim);
       const rfc8414 = (await (await fetch(`${issuer}${OIDC_ROUTES.authorizationServerMetadata}`)).json()) as Record<string, unknown>;
@@ -164,7 +165,7 @@ export function oidcSuite(backend: Backend): void {
       assert.equal(payload.name, 'Ada Lovelace');
       assert.equal(payload.locale, 'de-DE');
       assert.deepEqual(payload.groups, ['admin']);
-      assert.equal(payload.acr, ACR.face, 'no liveness challenge: acr says so');
+      assert.equal(payload.acr, ACR.FACE, 'no liveness challenge: acr says so');
       assert.deepEqual(payload.amr, ['face']);
       assert.equal(payload.auth_time, Math.floor(Date.parse(session.session.createdAt) / 1000));
       assert.equal(payload.nonce, req.nonce);
@@ -173,7 +174,7 @@ export function oidcSuite(backend: Backend): void {
       assert.deepEqual(info.groups, ['admin']);
       const audit = await a.ctx.users.auditLog({ limit: 5, type: 'oidc.signed_in' });
       assert.equal(audit.events[0]?.userId, admin.id);
-      assert.deepEqual(audit.events[0]?.details, { clientId: 'dashboard', acr: ACR.face });
+      assert.deepEqual(audit.events[0]?.details, { clientId: 'dashboard', acr: ACR.FACE });
       console.log(`  token endpoint (code exchange, PKCE, client_secret_basic): ${tokenMs.toFixed(1)} ms`);
     });
 
@@ -225,7 +226,7 @@ export function oidcSuite(backend: Backend): void {
       const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
       const claims = tokens.claims();
       assert.equal(claims?.sub, worker.id);
-      assert.equal(claims?.acr, ACR.faceLiveness, 'the face login passed a liveness challenge');
+      assert.equal(claims?.acr, ACR.FACE_LIVENESS, 'the face login passed a liveness challenge');
       assert.deepEqual(claims?.groups, []);
     });
 
@@ -354,7 +355,7 @@ export function oidcSuite(backend: Backend): void {
 
     it('an essential acr the face login did not reach ends with unmet_authentication_requirements', async () => {
       const browser = new FakeBrowser(issuer);
-      const req = await start(rp, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: [ACR.faceLiveness] } } }) });
+      const req = await start(rp, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: [ACR.FACE_LIVENESS] } } }) });
       const first = await go(browser, req.url);
       await faceLogin(browser, admin, { liveness: false });
       const res = await finishLogin(browser, first.uid as string);

@@ -296,7 +296,7 @@ export const de: Messages = {
     FRAME_REPLAYED: { title: 'Kamerabild wiederholt', message: 'Die Kamera hat dasselbe Bild zweimal gesendet. Neu beginnen.' },
     FRAME_OUT_OF_ORDER: { title: 'Kamerabilder in falscher Reihenfolge', message: 'Neu beginnen.' },
     FLOW_NOT_STARTED: { title: 'Nicht gestartet', message: 'Die Verbindung zum Server ging verloren. Neu beginnen.' },
-    FLOW_ALREADY_RUNNING: { title: 'Läuft bereits', message: 'In einem anderen Tab läuft schon eine Anmeldung. Diesen schließen und erneut versuchen.' },
+    FLOW_ALREADY_RUNNING: { title: 'Läuft bereits', message: 'Für dieses Konto läuft schon eine Anmeldung, vielleicht in einem anderen Tab. Diesen schließen oder ein paar Sekunden warten und erneut versuchen.' },
     RECOGNITION_UNAVAILABLE: {
       title: 'Gesichtserkennung vorübergehend nicht verfügbar',
       message: 'Der Erkennungsdienst antwortet nicht. In einer Minute erneut versuchen; falls es so bleibt, die Administration informieren.',

@@ -296,7 +296,7 @@ export const en: Messages = {
     FRAME_REPLAYED: { title: 'Camera picture repeated', message: 'The camera sent the same picture twice. Start again.' },
     FRAME_OUT_OF_ORDER: { title: 'Camera pictures out of order', message: 'Start again.' },
     FLOW_NOT_STARTED: { title: 'Not started', message: 'The session with the server was lost. Start again.' },
-    FLOW_ALREADY_RUNNING: { title: 'Already running', message: 'A sign-in is already running in another tab. Close it and try again.' },
+    FLOW_ALREADY_RUNNING: { title: 'Already running', message: 'A sign-in for this account is already running, perhaps in another tab. Close it, or wait a few seconds, and try again.' },
     RECOGNITION_UNAVAILABLE: {
       title: 'Face recognition temporarily unavailable',
       message: 'The recognition service is not answering. Try again in a minute; if it keeps happening, tell your administrator.',
