@@ -159,7 +159,9 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     refuseWhenStale(login, sessions, site);
 
     await tokens.start();
-    const setup = await bootstrap.start();
+    // a site makes no administrators of its own (and must start while its uplink is down):
+    // the hub issues the setup link; a registration with it at a site is written at the hub
+    const setup: BootstrapState = config.mode === 'site' ? { state: 'at-hub' } : await bootstrap.start();
     await templates.loadAll();
     await templates.startSync(config.indexResyncSeconds);
     const oidc = config.oidc

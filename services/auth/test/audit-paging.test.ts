@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createStore, signInWithoutFace, startReplica, type Backend, type Replica, type Store } from './support/auth.js';
+import { ADMIN_PROOF, createStore, signInWithoutFace, startReplica, type Backend, type Replica, type Store } from './support/auth.js';
 import { http } from './support/client.js';
 
 const UNREACHABLE_VISION = 'http://127.0.0.1:9';
@@ -44,7 +44,7 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
       assert.equal(user.status, 201, user.text);
       userId = user.json.user.id;
       await r.ctx.db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.json.user.id]);
-      adminCookie = await signInWithoutFace(r, admin.json.user.id);
+      adminCookie = await signInWithoutFace(r, admin.json.user.id, ADMIN_PROOF);
       userCookie = await signInWithoutFace(r, userId);
       // more than 1000 sign-in events of the user (ids well past 1000), in one statement
       await r.ctx.db.query(

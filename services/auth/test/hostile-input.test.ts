@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@faceline/contracts';
-import { createStore, signInWithoutFace, startReplica, type Backend, type Replica, type Store } from './support/auth.js';
+import { ADMIN_PROOF, createStore, signInWithoutFace, startReplica, type Backend, type Replica, type Store } from './support/auth.js';
 import { ask, connect, errorCode, http } from './support/client.js';
 
 const UNREACHABLE_VISION = 'http://127.0.0.1:9';
@@ -27,7 +27,7 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       const reg = await http(r.url, 'POST', '/api/v1/users', { body: { username: 'ada', displayName: 'Ada' } });
       userId = reg.json.user.id;
       await r.ctx.db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [userId]);
-      cookie = await signInWithoutFace(r, userId);
+      cookie = await signInWithoutFace(r, userId, ADMIN_PROOF);
       const patch = await http(r.url, 'PATCH', '/api/v1/me', { cookie, body: { profile: { greeting: 'Good shift', station: 'Line 4' } } });
       assert.equal(patch.status, 200, patch.text);
     });

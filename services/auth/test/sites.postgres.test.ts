@@ -54,6 +54,8 @@ async function startAuth(overrides: Partial<AuthConfig>): Promise<Auth> {
     liveness: false, maxMismatchFrames: 1, replicationReconcileSeconds: 1, hubHeartbeatSeconds: 1, hubTimeoutMs: 2000,
     // about replication, not step-up (step-up.postgres.test.ts): a face login administers
     adminStepUp: false,
+    // every request comes from 127.0.0.1: the account's own back-off is what these tests count
+    pairBackoffAfter: 100,
     ...overrides,
   });
   const ctx = await createContext(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -7,7 +7,7 @@
  * refreshed later keeps its auth_time: the claim says when the person was last seen, not when a
  * token was minted.
  */
-import { ACR, ACR_VALUES, type Acr } from '@faceline/contracts';
+import { ACR, ACR_VALUES, acrSatisfies, type Acr } from '@faceline/contracts';
 import type { SessionRecord } from '../repositories/session.repository.js';
 
 export interface AuthContext {
@@ -29,4 +29,11 @@ export function authContextOf(session: Pick<SessionRecord, 'acr' | 'amr' | 'auth
     authTime: Math.floor(ms / 1000),
     authTimeMs: ms,
   };
+}
+
+/** The strongest of the requested acr values that `reached` satisfies (itself when requested), or undefined. */
+export function strongestMet(reached: Acr, wanted: string[]): Acr | undefined {
+  if (wanted.includes(reached)) return reached;
+  const met = (ACR_VALUES as readonly string[]).filter((v) => wanted.includes(v) && acrSatisfies(reached, v as Acr));
+  return met.at(-1) as Acr | undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ACR } from '@faceline/contracts';
-import { authContextOf } from './auth-context.js';
+import { authContextOf, strongestMet } from './auth-context.js';
 import { mergeRegistrations, parseClientRegistrations, toAdminView, toProviderMetadata } from './clients.js';
 import { providerCsp } from './provider.js';
 
@@ -83,5 +83,20 @@ describe('authContextOf', () => {
     const c = authContextOf({ acr: 'urn:example:something-newer', amr: [], authTime: '2026-05-04T10:20:30.000Z' });
     assert.equal(c.acr, ACR.FACE);
     assert.deepEqual(c.amr, ['face']);
+  });
+});
+
+describe('strongestMet', () => {
+  it('answers an essential acr with the strongest requested value the login reached', () => {
+    assert.equal(strongestMet(ACR.TRUSTED_DEVICE, [ACR.FACE_LIVENESS]), ACR.FACE_LIVENESS);
+    assert.equal(strongestMet(ACR.MFA, [ACR.FACE, ACR.FACE_LIVENESS]), ACR.FACE_LIVENESS);
+    assert.equal(strongestMet(ACR.FACE_LIVENESS, [ACR.FACE_LIVENESS, ACR.MFA]), ACR.FACE_LIVENESS);
+    assert.equal(strongestMet(ACR.MFA, [ACR.MFA]), ACR.MFA);
+  });
+
+  it('meets nothing a weaker login did not reach, nor values it does not know', () => {
+    assert.equal(strongestMet(ACR.FACE, [ACR.FACE_LIVENESS]), undefined);
+    assert.equal(strongestMet(ACR.FACE_LIVENESS, [ACR.TRUSTED_DEVICE, ACR.MFA]), undefined);
+    assert.equal(strongestMet(ACR.MFA, ['urn:example:other']), undefined);
   });
 });

@@ -18,8 +18,6 @@ import {
   ErrorCode,
   LOGIN_MODE_PARAM,
   OIDC_ROUTES,
-  acrSatisfies,
-  type Acr,
   type InteractionDetails,
   type OidcClientsResponse,
 } from '@faceline/contracts';
@@ -32,7 +30,7 @@ import type { UserRepository } from '../repositories/user.repository.js';
 import type { AuditService } from '../services/audit.service.js';
 import type { Authenticated, ClientInfo, SessionService } from '../services/session.service.js';
 import type { TokenService } from '../services/token.service.js';
-import { authContextOf } from './auth-context.js';
+import { authContextOf, strongestMet } from './auth-context.js';
 import { toAdminView, type OidcClientRegistration } from './clients.js';
 import { KIOSK_REASON, buildProvider } from './provider.js';
 
@@ -208,11 +206,14 @@ export class OidcService {
     const essential = (interaction.prompt.details as { acr?: { value?: string; values?: string[] } }).acr;
     const wanted = essential?.values ?? (essential?.value ? [essential.value] : undefined);
     let result: InteractionResults;
-    // a stronger level satisfies a weaker requested one (a passkey-confirmed login meets face-liveness)
-    if (wanted && !wanted.some((w) => acrSatisfies(context.acr, w as Acr))) {
-      result = { error: 'unmet_authentication_requirements', error_description: `the face login reached ${context.acr}, the application requires ${wanted.join(' or ')}` };
+    // a stronger level satisfies a weaker requested one (a login at a trusted kiosk also passed
+    // liveness); the ID token then carries the strongest requested value that was met, as OpenID
+    // Connect asks for an essential acr (amr still tells how: face, kiosk, hwk)
+    const met = wanted ? strongestMet(context.acr, wanted) : context.acr;
+    if (!met) {
+      result = { error: 'unmet_authentication_requirements', error_description: `the face login reached ${context.acr}, the application requires ${wanted?.join(' or ')}` };
     } else {
-      result = { login: { accountId: auth.user.id, acr: context.acr, amr: context.amr, ts: context.authTime, remember: mode !== 'identify' } };
+      result = { login: { accountId: auth.user.id, acr: met, amr: context.amr, ts: context.authTime, remember: mode !== 'identify' } };
     }
     const redirectTo = await this.current().interactionResult(req, res, result, { mergeWithLastSubmission: false });
     if (result.login) {
@@ -279,3 +280,4 @@ export class OidcService {
     return this.deps.repo.purgeExpired(this.deps.db);
   }
 }
+

@@ -25,7 +25,9 @@ export type BootstrapState =
   | { state: 'admin-exists' }
   | { state: 'link-issued'; setupPath: string; token: string }
   | { state: 'configured-token' }
-  | { state: 'configured-token-spent' };
+  | { state: 'configured-token-spent' }
+  /** a site: administrators are made at the hub, which prints its own link (docs/sites.md) */
+  | { state: 'at-hub' };
 
 export class BootstrapService {
   constructor(

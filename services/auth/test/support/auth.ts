@@ -101,6 +101,9 @@ export function faceProof(liveness: boolean, opts: { trustedDevice?: string } = 
   return { liveness, amr: ['face'], acr: liveness ? ACR.FACE_LIVENESS : ACR.FACE, deviceId: null };
 }
 
+/** What an administrator acting as one proved: a face login with liveness at a trusted kiosk. */
+export const ADMIN_PROOF: GrantContext = faceProof(true, { trustedDevice: '00000000-0000-4000-8000-00000000a11d' });
+
 /** Makes an account an administrator the way an operator would in the database (tests only). */
 export async function makeAdmin(ctx: AppContext, userId: string): Promise<void> {
   await ctx.db.query("UPDATE users SET role = 'admin' WHERE id = $1", [userId]);

@@ -29,10 +29,15 @@ export function oidcSuite(backend: Backend): void {
     let worker: { id: string; username: string };
 
     /** The browser's Faceline session, as the sign-in page gets it after a face login. */
-    async function faceLogin(browser: FakeBrowser, user: { id: string }, opts: { liveness?: boolean; mode?: 'verify' | 'identify'; on?: OidcReplica } = {}) {
+    async function faceLogin(
+      browser: FakeBrowser,
+      user: { id: string },
+      opts: { liveness?: boolean; mode?: 'verify' | 'identify'; on?: OidcReplica; trustedDevice?: string } = {},
+    ) {
       const on = opts.on ?? a;
       const info = TEST_CLIENT;
-      const { grant } = await on.ctx.sessions.issueGrant(user.id, opts.mode ?? 'verify', faceProof(opts.liveness ?? false), info);
+      const proof = faceProof(opts.liveness ?? false, opts.trustedDevice ? { trustedDevice: opts.trustedDevice } : {});
+      const { grant } = await on.ctx.sessions.issueGrant(user.id, opts.mode ?? 'verify', proof, info);
       const s = await on.ctx.sessions.exchangeGrant(grant, info);
       browser.setCookie(AUTH_COOKIES.access, s.accessToken, '/');
       return s;
@@ -114,7 +119,7 @@ export function oidcSuite(backend: Backend): void {
         'jwks_uri missing', 'subject_types_supported missing', 'id_token_signing_alg_values_supported must include RS256',
       ]);
       assert.equal(doc.jwks_uri, `${issuer}/.well-known/jwks.json`);
-      assert.deepEqual(doc.acr_values_supported, [ACR.FACE, ACR.FACE_LIVENESS]);
+      assert.deepEqual(doc.acr_values_supported, [ACR.FACE, ACR.FACE_LIVENESS, ACR.TRUSTED_DEVICE, ACR.MFA], 'weakest first, as the levels order');
       assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
       for (const claim of ['sub', 'preferred_username', 'name', 'locale', 'groups', 'acr', 'auth_time']) assert.ok((doc.claims_supported as string[]).includes(claim), claim);
       const rfc8414 = (await (await fetch(`${issuer}${OIDC_ROUTES.authorizationServerMetadata}`)).json()) as Record<string, unknown>;
@@ -361,6 +366,24 @@ export function oidcSuite(backend: Backend): void {
       const res = await finishLogin(browser, first.uid as string);
       const back = await go(browser, JSON.parse(res.body).redirectTo);
       assert.equal(back.callback?.searchParams.get('error'), 'unmet_authentication_requirements');
+    });
+
+    it('a login at a trusted kiosk meets an essential face-liveness acr: that value in the ID token, amr says kiosk, auth_time the login', async () => {
+      const browser = new FakeBrowser(issuer);
+      const req = await start(rp, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: [ACR.FACE_LIVENESS] } } }) });
+      const first = await go(browser, req.url);
+      const before = Math.floor(Date.now() / 1000);
+      await faceLogin(browser, worker, { liveness: true, trustedDevice: '00000000-0000-4000-8000-0000000c10c1' });
+      const res = await finishLogin(browser, first.uid as string);
+      assert.equal(res.status, 200, res.body);
+      const back = await go(browser, JSON.parse(res.body).redirectTo);
+      assert.ok(back.callback, `expected the callback, got ${back.status} ${back.body.slice(0, 300)}`);
+      assert.equal(back.callback.searchParams.get('error'), null);
+      const tokens = await client.authorizationCodeGrant(rp, back.callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const claims = tokens.claims();
+      assert.equal(claims?.acr, ACR.FACE_LIVENESS, 'an essential acr is answered with the requested value it met');
+      assert.deepEqual(claims?.amr, ['face', 'kiosk']);
+      assert.ok(Number(claims?.auth_time) >= before - 1, 'auth_time is when the face was shown');
     });
 
     it('RS256 for a relying party that needs it, client_secret_post, no refresh tokens when refreshTokens is false', async () => {
