@@ -56,6 +56,8 @@ export class BruteForceService {
     private readonly db: Database,
     private readonly repo: AttemptRepository,
     private readonly cfg: LimitsConfig,
+    /** the clock back-off ends are compared with (tests); the database stamps them */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Throws RATE_LIMITED when this origin failed too often recently. */
@@ -78,9 +80,9 @@ export class BruteForceService {
     this.checkOrigin(origin);
     if (!o.deviceId) {
       if (user.locked) throw new AuthError(ErrorCode.ACCOUNT_LOCKED, 'this account is locked after too many failed attempts; log in at a trusted kiosk or ask an administrator');
-      throwIfBackoff(user, 'too many failed attempts on this account');
+      throwIfBackoff(user, 'too many failed attempts on this account', this.now());
     }
-    throwIfBackoff(pair, 'too many failed attempts from here');
+    throwIfBackoff(pair, 'too many failed attempts from here', this.now());
   }
 
   private checkOrigin(s: AttemptState): void {
@@ -165,9 +167,9 @@ export class BruteForceService {
   }
 }
 
-function throwIfBackoff(s: AttemptState, what: string): void {
-  if (s.backoffUntil && s.backoffUntil.getTime() > Date.now()) {
-    const retryAfterMs = s.backoffUntil.getTime() - Date.now();
+function throwIfBackoff(s: AttemptState, what: string, now: number): void {
+  if (s.backoffUntil && s.backoffUntil.getTime() > now) {
+    const retryAfterMs = s.backoffUntil.getTime() - now;
     throw new AuthError(ErrorCode.BACKOFF, `${what}; try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
   }
 }

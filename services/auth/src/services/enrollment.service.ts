@@ -19,7 +19,7 @@ import type { TemplateQuality } from '../repositories/template.repository.js';
 import type { VisionClient } from '../repositories/vision.repository.js';
 import type { AuditService } from './audit.service.js';
 import { ALWAYS_AUTHORITY, type AuthorityGuard } from './site.service.js';
-import { judgeIdentity, type Embedding } from './identity.js';
+import { TURNED_FACE_SLACK, judgeIdentity, type Embedding } from './identity.js';
 import { makeChallenge } from './liveness/challenge.js';
 import { LivenessSession } from './liveness/session.js';
 import { decodeTexture, meanEar } from './liveness/texture.js';
@@ -29,7 +29,7 @@ import type { TemplateService } from './template.service.js';
 import { toUser, type UserService } from './user.service.js';
 
 /** Consecutive good frames of a different face after which enrollment starts over. */
-const MAX_DISAGREEING_FRAMES = 3;
+export const MAX_DISAGREEING_FRAMES = 3;
 
 export interface EnrollmentFlow {
   id: string;
@@ -68,12 +68,16 @@ export interface EnrollmentServiceDeps {
   /** at a site, the hub's reachability (enrollment writes templates there); default: always the authority */
   authority?: AuthorityGuard;
   random?: () => number;
+  /** for tests: the clock of time limits, leases and liveness timing */
+  now?: () => number;
 }
 
 export class EnrollmentService {
   private readonly cfg: AuthConfig;
+  private readonly now: () => number;
   constructor(private readonly d: EnrollmentServiceDeps) {
     this.cfg = d.config;
+    this.now = d.now ?? Date.now;
   }
 
   async start(userId: string, ticketJti: string | null): Promise<EnrollmentFlow> {
@@ -88,14 +92,14 @@ export class EnrollmentService {
       id,
       userId: user.id,
       username: user.username,
-      expiresAt: Date.now() + this.cfg.enrollTimeLimitMs,
+      expiresAt: this.now() + this.cfg.enrollTimeLimitMs,
       ticketJti,
       captures: [],
       liveness: this.cfg.liveness ? new LivenessSession(makeChallenge(this.cfg.challengeSteps, this.cfg.challengeSeed), this.cfg.livenessRules, this.d.random) : null,
       sequence: [],
       disagreeing: 0,
       holdsSlot: true,
-      leaseAt: Date.now(),
+      leaseAt: this.now(),
       ended: false,
     };
   }
@@ -115,13 +119,13 @@ export class EnrollmentService {
   async frame(flow: EnrollmentFlow, seq: number, image: Uint8Array, client: ClientInfo): Promise<EnrollFrameOutcome> {
     if (flow.ended) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, 'this enrollment has ended; start a new one');
     const base = { seq, capturesRequired: this.cfg.capturesRequired };
-    if (Date.now() > flow.expiresAt) return this.expire(flow, seq, client);
-    if (flow.holdsSlot && Date.now() - flow.leaseAt >= LIVE_FLOW_RENEW_AFTER_MS) {
+    if (this.now() > flow.expiresAt) return this.expire(flow, seq, client);
+    if (flow.holdsSlot && this.now() - flow.leaseAt >= LIVE_FLOW_RENEW_AFTER_MS) {
       if (!(await this.d.liveFlows.renew(this.d.db, flow.userId, 'enroll', flow.id, LIVE_FLOW_LEASE_MS))) {
         flow.holdsSlot = false;
         return this.refuse(flow, new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'this enrollment stalled and another one for this account took over'), base, client);
       }
-      flow.leaseAt = Date.now();
+      flow.leaseAt = this.now();
     }
     const report = await this.d.vision.analyze(image, { maxFaces: 5, minFaceSize: 40, texture: flow.liveness !== null });
     const out = await this.judge(flow, report, base, client);
@@ -138,7 +142,7 @@ export class EnrollmentService {
     if (!good) return pending(flow.liveness ? [...problems, ...flow.liveness.prompt()] : problems);
     const embedding = good.embedding as number[];
 
-    const disagrees = flow.captures.some((c) => descriptorDistance(c.embedding, embedding) > MATCH_THRESHOLDS.verify + 0.1);
+    const disagrees = flow.captures.some((c) => descriptorDistance(c.embedding, embedding) > MATCH_THRESHOLDS.verify + TURNED_FACE_SLACK);
     if (disagrees) {
       flow.disagreeing++;
       if (flow.disagreeing >= MAX_DISAGREEING_FRAMES) {
@@ -161,7 +165,7 @@ export class EnrollmentService {
       feedback.push(FeedbackCode.CAPTURED);
     }
     if (flow.liveness && !flow.liveness.done) {
-      const ev = flow.liveness.observe({ t: Date.now(), face: { yaw: good.quality.yaw, pitch: good.quality.pitch, ear: meanEar(good.quality), embedding, texture: decodeTexture(good.texture) } });
+      const ev = flow.liveness.observe({ t: this.now(), face: { yaw: good.quality.yaw, pitch: good.quality.pitch, ear: meanEar(good.quality), embedding, texture: decodeTexture(good.texture) } });
       if (ev.failure) {
         return this.refuse(flow, new AuthError(ErrorCode.LIVENESS_FAILED, 'the liveness check failed; start again', { reason: ev.failure }), base, client);
       }
