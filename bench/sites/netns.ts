@@ -11,8 +11,8 @@
  */
 import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
-import net from 'node:net';
 import { promisify } from 'node:util';
+import { freePortOn } from '@faceline/testkit';
 
 const run = promisify(execFile);
 
@@ -120,14 +120,3 @@ async function canUseNetns(): Promise<boolean> {
   }
 }
 
-function freePortOn(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -5,7 +5,7 @@
 // builds is the same Node.js line.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@faceline/testkit';
 
@@ -33,6 +33,22 @@ describe('container images', () => {
       assert.ok(lines.includes('ARG NODE_IMAGE=node:22-bookworm-slim'), lines.filter((l) => l.startsWith('ARG')).join('\n'));
       assert.match(dockerfile(svc), /org\.opencontainers\.image\.base\.name="docker\.io\/library\/node:22-bookworm-slim"/);
       assert.doesNotMatch(dockerfile(svc), /node:20/);
+    });
+
+    it(`${svc}: copies every workspace manifest before npm ci, and builds and ships the shared packages it imports`, () => {
+      const text = dockerfile(svc);
+      const workspaces = ['packages', 'services'].flatMap((d) =>
+        readdirSync(path.join(REPO_ROOT, d)).filter((w) => existsSync(path.join(REPO_ROOT, d, w, 'package.json'))).map((w) => `${d}/${w}`),
+      );
+      for (const w of workspaces) {
+        const copies = text.split('\n').filter((l) => l.trim() === `COPY ${w}/package.json ${w}/`).length;
+        assert.equal(copies, 2, `${w}/package.json must be copied in the build and the runtime stage (npm ci checks the lock file against it)`);
+      }
+      for (const pkg of ['contracts', 'runtime']) {
+        assert.match(text, new RegExp(`^COPY packages/${pkg} packages/${pkg}$`, 'm'), `the build stage compiles packages/${pkg}`);
+        assert.match(text, new RegExp(`^COPY --from=build /src/packages/${pkg}/dist packages/${pkg}/dist$`, 'm'), `the image ships packages/${pkg}/dist`);
+        assert.equal(instructions(text).filter((l) => l.includes('npm ci') && l.includes(`--workspace @faceline/${pkg}`)).length, 2, `npm ci installs @faceline/${pkg}'s dependencies in both stages`);
+      }
     });
 
     it(`${svc}: node is started directly, so no script puts *_FILE secrets into the environment`, () => {

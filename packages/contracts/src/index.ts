@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './http-status.js';
 export * from './vision.js';
 export * from './health.js';
 export * from './auth.js';

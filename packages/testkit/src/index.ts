@@ -1,1 +1,2 @@
 export * from './faces.js';
+export * from './ports.js';

@@ -6,11 +6,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCESS_TOKEN_DEFAULTS, DEFAULT_PORTS } from '@faceline/contracts';
+import { httpUrl, logLevel, readEnv, splitList, trustProxy, type Env, type LogLevel, type TrustProxy } from '@faceline/runtime';
 import { mergeRegistrations, parseClientRegistrations, type OidcClientRegistration } from './oidc/clients.js';
-import { trustFunction } from './lib/client-address.js';
 import { DEFAULT_LIVENESS_RULES, type LivenessRules } from './services/liveness/rules.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export { ConfigError } from '@faceline/runtime';
+export type { LogLevel } from '@faceline/runtime';
 
 /**
  * single: one database (today's behaviour, PGlite allowed). hub: the identity authority; it
@@ -84,7 +85,7 @@ export interface AuthConfig {
   /** 'auto' = Secure when the request came over TLS (directly or per X-Forwarded-Proto with trustProxy) */
   cookieSecure: 'auto' | 'always' | 'never';
   cookieDomain: string | undefined;
-  trustProxy: boolean | number | string;
+  trustProxy: TrustProxy;
   /** the address people open (e.g. https://faceline.example.com); its origin may always use cookies */
   publicUrl: string | undefined;
   /** origins whose pages may open sockets and change state with cookies; unset = the request's own host (and publicUrl) */
@@ -157,122 +158,45 @@ export interface AuthConfig {
   keepAliveTimeoutMs: number;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, '.data', 'auth');
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const problems: string[] = [];
-  const str = (name: string): string | undefined => {
-    const v = env[name]?.trim();
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const num = (name: string, fallback: number, min: number, max: number, integer = true): number => {
-    const raw = str(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-      problems.push(`${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return n;
-  };
-  const bool = (name: string, fallback: boolean): boolean => {
-    const raw = str(name)?.toLowerCase();
-    if (raw === undefined) return fallback;
-    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-    problems.push(`${name} must be true or false, got "${raw}"`);
-    return fallback;
-  };
+export function loadConfig(source: Env = process.env): AuthConfig {
+  const env = readEnv(source);
+  const str = (name: string) => env.str(name);
+  const num = (name: string, fallback: number, min: number, max: number, integer = true): number =>
+    integer ? env.int(name, fallback, { min, max }) : env.number(name, fallback, { min, max });
+  const bool = (name: string, fallback: boolean) => env.bool(name, fallback);
+  // Kubernetes and compose mount secrets as files: every secret may also come from VAR_FILE
+  const secret = (name: string) => env.secret(name);
 
-  /**
-   * A secret from VAR or from the file named by VAR_FILE (Kubernetes and compose mount secrets
-   * as files so they stay out of the environment, process listings and crash dumps).
-   */
-  const secret = (name: string): string | undefined => {
-    const file = str(`${name}_FILE`);
-    if (file === undefined) return str(name);
-    if (str(name) !== undefined) problems.push(`set either ${name} or ${name}_FILE, not both`);
-    try {
-      const value = readFileSync(file, 'utf8').trim();
-      if (value === '') problems.push(`${name}_FILE names an empty file (${file})`);
-      return value === '' ? undefined : value;
-    } catch (err) {
-      problems.push(`${name}_FILE names a file that cannot be read (${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      return undefined;
-    }
-  };
-
-  const logLevel = (str('LOG_LEVEL') ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const level = logLevel(env);
 
   const databaseUrl = secret('DATABASE_URL');
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) env.problem('DATABASE_URL must start with postgres:// or postgresql://');
 
   let masterKey: Buffer | undefined;
   const rawKey = secret('FACELINE_MASTER_KEY');
   if (rawKey) {
     masterKey = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
     if (masterKey.length !== 32) {
-      problems.push('FACELINE_MASTER_KEY must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+      env.problem('FACELINE_MASTER_KEY must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
       masterKey = undefined;
     }
   }
 
-  const visionUrls = (str('VISION_URL') ?? `http://127.0.0.1:${DEFAULT_PORTS.vision}`)
-    .split(',')
-    .map((u) => u.trim())
-    .filter(Boolean)
-    .map((u) => {
-      try {
-        const url = new URL(u);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
-        return url.href.replace(/\/$/, '');
-      } catch {
-        problems.push(`VISION_URL entries must be http(s) URLs, got "${u}"`);
-        return u;
-      }
-    });
-  if (visionUrls.length === 0) problems.push('VISION_URL must name at least one address');
+  const visionUrls = splitList(str('VISION_URL') ?? `http://127.0.0.1:${DEFAULT_PORTS.vision}`).map((u) => {
+    const url = httpUrl(u);
+    if (url === undefined) env.problem(`VISION_URL entries must be http(s) URLs, got "${u}"`);
+    return url ?? u;
+  });
+  if (visionUrls.length === 0) env.problem('VISION_URL must name at least one address');
 
-  const cookieSecure = (str('COOKIE_SECURE') ?? 'auto') as AuthConfig['cookieSecure'];
-  if (!['auto', 'always', 'never'].includes(cookieSecure)) problems.push('COOKIE_SECURE must be auto, always or never');
+  const cookieSecure = env.enum('COOKIE_SECURE', ['auto', 'always', 'never'], 'auto');
 
-  let trustProxy: AuthConfig['trustProxy'] = false;
-  const rawProxy = str('TRUST_PROXY');
-  if (rawProxy !== undefined) {
-    if (/^(true|false)$/i.test(rawProxy)) trustProxy = rawProxy.toLowerCase() === 'true';
-    else if (/^\d+$/.test(rawProxy)) trustProxy = Number(rawProxy);
-    else {
-      trustProxy = rawProxy; // comma-separated addresses/CIDRs (and proxy-addr's names such as loopback)
-      try {
-        trustFunction(rawProxy);
-      } catch (err) {
-        problems.push(`TRUST_PROXY must be true, false, a hop count or comma-separated addresses/CIDRs, got "${rawProxy}" (${(err as Error).message})`);
-        trustProxy = false;
-      }
-    }
-  }
+  const trust = trustProxy(env);
 
-  let publicUrl = str('PUBLIC_URL');
-  if (publicUrl) {
-    try {
-      const u = new URL(publicUrl);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
-      publicUrl = u.href.replace(/\/$/, '');
-    } catch {
-      problems.push(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
-      publicUrl = undefined;
-    }
-  }
+  const publicUrl = env.url('PUBLIC_URL', { example: 'https://faceline.example.com' });
   let allowedOrigins: string[] | undefined;
   const rawOrigins = str('ALLOWED_ORIGINS');
   if (rawOrigins) {
@@ -283,16 +207,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
         if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o.replace(/\/$/, '')) throw new Error('not an origin');
         allowedOrigins.push(u.origin);
       } catch {
-        problems.push(`ALLOWED_ORIGINS entries must be origins like https://faceline.example.com (scheme, host, optional port), got "${o}"`);
+        env.problem(`ALLOWED_ORIGINS entries must be origins like https://faceline.example.com (scheme, host, optional port), got "${o}"`);
       }
     }
   }
 
   // "Sign in with Faceline": the issuer is PUBLIC_URL, so the provider is on only when it is set
   const oidcSwitch = str('OIDC') === undefined ? undefined : bool('OIDC', true);
-  if (oidcSwitch === true && !publicUrl) problems.push('OIDC=true needs PUBLIC_URL: it is the issuer of the OpenID Connect provider');
+  if (oidcSwitch === true && !publicUrl) env.problem('OIDC=true needs PUBLIC_URL: it is the issuer of the OpenID Connect provider');
   if (publicUrl && new URL(publicUrl).pathname !== '/' && oidcSwitch !== false) {
-    problems.push('PUBLIC_URL must be an origin without a path (e.g. https://faceline.example.com) for the OpenID Connect provider, or set OIDC=false');
+    env.problem('PUBLIC_URL must be an origin without a path (e.g. https://faceline.example.com) for the OpenID Connect provider, or set OIDC=false');
   }
   const oidc = oidcSwitch ?? Boolean(publicUrl);
   const clientSources: { clients: OidcClientRegistration[]; problems: string[] }[] = [];
@@ -301,83 +225,81 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     try {
       clientSources.push(parseClientRegistrations(readFileSync(clientsFile, 'utf8'), `OIDC_CLIENTS_FILE (${clientsFile})`));
     } catch (err) {
-      problems.push(`OIDC_CLIENTS_FILE names a file that cannot be read (${clientsFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      env.problem(`OIDC_CLIENTS_FILE names a file that cannot be read (${clientsFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
   const inlineClients = str('OIDC_CLIENTS');
   if (inlineClients) clientSources.push(parseClientRegistrations(inlineClients, 'OIDC_CLIENTS'));
   const oidcClients = mergeRegistrations(clientSources);
-  problems.push(...oidcClients.problems);
+  oidcClients.problems.forEach((p) => env.problem(p));
   const oidcLoginPath = str('OIDC_LOGIN_PATH') ?? '/authorize';
-  if (!/^\/[A-Za-z0-9/_-]*$/.test(oidcLoginPath)) problems.push(`OIDC_LOGIN_PATH must be a path on the web app such as /authorize, got "${oidcLoginPath}"`);
-  const mode = (str('AUTH_MODE') ?? 'single') as AuthMode;
-  if (!['single', 'hub', 'site'].includes(mode)) problems.push(`AUTH_MODE must be single, hub or site, got "${mode}"`);
+  if (!/^\/[A-Za-z0-9/_-]*$/.test(oidcLoginPath)) env.problem(`OIDC_LOGIN_PATH must be a path on the web app such as /authorize, got "${oidcLoginPath}"`);
+  const mode = env.enum<AuthMode>('AUTH_MODE', ['single', 'hub', 'site'], 'single');
   const siteId = str('SITE_ID');
   const hubDatabaseUrl = secret('HUB_DATABASE_URL');
   const hubReplicationUrl = secret('HUB_REPLICATION_URL') ?? hubDatabaseUrl;
   const validSite = (name: string, what: string) => {
-    if (!SITE_NAME.test(name) || name.length > SITE_NAME_MAX) problems.push(`${what} must be lowercase letters and digits with single dashes, at most ${SITE_NAME_MAX} characters, got "${name}"`);
+    if (!SITE_NAME.test(name) || name.length > SITE_NAME_MAX) env.problem(`${what} must be lowercase letters and digits with single dashes, at most ${SITE_NAME_MAX} characters, got "${name}"`);
   };
   if (mode === 'hub' || mode === 'site') {
-    if (!databaseUrl) problems.push(`AUTH_MODE=${mode} needs DATABASE_URL: PostgreSQL, because PGlite cannot take part in replication`);
+    if (!databaseUrl) env.problem(`AUTH_MODE=${mode} needs DATABASE_URL: PostgreSQL, because PGlite cannot take part in replication`);
   }
   if (mode === 'site') {
-    if (!siteId) problems.push('AUTH_MODE=site needs SITE_ID, the name of this site (e.g. line-7)');
+    if (!siteId) env.problem('AUTH_MODE=site needs SITE_ID, the name of this site (e.g. line-7)');
     else validSite(siteId, 'SITE_ID');
-    if (!hubDatabaseUrl) problems.push('AUTH_MODE=site needs HUB_DATABASE_URL (or HUB_DATABASE_URL_FILE), the hub database for enrollment, deletion, roles and keys');
+    if (!hubDatabaseUrl) env.problem('AUTH_MODE=site needs HUB_DATABASE_URL (or HUB_DATABASE_URL_FILE), the hub database for enrollment, deletion, roles and keys');
   } else {
-    if (siteId) problems.push('SITE_ID is only used with AUTH_MODE=site');
-    if (hubDatabaseUrl) problems.push('HUB_DATABASE_URL is only used with AUTH_MODE=site');
+    if (siteId) env.problem('SITE_ID is only used with AUTH_MODE=site');
+    if (hubDatabaseUrl) env.problem('HUB_DATABASE_URL is only used with AUTH_MODE=site');
   }
   for (const [name, value] of [['HUB_DATABASE_URL', hubDatabaseUrl], ['HUB_REPLICATION_URL', hubReplicationUrl]] as const) {
-    if (value && !/^postgres(ql)?:\/\//.test(value)) problems.push(`${name} must start with postgres:// or postgresql://`);
+    if (value && !/^postgres(ql)?:\/\//.test(value)) env.problem(`${name} must start with postgres:// or postgresql://`);
   }
   const hubSites: HubSite[] = [];
   const rawSites = secret('HUB_SITES');
   if (rawSites) {
-    if (mode !== 'hub') problems.push('HUB_SITES is only used with AUTH_MODE=hub');
+    if (mode !== 'hub') env.problem('HUB_SITES is only used with AUTH_MODE=hub');
     // one site per line (or comma): name=postgres://…; a comma inside a password must be percent-encoded
     for (const entry of rawSites.split(/[\n,]/).map((e) => e.trim()).filter(Boolean)) {
       const at = entry.indexOf('=');
       const name = at > 0 ? entry.slice(0, at).trim() : '';
       const url = at > 0 ? entry.slice(at + 1).trim() : '';
       if (!name || !/^postgres(ql)?:\/\//.test(url)) {
-        problems.push(`HUB_SITES entries must look like line-7=postgres://user@host:5432/db, got "${entry.replace(/:[^:@/]*@/, ':***@')}"`);
+        env.problem(`HUB_SITES entries must look like line-7=postgres://user@host:5432/db, got "${entry.replace(/:[^:@/]*@/, ':***@')}"`);
         continue;
       }
       validSite(name, 'a HUB_SITES name');
-      if (hubSites.some((x) => x.name === name)) problems.push(`HUB_SITES names site "${name}" twice`);
+      if (hubSites.some((x) => x.name === name)) env.problem(`HUB_SITES names site "${name}" twice`);
       hubSites.push({ name, url });
     }
   }
-  const replicationSetup = (str('REPLICATION_SETUP') ?? 'auto') as 'auto' | 'off';
-  if (!['auto', 'off'].includes(replicationSetup)) problems.push('REPLICATION_SETUP must be auto or off');
+  const replicationSetup = env.enum('REPLICATION_SETUP', ['auto', 'off'], 'auto');
   // The first administrator comes only from a one-time setup token (see bootstrap.service.ts).
   // The old switches made whoever registered first, or first took a listed name, an admin.
   if (str('FIRST_USER_IS_ADMIN') !== undefined && bool('FIRST_USER_IS_ADMIN', false)) {
-    problems.push('FIRST_USER_IS_ADMIN was removed (anyone could race to be first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+    env.problem('FIRST_USER_IS_ADMIN was removed (anyone could race to be first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
   }
   if (str('ADMIN_USERNAMES') !== undefined) {
-    problems.push('ADMIN_USERNAMES was removed (anyone could register a listed name first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+    env.problem('ADMIN_USERNAMES was removed (anyone could register a listed name first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
   }
   const setupToken = secret('FACELINE_SETUP_TOKEN');
   if (setupToken !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(setupToken)) {
-    problems.push('FACELINE_SETUP_TOKEN must be 16 to 200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-" (it goes into a link), e.g. `openssl rand -hex 24`');
+    env.problem('FACELINE_SETUP_TOKEN must be 16 to 200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-" (it goes into a link), e.g. `openssl rand -hex 24`');
   }
 
   const headersTimeoutMs = num('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
   const requestTimeoutMs = num('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
-  if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
+  if (headersTimeoutMs > requestTimeoutMs) env.problem('HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS');
 
   const dataDir = path.resolve(str('FACELINE_DATA_DIR') ?? DEFAULT_DATA_DIR);
-  if (str('FACELINE_KEY_DIR') !== undefined && (masterKey || env.FACELINE_MASTER_KEY_FILE?.trim())) {
-    problems.push('FACELINE_KEY_DIR is the folder of the generated key file; with FACELINE_MASTER_KEY or FACELINE_MASTER_KEY_FILE set it would be ignored: set only one');
+  if (str('FACELINE_KEY_DIR') !== undefined && (masterKey || env.has('FACELINE_MASTER_KEY_FILE'))) {
+    env.problem('FACELINE_KEY_DIR is the folder of the generated key file; with FACELINE_MASTER_KEY or FACELINE_MASTER_KEY_FILE set it would be ignored: set only one');
   }
 
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);
   const backoffAfter = num('BACKOFF_AFTER_FAILURES', 10, 1, 1000);
   const lockAfter = num('LOCK_AFTER_FAILURES', 50, 2, 100_000);
-  if (lockAfter <= backoffAfter) problems.push('LOCK_AFTER_FAILURES must be larger than BACKOFF_AFTER_FAILURES');
+  if (lockAfter <= backoffAfter) env.problem('LOCK_AFTER_FAILURES must be larger than BACKOFF_AFTER_FAILURES');
   const d = DEFAULT_LIVENESS_RULES;
   const livenessRules: LivenessRules = {
     ...d,
@@ -388,16 +310,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     stepTimeMs: num('LIVENESS_STEP_MS', d.stepTimeMs, 1000, 60_000),
     maxGapMs: num('LIVENESS_MAX_FRAME_GAP_MS', d.maxGapMs, 200, 30_000),
   };
-  if (livenessRules.holdMaxMs < livenessRules.holdMinMs) problems.push('LIVENESS_HOLD_MAX_MS must be at least LIVENESS_HOLD_MIN_MS');
-  if (livenessRules.stepTimeMs < livenessRules.reactionMs) problems.push('LIVENESS_STEP_MS must be at least LIVENESS_REACTION_MS');
+  if (livenessRules.holdMaxMs < livenessRules.holdMinMs) env.problem('LIVENESS_HOLD_MAX_MS must be at least LIVENESS_HOLD_MIN_MS');
+  if (livenessRules.stepTimeMs < livenessRules.reactionMs) env.problem('LIVENESS_STEP_MS must be at least LIVENESS_REACTION_MS');
 
   const config: AuthConfig = {
     host: str('HOST') ?? '0.0.0.0',
     port: num('PORT', DEFAULT_PORTS.auth, 0, 65535),
-    logLevel,
+    logLevel: level,
     version: str('FACELINE_VERSION') ?? str('npm_package_version') ?? '0.1.0',
     databaseUrl,
-    databasePassword: env.PGPASSWORD_FILE?.trim() ? secret('PGPASSWORD') : undefined,
+    databasePassword: env.has('PGPASSWORD_FILE') ? secret('PGPASSWORD') : undefined,
     databasePoolSize: num('DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir,
     keyDir: path.resolve(str('FACELINE_KEY_DIR') ?? dataDir),
@@ -431,7 +353,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     signingKeyRotationSeconds: num('SIGNING_KEY_ROTATION_SECONDS', 30 * 86_400, 60, 3650 * 86_400),
     cookieSecure,
     cookieDomain: str('COOKIE_DOMAIN'),
-    trustProxy,
+    trustProxy: trust,
     publicUrl,
     allowedOrigins,
     pairBackoffAfter: num('PAIR_BACKOFF_AFTER_FAILURES', 3, 1, 1000),
@@ -473,7 +395,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     keepAliveTimeoutMs: num('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
   };
   config.livenessRules.maxFrontalAngle = config.maxFrontalAngle;
-  if (problems.length) throw new ConfigError(problems);
+  env.done();
   return config;
 }
 

@@ -2,44 +2,10 @@
  * Every error auth answers with: a stable code from the contracts, its HTTP status, and
  * an optional cause that is logged but never sent. 5xx answers never carry details.
  */
-import { ErrorCode, RETRYABLE_CODES, type AckError, type ErrorBody } from '@faceline/contracts';
+import { ErrorCode, RETRYABLE_CODES, clientDetails, statusOfCode, type AckError, type ErrorBody } from '@faceline/contracts';
 
-export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.BAD_REQUEST]: 400,
-  [ErrorCode.VALIDATION_FAILED]: 400,
-  [ErrorCode.UNAUTHENTICATED]: 401,
-  [ErrorCode.TOKEN_EXPIRED]: 401,
-  [ErrorCode.TOKEN_INVALID]: 401,
-  [ErrorCode.SESSION_REVOKED]: 401,
-  [ErrorCode.FORBIDDEN]: 403,
-  [ErrorCode.STEP_UP_REQUIRED]: 403,
-  [ErrorCode.REAUTH_REQUIRED]: 403,
-  [ErrorCode.ACCOUNT_LOCKED]: 423,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.USER_NOT_FOUND]: 404,
-  [ErrorCode.METHOD_NOT_ALLOWED]: 405,
-  [ErrorCode.USERNAME_TAKEN]: 409,
-  [ErrorCode.OIDC_DISABLED]: 404,
-  [ErrorCode.INTERACTION_NOT_FOUND]: 404,
-  [ErrorCode.INTERACTION_MISMATCH]: 409,
-  [ErrorCode.FRESH_LOGIN_REQUIRED]: 401,
-  [ErrorCode.FACE_ALREADY_ENROLLED]: 409,
-  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
-  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
-  [ErrorCode.IMAGE_UNSUPPORTED_TYPE]: 415,
-  [ErrorCode.NOT_ENROLLED]: 409,
-  [ErrorCode.RATE_LIMITED]: 429,
-  [ErrorCode.BACKOFF]: 429,
-  [ErrorCode.INTERNAL]: 500,
-  [ErrorCode.RECOGNITION_UNAVAILABLE]: 503,
-  [ErrorCode.DATABASE_UNAVAILABLE]: 503,
-  [ErrorCode.NOT_READY]: 503,
-  [ErrorCode.OVERLOADED]: 503,
-  [ErrorCode.HUB_UNAVAILABLE]: 503,
-  [ErrorCode.SITE_STALE]: 503,
-  [ErrorCode.SETUP_TOKEN_INVALID]: 403,
-  [ErrorCode.INVALID_CHARACTERS]: 400,
-};
+// one status map for every service
+export { STATUS_BY_CODE } from '@faceline/contracts';
 
 export class AuthError extends Error {
   readonly statusCode: number;
@@ -51,7 +17,7 @@ export class AuthError extends Error {
   ) {
     super(message, options);
     this.name = 'AuthError';
-    this.statusCode = STATUS_BY_CODE[code] ?? 400;
+    this.statusCode = statusOfCode(code);
   }
 
   get retryable(): boolean {
@@ -59,11 +25,12 @@ export class AuthError extends Error {
   }
 
   toAck(): AckError {
+    const details = clientDetails(this.statusCode, this.details);
     return {
       code: this.code,
       message: this.message,
       ...(this.retryable ? { retryable: true } : {}),
-      ...(this.details && this.statusCode < 500 ? { details: this.details } : {}),
+      ...(details ? { details } : {}),
     };
   }
 

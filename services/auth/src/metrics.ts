@@ -1,9 +1,9 @@
 /** Prometheus metrics, one registry per app instance (tests run two replicas in one process). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { createMetricsRegistry } from '@faceline/runtime';
 
 export function createMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'faceline_auth_' });
+  const registry = createMetricsRegistry({ prefix: 'faceline_auth_' });
   return {
     registry,
     http: new Histogram({

@@ -1,5 +1,6 @@
 /** Starts one auth replica: validate config, open the database, listen, stop cleanly on SIGTERM. */
 import { pino } from 'pino';
+import { onShutdown } from '@faceline/runtime';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createContext } from './context.js';
@@ -25,27 +26,14 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   log.info({ database: ctx.db.kind, vision: config.visionUrls, liveness: config.liveness }, 'auth service ready');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      log.warn('shutdown grace period over; exiting');
-      process.exit(1);
-    }, config.shutdownGraceSeconds * 1000);
-    force.unref();
-    try {
-      await app.close();
-      await ctx.close();
-      process.exit(0);
-    } catch (err) {
-      log.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  onShutdown({
+    log,
+    graceMs: config.shutdownGraceSeconds * 1000,
+    closers: [
+      ['http server and sockets', () => app.close()],
+      ['database, index and vision clients', () => ctx.close()],
+    ],
+  });
 }
 
 main().catch((err) => {

@@ -61,3 +61,9 @@ test('oversubscribed threads produce a warning, not an error', () => {
   assert.match(threadWarning(c, 2) ?? '', /= 4 threads on 2 cores/);
   assert.equal(threadWarning(loadConfig({ VISION_WORKERS: '2' }), 2), undefined);
 });
+
+test('integers are read as in every service: 1e3 is 1000, an empty value is the default', () => {
+  const c = loadConfig({ VISION_TASK_TIMEOUT_MS: '1e3', VISION_MAX_SIDE: '', LOG_LEVEL: ' ' });
+  assert.deepEqual([c.taskTimeoutMs, c.maxSide, c.logLevel], [1000, 1920, 'info']);
+  assert.throws(() => loadConfig({ VISION_WORKERS: '0x2' }), /VISION_WORKERS must be an integer between 1 and 256, got "0x2"/);
+});

@@ -4,11 +4,14 @@
  */
 import os from 'node:os';
 import { DEFAULT_PORTS } from '@faceline/contracts';
+import { logLevel, readEnv, type Env, type LogLevel } from '@faceline/runtime';
+
+export { ConfigError } from '@faceline/runtime';
 
 export interface VisionConfig {
   host: string;
   port: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
   /** Worker threads, each with its own copy of the models. */
   workers: number;
   /** ONNX Runtime intra-op threads per worker session. workers x intraOpThreads should not exceed the cores. */
@@ -30,15 +33,6 @@ export interface VisionConfig {
   version: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /** One worker per core: each worker runs one frame at a time on one ONNX thread. */
 export function defaultWorkers(): number {
   return Math.max(1, os.availableParallelism());
@@ -52,19 +46,9 @@ export function defaultWorkers(): number {
  */
 export const QUEUE_PER_WORKER = 4;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): VisionConfig {
-  const problems: string[] = [];
-
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return n;
-  };
+export function loadConfig(source: Env = process.env): VisionConfig {
+  const env = readEnv(source);
+  const int = (name: string, fallback: number, min: number, max: number) => env.int(name, fallback, { min, max });
 
   const port = int('PORT', DEFAULT_PORTS.vision, 0, 65535);
   const workers = int('VISION_WORKERS', defaultWorkers(), 1, 256);
@@ -73,19 +57,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VisionConfig {
   const bodyLimitBytes = int('VISION_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const maxPixels = int('VISION_MAX_PIXELS', 40_000_000, 1024, 1_000_000_000);
   const maxSide = int('VISION_MAX_SIDE', 1920, 0, 100_000);
-  if (maxSide > 0 && maxSide < 320) problems.push(`VISION_MAX_SIDE must be 0 (off) or at least 320, got "${maxSide}"`);
+  if (maxSide > 0 && maxSide < 320) env.problem(`VISION_MAX_SIDE must be 0 (off) or at least 320, got "${maxSide}"`);
   const taskTimeoutMs = int('VISION_TASK_TIMEOUT_MS', 30_000, 100, 3_600_000);
   const retryAfterSeconds = int('VISION_RETRY_AFTER_SECONDS', 1, 0, 3600);
   const shutdownGraceSeconds = int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600);
+  const level = logLevel(env);
+  const host = env.str('HOST') ?? '0.0.0.0';
+  const version = env.str('FACELINE_VERSION') ?? '0.1.0';
 
-  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as VisionConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-
-  if (problems.length) throw new ConfigError(problems);
+  env.done();
   return {
-    host: env.HOST?.trim() || '0.0.0.0',
+    host,
     port,
-    logLevel,
+    logLevel: level,
     workers,
     intraOpThreads,
     queueMax,
@@ -95,7 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VisionConfig {
     taskTimeoutMs,
     retryAfterSeconds,
     shutdownGraceSeconds,
-    version: env.FACELINE_VERSION?.trim() || '0.1.0',
+    version,
   };
 }
 

@@ -1,27 +1,13 @@
 /**
- * Every error vision answers with: a stable code from the contracts and its HTTP status.
+ * Every error vision answers with: a stable code from the contracts and its HTTP status (the
+ * status map of the contracts, shared with auth).
  * Workers send errors across the thread boundary as { code, message, details }, so the
  * status is derived from the code here rather than carried around.
  */
-import { ErrorCode, RETRYABLE_CODES, type ErrorBody } from '@faceline/contracts';
+import { ErrorCode, RETRYABLE_CODES, clientDetails, statusOfCode, type ErrorBody } from '@faceline/contracts';
 
-/** HTTP status of each code vision uses. */
-export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.BAD_REQUEST]: 400,
-  [ErrorCode.VALIDATION_FAILED]: 400,
-  [ErrorCode.INVALID_OPTIONS]: 400,
-  [ErrorCode.IMAGE_EMPTY]: 400,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
-  [ErrorCode.IMAGE_TOO_MANY_PIXELS]: 413,
-  [ErrorCode.IMAGE_UNSUPPORTED_TYPE]: 415,
-  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
-  [ErrorCode.IMAGE_CORRUPT]: 422,
-  [ErrorCode.IMAGE_TOO_SMALL]: 422,
-  [ErrorCode.INTERNAL]: 500,
-  [ErrorCode.OVERLOADED]: 503,
-  [ErrorCode.NOT_READY]: 503,
-};
+// one status map for every service
+export { STATUS_BY_CODE } from '@faceline/contracts';
 
 export interface SerializedError {
   code: ErrorCode;
@@ -39,20 +25,22 @@ export class VisionError extends Error {
   ) {
     super(message, options);
     this.name = 'VisionError';
-    this.statusCode = STATUS_BY_CODE[code] ?? 500;
+    this.statusCode = statusOfCode(code);
   }
 
   get retryable(): boolean {
     return RETRYABLE_CODES.has(this.code);
   }
 
+  /** What a client sees: 5xx answers carry no details (they stay in toJSON, for the logs). */
   toBody(): ErrorBody {
+    const details = clientDetails(this.statusCode, this.details);
     return {
       error: {
         code: this.code,
         message: this.message,
         retryable: this.retryable,
-        ...(this.details === undefined ? {} : { details: this.details }),
+        ...(details === undefined ? {} : { details }),
       },
     };
   }

@@ -2,7 +2,8 @@
  * Prometheus metrics of one vision process. A registry per app (not prom-client's global one)
  * so that tests can build several apps in one process.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createMetricsRegistry } from '@faceline/runtime';
 import type { PoolStats, TaskSettled } from './workers/pool.js';
 
 export interface VisionMetrics {
@@ -23,8 +24,7 @@ export interface VisionMetrics {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function createMetrics(poolStats: () => PoolStats): VisionMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'vision_' });
+  const registry = createMetricsRegistry({ prefix: 'vision_' });
 
   const httpRequests = new Counter({
     name: 'vision_http_requests_total',

@@ -7,6 +7,7 @@
  */
 import 'sharp'; // loaded on the main thread before any worker: keeps libvips resident for all threads (sharp's worker_threads advice)
 import { pino } from 'pino';
+import { onShutdown } from '@faceline/runtime';
 import { buildApp, loggerOptions, type AnalyzePool } from './app.js';
 import { ConfigError, loadConfig, threadWarning } from './config.js';
 import { WorkerPool } from './workers/pool.js';
@@ -64,29 +65,16 @@ async function main(): Promise<void> {
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ event: 'listening', url: address }, `vision listening at ${address}`);
 
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => {
-      app.log.error({ graceSeconds: config.shutdownGraceSeconds }, 'shutdown grace period over; exiting anyway');
-      process.exit(1);
-    }, config.shutdownGraceSeconds * 1000);
-    force.unref();
-    app
-      .close()
-      .then(() => pool.close())
-      .then(() => {
-        app.log.info('stopped');
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        app.log.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  onShutdown({
+    log: app.log,
+    graceMs: config.shutdownGraceSeconds * 1000,
+    onSignal: () => (stopping = true),
+    // stop accepting and finish in-flight requests first, then stop the workers they ran on
+    closers: [
+      ['http server', () => app.close()],
+      ['worker pool', () => pool.close()],
+    ],
+  });
 }
 
 main().catch((e: unknown) => {

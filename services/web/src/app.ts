@@ -12,6 +12,7 @@ import { staticApp } from './plugins/static-app.js';
 import { authProxy } from './plugins/auth-proxy.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { createMetrics, metricsEndpoint, metricsRoutes } from './routes/metrics.routes.js';
+import { trustFunction } from '@faceline/runtime';
 
 export interface WebDeps {
   config: WebConfig;
@@ -37,7 +38,8 @@ export async function buildApp({ config, logger }: WebDeps): Promise<WebApp> {
     ...server,
     ...fastifyTimeouts(config),
     ...(logger ? { loggerInstance: logger } : { logger: false }),
-    trustProxy: config.trustProxy,
+    // a function, because Fastify alone would read a hop count as "trust nobody"
+    trustProxy: trustFunction(config.trustProxy),
     // Frames never pass through here as HTTP bodies (they go over Socket.IO); keep bodies small.
     bodyLimit: 256 * 1024,
     return503OnClosing: true,

@@ -36,4 +36,11 @@ describe('web config', () => {
       assert.match(err.message, /TRUST_PROXY/);
     }
   });
+
+  it('reads TRUST_PROXY and LOG_LEVEL as auth does', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+    assert.equal(loadConfig({ TRUST_PROXY: '10.42.0.0/16' }).trustProxy, '10.42.0.0/16');
+    assert.equal(loadConfig({ LOG_LEVEL: '' }).logLevel, 'info');
+  });
 });

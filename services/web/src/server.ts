@@ -4,6 +4,7 @@
  * requests are done (or after SHUTDOWN_GRACE_SECONDS).
  */
 import pino from 'pino';
+import { onShutdown } from '@faceline/runtime';
 import { ConfigError, loadConfig, type WebConfig } from './config.js';
 import { buildApp } from './app.js';
 import { appIsBuilt } from './plugins/static-app.js';
@@ -26,28 +27,16 @@ if (!appIsBuilt(config.publicDir)) {
   logger.warn({ publicDir: config.publicDir }, 'browser app not built: run `npm run build:app -w @faceline/web`');
 }
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  beginShutdown();
-  const timer = setTimeout(() => {
-    logger.warn('grace period over, exiting with connections still open');
-    process.exit(1);
-  }, config.shutdownGraceSeconds * 1000);
-  timer.unref();
-  try {
-    await app.close();
-    await metricsApp?.close();
-    process.exit(0);
-  } catch (err) {
-    logger.error({ err }, 'error while closing');
-    process.exit(1);
-  }
-}
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));
+onShutdown({
+  log: logger,
+  graceMs: config.shutdownGraceSeconds * 1000,
+  // not-ready first, so that load balancers stop sending traffic while open requests finish
+  onSignal: beginShutdown,
+  closers: [
+    ['http server', () => app.close()],
+    ['metrics listener', () => metricsApp?.close()],
+  ],
+});
 
 try {
   const address = await app.listen({ host: config.host, port: config.port });

@@ -3,9 +3,10 @@
  * a data folder of the test's choosing (so a restart keeps the data), and stops them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from '@faceline/testkit';
+
+export { freePort } from '@faceline/testkit';
 
 export interface Stack {
   webUrl: string;
@@ -15,18 +16,6 @@ export interface Stack {
   /** stops one service (to see how the others and the app cope) */
   stopService: (name: 'vision' | 'auth' | 'web') => Promise<void>;
   stop: () => Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Builds the browser app into `outDir` (a temporary folder: the developer's dist/ stays untouched). */

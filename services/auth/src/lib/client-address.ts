@@ -18,24 +18,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
+import type { TrustFunction } from '@faceline/runtime';
 
-export type TrustProxy = boolean | number | string;
-export type TrustFunction = (address: string, hop: number) => boolean;
-
-const compiled = new Map<TrustProxy, TrustFunction>();
-
-/** The trust test for a TRUST_PROXY value; throws a TypeError for an address proxy-addr cannot read. */
-export function trustFunction(trust: TrustProxy): TrustFunction {
-  let fn = compiled.get(trust);
-  if (!fn) {
-    if (trust === true) fn = () => true;
-    else if (trust === false) fn = () => false;
-    else if (typeof trust === 'number') fn = (_address, hop) => hop < trust;
-    else fn = proxyAddr.compile(trust.split(',').map((s) => s.trim()).filter(Boolean));
-    compiled.set(trust, fn);
-  }
-  return fn;
-}
+// one meaning of TRUST_PROXY for every service (and the same test for HTTP and Socket.IO)
+export { trustFunction, type TrustFunction, type TrustProxy } from '@faceline/runtime';
 
 /** IPv4 peers of a dual-stack socket come as ::ffff:a.b.c.d; logs and counters use a.b.c.d. */
 export function plainAddress(address: string): string {

@@ -1,6 +1,7 @@
 /** Health, readiness, metrics, browser configuration, service info and the JWKS. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AUTH_ROUTES, ClientConfig, HealthResponse, JwksResponse, ServiceInfo } from '@faceline/contracts';
+import { scrape } from '@faceline/runtime';
 import type { AppContext } from '../context.js';
 
 export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
@@ -42,8 +43,8 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
   );
 
   app.get(AUTH_ROUTES.metrics, { schema: { hide: true } }, async (_req, reply) => {
-    reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
+    const { contentType, body } = await scrape(ctx.metrics.registry);
+    return reply.header('content-type', contentType).send(body);
   });
 
   app.get(AUTH_ROUTES.config, { schema: { tags: ['system'], summary: 'settings the browser needs', response: { 200: ClientConfig } } }, async () => ({

@@ -3,8 +3,8 @@
  * port is chosen first so that the issuer (PUBLIC_URL) can name it, and a second replica can
  * share the first one's issuer.
  */
-import { createServer } from 'node:net';
 import { pino } from 'pino';
+import { freePort } from '@faceline/testkit';
 import { buildApp, type AuthApp } from '../../src/app.js';
 import { loadConfig, testConfig, type AuthConfig } from '../../src/config.js';
 import { createContext, type AppContext } from '../../src/context.js';
@@ -22,17 +22,6 @@ export const CLIENTS = {
     { clientId: 'legacy', clientSecret: SECRET, redirectUris: [`${RP}/legacy`], firstParty: true, idTokenSigningAlg: 'RS256', tokenEndpointAuthMethod: 'client_secret_post', refreshTokens: false },
   ],
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface OidcReplica {
   ctx: AppContext;

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
+import { createMetricsRegistry, scrape } from '@faceline/runtime';
 
 /** One registry per app instance so that tests can build several apps in one process. */
 export function createMetrics() {
-  const registry = new Registry();
-  registry.setDefaultLabels({ service: 'web' });
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry({ labels: { service: 'web' } });
   const requests = new Counter({
     name: 'faceline_web_http_requests_total',
     help: 'HTTP requests answered by the web service (proxied ones included)',
@@ -39,7 +38,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { metrics: WebMe
 
 export async function metricsEndpoint(app: FastifyInstance, metrics: WebMetrics): Promise<void> {
   app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
-    reply.type(metrics.registry.contentType).header('cache-control', 'no-store');
-    return metrics.registry.metrics();
+    const { contentType, body } = await scrape(metrics.registry);
+    return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
 }
