@@ -16,12 +16,7 @@ import { SECURITY_HEADERS, securityHeaders } from './lib/security-headers.js';
 import { cleanOrThrow } from './lib/text.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { guardText } from './realtime/text-guard.js';
-import { accountRoutes } from './routes/account.routes.js';
-import { adminRoutes } from './routes/admin.routes.js';
-import { oidcRoutes } from './routes/oidc.routes.js';
-import { passkeyRoutes } from './routes/passkey.routes.js';
-import { sessionRoutes } from './routes/session.routes.js';
-import { systemRoutes } from './routes/system.routes.js';
+import { registerRoutes } from './routes/index.js';
 
 export interface AuthApp {
   app: FastifyInstance;
@@ -121,12 +116,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
   );
 
-  await app.register(systemRoutes(ctx));
-  await app.register(accountRoutes(ctx));
-  await app.register(passkeyRoutes(ctx));
-  await app.register(sessionRoutes(ctx));
-  await app.register(adminRoutes(ctx));
-  await app.register(oidcRoutes(ctx));
+  await registerRoutes(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
