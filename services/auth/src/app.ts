@@ -4,7 +4,6 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AUTH_BODY_LIMIT_BYTES, ErrorCode, SOCKET_PATH } from '@faceline/contracts';
 import type { AppContext } from './context.js';
@@ -14,6 +13,7 @@ import { refuseUnknownUpgrades, serverTimeouts } from './lib/connections.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
 import { SECURITY_HEADERS, securityHeaders } from './lib/security-headers.js';
 import { cleanOrThrow } from './lib/text.js';
+import { describeApi } from './openapi.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { guardText } from './realtime/text-guard.js';
 import { registerRoutes } from './routes/index.js';
@@ -37,26 +37,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   app.decorateRequest('auth', null);
   securityHeaders(app, { publicUrl: ctx.config.publicUrl });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Faceline auth',
-        version: '1',
-        description:
-          'Accounts, sessions, administration and JWKS of the Faceline auth service. Enrollment and face login run over Socket.IO (path /socket.io); their events are typed in @faceline/contracts realtime.ts.',
-      },
-      tags: [
-        { name: 'system' }, { name: 'tokens' }, { name: 'accounts' }, { name: 'me' }, { name: 'sessions' }, { name: 'admin' }, { name: 'oidc' },
-      ],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          cookie: { type: 'apiKey', in: 'cookie', name: 'faceline_access' },
-        },
-      },
-    },
-  });
+  await describeApi(app);
   await app.register(cookie);
 
   // cross-site request forgery with the session cookies: refuse state changes from pages of other sites
