@@ -79,11 +79,6 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export const ErrorCodeSchema = Type.Union(
-  Object.values(ErrorCode).map((c) => Type.Literal(c)),
-  { $id: 'ErrorCode' },
-);
-
 /** The body of every non-2xx HTTP answer from every service. */
 export const ErrorBody = Type.Object(
   {
