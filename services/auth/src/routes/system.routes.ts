@@ -25,7 +25,6 @@ export interface SystemRouteDeps {
 }
 
 export const systemRoutes = ({ config, db, tokens, templates, site: siteService, visionHealth, metrics }: SystemRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
-
   app.get(AUTH_ROUTES.healthz, { schema: { tags: ['system'], summary: 'process is alive', response: { 200: HealthResponse } } }, async () => ({
     status: 'ok' as const,
     service: 'auth',
