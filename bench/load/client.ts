@@ -74,15 +74,6 @@ export async function http<T = unknown>(
   }
 }
 
-/** The auth replica behind a Set-Cookie / cookie value (HAProxy writes the server name). */
-export function affinityFrom(setCookie: string[] | undefined): string | undefined {
-  for (const c of setCookie ?? []) {
-    const m = new RegExp(`^${AFFINITY_COOKIE}=([^;]+)`).exec(c);
-    if (m) return m[1];
-  }
-  return undefined;
-}
-
 // ---------------------------------------------------------------- sockets
 
 export class FlowError extends Error {

@@ -40,10 +40,6 @@ export const ErrorCode = {
   // face flows (auth)
   NO_FACE: 'NO_FACE',
   MULTIPLE_FACES: 'MULTIPLE_FACES',
-  FACE_TOO_SMALL: 'FACE_TOO_SMALL',
-  FACE_NOT_FRONTAL: 'FACE_NOT_FRONTAL',
-  FACE_BLURRY: 'FACE_BLURRY',
-  FACE_TOO_DARK: 'FACE_TOO_DARK',
   CAPTURES_DISAGREE: 'CAPTURES_DISAGREE',
   FACE_ALREADY_ENROLLED: 'FACE_ALREADY_ENROLLED',
   FACE_MISMATCH: 'FACE_MISMATCH',
@@ -78,11 +74,6 @@ export const ErrorCode = {
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-export const ErrorCodeSchema = Type.Union(
-  Object.values(ErrorCode).map((c) => Type.Literal(c)),
-  { $id: 'ErrorCode' },
-);
 
 /** The body of every non-2xx HTTP answer from every service. */
 export const ErrorBody = Type.Object(

@@ -38,10 +38,6 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
 
   [ErrorCode.NO_FACE]: 400,
   [ErrorCode.MULTIPLE_FACES]: 400,
-  [ErrorCode.FACE_TOO_SMALL]: 400,
-  [ErrorCode.FACE_NOT_FRONTAL]: 400,
-  [ErrorCode.FACE_BLURRY]: 400,
-  [ErrorCode.FACE_TOO_DARK]: 400,
   [ErrorCode.CAPTURES_DISAGREE]: 400,
   [ErrorCode.FACE_ALREADY_ENROLLED]: 409,
   [ErrorCode.FACE_MISMATCH]: 400,

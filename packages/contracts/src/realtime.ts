@@ -61,7 +61,6 @@ export const FeedbackCode = {
   SLOW_DOWN: 'SLOW_DOWN',
 } as const;
 export type FeedbackCode = (typeof FeedbackCode)[keyof typeof FeedbackCode];
-export const FeedbackCodeSchema = Type.Union(Object.values(FeedbackCode).map((c) => Type.Literal(c)));
 
 /**
  * One liveness step. TURN_LEFT/TURN_RIGHT are the person's own left/right (the vision
@@ -74,7 +73,6 @@ export const ChallengeStep = {
   BLINK: 'BLINK',
 } as const;
 export type ChallengeStep = (typeof ChallengeStep)[keyof typeof ChallengeStep];
-export const ChallengeStepSchema = Type.Union(Object.values(ChallengeStep).map((c) => Type.Literal(c)));
 
 export const LoginMode = Type.Union([
   Type.Literal('verify', { description: '1:1, username + face' }),

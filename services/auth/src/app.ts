@@ -4,7 +4,6 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AUTH_BODY_LIMIT_BYTES, ErrorCode, SOCKET_PATH } from '@faceline/contracts';
 import type { AppContext } from './context.js';
@@ -14,14 +13,10 @@ import { refuseUnknownUpgrades, serverTimeouts } from './lib/connections.js';
 import { originAllowed, originPolicy } from './lib/origin.js';
 import { SECURITY_HEADERS, securityHeaders } from './lib/security-headers.js';
 import { cleanOrThrow } from './lib/text.js';
+import { describeApi } from './openapi.js';
 import { createRealtime, type RealtimeServer } from './realtime/socket.js';
 import { guardText } from './realtime/text-guard.js';
-import { accountRoutes } from './routes/account.routes.js';
-import { adminRoutes } from './routes/admin.routes.js';
-import { oidcRoutes } from './routes/oidc.routes.js';
-import { passkeyRoutes } from './routes/passkey.routes.js';
-import { sessionRoutes } from './routes/session.routes.js';
-import { systemRoutes } from './routes/system.routes.js';
+import { registerRoutes } from './routes/index.js';
 
 export interface AuthApp {
   app: FastifyInstance;
@@ -42,26 +37,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
   app.decorateRequest('auth', null);
   securityHeaders(app, { publicUrl: ctx.config.publicUrl });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Faceline auth',
-        version: '1',
-        description:
-          'Accounts, sessions, administration and JWKS of the Faceline auth service. Enrollment and face login run over Socket.IO (path /socket.io); their events are typed in @faceline/contracts realtime.ts.',
-      },
-      tags: [
-        { name: 'system' }, { name: 'tokens' }, { name: 'accounts' }, { name: 'me' }, { name: 'sessions' }, { name: 'admin' }, { name: 'oidc' },
-      ],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          cookie: { type: 'apiKey', in: 'cookie', name: 'faceline_access' },
-        },
-      },
-    },
-  });
+  await describeApi(app);
   await app.register(cookie);
 
   // cross-site request forgery with the session cookies: refuse state changes from pages of other sites
@@ -121,12 +97,7 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
   );
 
-  await app.register(systemRoutes(ctx));
-  await app.register(accountRoutes(ctx));
-  await app.register(passkeyRoutes(ctx));
-  await app.register(sessionRoutes(ctx));
-  await app.register(adminRoutes(ctx));
-  await app.register(oidcRoutes(ctx));
+  await registerRoutes(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

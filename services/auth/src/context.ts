@@ -43,6 +43,7 @@ import { UserService } from './services/user.service.js';
 import { refuseWhenStale } from './services/freshness.js';
 import { VisionHealth } from './services/vision-health.service.js';
 
+/** Everything one replica runs; `buildApp` hands each route plugin only its share (routes/index.ts). */
 export interface AppContext {
   config: AuthConfig;
   log: Logger;

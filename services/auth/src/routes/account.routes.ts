@@ -4,35 +4,40 @@ import { Type } from '@sinclair/typebox';
 import {
   AUTH_ROUTES, DeleteFaceResponse, EnrollmentTicketResponse, ErrorBody, MeResponse, MyAuditQuery, MyAuditResponse, RegisterRequest, RegisterResponse, UpdateMeRequest,
 } from '@faceline/contracts';
-import type { AppContext } from '../context.js';
 import type { UserRecord } from '../repositories/user.repository.js';
-import { toUser } from '../services/user.service.js';
+import { toUser, type UserService } from '../services/user.service.js';
 import type { Authenticated } from '../services/session.service.js';
-import { clearSessionCookies, clientInfo, requireUser } from './plugin-auth.js';
+import { clearSessionCookies, clientInfo, requireUser, type Authenticator, type CookieSettings } from './plugin-auth.js';
+
+export interface AccountRouteDeps {
+  users: Pick<UserService, 'register' | 'update' | 'ownSignIns' | 'deleteFace' | 'enrollmentTicket' | 'deleteAccount'>;
+  sessions: Authenticator;
+  config: CookieSettings;
+}
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
-function me(ctx: AppContext, user: UserRecord, auth: Authenticated) {
+function me(sessions: Authenticator, user: UserRecord, auth: Authenticated) {
   const s = auth.session;
   return {
     user: toUser(user),
     profile: user.profile,
-    session: { id: s.id, createdAt: s.createdAt, mode: s.mode, liveness: s.liveness, acr: s.acr, amr: s.amr, authTime: s.authTime, role: ctx.sessions.effectiveRole(user.role, s) },
+    session: { id: s.id, createdAt: s.createdAt, mode: s.mode, liveness: s.liveness, acr: s.acr, amr: s.amr, authTime: s.authTime, role: sessions.effectiveRole(user.role, s) },
   };
 }
 
-export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
-  const auth = requireUser(ctx);
+export const accountRoutes = ({ users, sessions, config }: AccountRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
+  const auth = requireUser(sessions);
 
   app.post(
     AUTH_ROUTES.register,
     { schema: { tags: ['accounts'], summary: 'create an account; enroll the face next with the returned ticket', body: RegisterRequest, response: { 201: RegisterResponse, ...errors } } },
-    async (req, reply) => reply.code(201).send(await ctx.users.register(req.body, clientInfo(req))),
+    async (req, reply) => reply.code(201).send(await users.register(req.body, clientInfo(req))),
   );
 
   app.get(AUTH_ROUTES.me, { preHandler: auth, schema: { tags: ['me'], summary: 'the signed-in user', response: { 200: MeResponse, ...errors } } }, async (req) => {
     const a = req.auth as Authenticated;
-    return me(ctx, a.user, a);
+    return me(sessions, a.user, a);
   });
 
   app.patch(
@@ -40,7 +45,7 @@ export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     { preHandler: auth, schema: { tags: ['me'], summary: 'change display name and profile', body: UpdateMeRequest, response: { 200: MeResponse, ...errors } } },
     async (req) => {
       const a = req.auth as Authenticated;
-      return me(ctx, await ctx.users.update(a.user, req.body, clientInfo(req)), a);
+      return me(sessions, await users.update(a.user, req.body, clientInfo(req)), a);
     },
   );
 
@@ -55,27 +60,27 @@ export const accountRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
         response: { 200: MyAuditResponse, ...errors },
       },
     },
-    async (req) => ctx.users.ownSignIns((req.auth as Authenticated).user.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
+    async (req) => users.ownSignIns((req.auth as Authenticated).user.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
   );
 
   app.delete(
     AUTH_ROUTES.meFace,
     { preHandler: auth, schema: { tags: ['me'], summary: 'erase my face templates (the account stays)', response: { 200: DeleteFaceResponse, ...errors } } },
-    async (req) => ({ deletedTemplates: await ctx.users.deleteFace((req.auth as Authenticated).user, clientInfo(req)) }),
+    async (req) => ({ deletedTemplates: await users.deleteFace((req.auth as Authenticated).user, clientInfo(req)) }),
   );
 
   app.post(
     AUTH_ROUTES.meEnrollmentTicket,
     { preHandler: auth, schema: { tags: ['me'], summary: 'a ticket to enroll again (needs a fresh face login: REAUTH_REQUIRED otherwise)', response: { 200: EnrollmentTicketResponse, ...errors } } },
-    async (req) => ctx.users.enrollmentTicket((req.auth as Authenticated).user.id, (req.auth as Authenticated).session),
+    async (req) => users.enrollmentTicket((req.auth as Authenticated).user.id, (req.auth as Authenticated).session),
   );
 
   app.delete(
     AUTH_ROUTES.me,
     { preHandler: auth, schema: { tags: ['me'], summary: 'erase my account, face data, sessions and profile', response: { 204: Type.Null(), ...errors } } },
     async (req, reply) => {
-      await ctx.users.deleteAccount((req.auth as Authenticated).user, clientInfo(req));
-      clearSessionCookies(ctx, req, reply);
+      await users.deleteAccount((req.auth as Authenticated).user, clientInfo(req));
+      clearSessionCookies(config, req, reply);
       return reply.code(204).send(null);
     },
   );

@@ -6,22 +6,31 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AUTH_COOKIES, ErrorBody, ErrorCode, InteractionDetails, InteractionParams, InteractionRedirect, OIDC_ROUTES, OidcClientsResponse } from '@faceline/contracts';
-import type { AppContext } from '../context.js';
+import type { AuthConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { OidcService } from '../oidc/oidc.service.js';
-import type { Authenticated } from '../services/session.service.js';
-import { clearSessionCookies, clientInfo, requireAdmin } from './plugin-auth.js';
+import type { Authenticated, SessionService } from '../services/session.service.js';
+import { clearSessionCookies, clientInfo, requireAdmin, type CookieSettings } from './plugin-auth.js';
+
+type Provider = Pick<OidcService, 'adminView' | 'handle' | 'autoConsent' | 'details' | 'finishLogin' | 'consent' | 'abort'>;
+
+export interface OidcRouteDeps {
+  /** undefined when the provider is off: its endpoints then answer OIDC_DISABLED */
+  oidc: Provider | undefined;
+  sessions: Pick<SessionService, 'authenticate' | 'effectiveRole' | 'logoutSession'>;
+  config: CookieSettings & Pick<AuthConfig, 'oidcLoginPath'>;
+}
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 500: ErrorBody };
 const EmptyBody = Type.Object({}, { additionalProperties: false });
 const INTERACTION = '/oidc/interaction/:uid';
 
 /** The browser's Faceline session, or null (no cookie, expired, ended). */
-async function webSession(ctx: AppContext, req: FastifyRequest): Promise<Authenticated | null> {
+async function webSession(sessions: OidcRouteDeps['sessions'], req: FastifyRequest): Promise<Authenticated | null> {
   const token = req.cookies[AUTH_COOKIES.access];
   if (!token) return null;
   try {
-    return await ctx.sessions.authenticate(token);
+    return await sessions.authenticate(token);
   } catch {
     return null;
   }
@@ -31,17 +40,17 @@ function noStore(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
 }
 
-export const oidcRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+export const oidcRoutes = (deps: OidcRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
   app.get(
     OIDC_ROUTES.adminClients,
     {
-      preHandler: requireAdmin(ctx),
+      preHandler: requireAdmin(deps.sessions),
       schema: { tags: ['admin'], summary: 'applications registered for "Sign in with Faceline" (read-only; secrets are never shown)', response: { 200: OidcClientsResponse, ...errors } },
     },
-    async () => ctx.oidc?.adminView() ?? { enabled: false, issuer: null, discoveryUrl: null, clients: [] },
+    async () => deps.oidc?.adminView() ?? { enabled: false, issuer: null, discoveryUrl: null, clients: [] },
   );
 
-  const oidc = ctx.oidc;
+  const oidc = deps.oidc;
   if (!oidc) {
     // say why instead of a bare 404, so an operator sees what to set
     for (const url of ['/oidc/*', OIDC_ROUTES.discovery, OIDC_ROUTES.authorizationServerMetadata]) {
@@ -77,10 +86,10 @@ export const oidcRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     }
   });
 
-  interactionRoutes(ctx, oidc, app);
+  interactionRoutes(deps, oidc, app);
 };
 
-function interactionRoutes(ctx: AppContext, oidc: OidcService, app: Parameters<FastifyPluginAsyncTypebox>[0]): void {
+function interactionRoutes({ sessions, config }: OidcRouteDeps, oidc: Provider, app: Parameters<FastifyPluginAsyncTypebox>[0]): void {
   app.get(
     INTERACTION,
     {
@@ -94,7 +103,7 @@ function interactionRoutes(ctx: AppContext, oidc: OidcService, app: Parameters<F
     async (req, reply) => {
       noStore(reply);
       const back = await oidc.autoConsent(req.raw, reply.raw, req.params.uid);
-      return reply.redirect(back ?? `${ctx.config.oidcLoginPath}?uid=${encodeURIComponent(req.params.uid)}`, 303);
+      return reply.redirect(back ?? `${config.oidcLoginPath}?uid=${encodeURIComponent(req.params.uid)}`, 303);
     },
   );
 
@@ -103,7 +112,7 @@ function interactionRoutes(ctx: AppContext, oidc: OidcService, app: Parameters<F
     { schema: { tags: ['oidc'], summary: 'the sign-in request: client, face login mode, whether a new face login is needed', params: InteractionParams, response: { 200: InteractionDetails, ...errors } } },
     async (req, reply) => {
       noStore(reply);
-      return oidc.details(req.raw, reply.raw, req.params.uid, await webSession(ctx, req));
+      return oidc.details(req.raw, reply.raw, req.params.uid, await webSession(sessions, req));
     },
   );
 
@@ -120,13 +129,13 @@ function interactionRoutes(ctx: AppContext, oidc: OidcService, app: Parameters<F
     },
     async (req, reply) => {
       noStore(reply);
-      const auth = await webSession(ctx, req);
+      const auth = await webSession(sessions, req);
       if (!auth) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'sign in with your face first');
       const client = clientInfo(req);
       const { redirectTo, endWebSession } = await oidc.finishLogin(req.raw, reply.raw, req.params.uid, auth, client);
       if (endWebSession) {
-        await ctx.sessions.logoutSession(auth.session.id, auth.user.id, client);
-        clearSessionCookies(ctx, req, reply);
+        await sessions.logoutSession(auth.session.id, auth.user.id, client);
+        clearSessionCookies(config, req, reply);
       }
       return { redirectTo };
     },

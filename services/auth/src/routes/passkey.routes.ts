@@ -4,20 +4,26 @@ import { Type } from '@sinclair/typebox';
 import {
   AUTH_ROUTES, AddPasskeyRequest, ErrorBody, PasskeyIdParams, PasskeyOptionsResponse, PasskeyResponse, PasskeysResponse,
 } from '@faceline/contracts';
-import type { AppContext } from '../context.js';
-import { toPasskey } from '../services/passkey.service.js';
+import type { AuthConfig } from '../config.js';
+import { toPasskey, type PasskeyService } from '../services/passkey.service.js';
 import type { Authenticated } from '../services/session.service.js';
-import { clientInfo, requireUser, webauthnSite } from './plugin-auth.js';
+import { clientInfo, requireUser, webauthnSite, type Authenticator } from './plugin-auth.js';
+
+export interface PasskeyRouteDeps {
+  passkeys: Pick<PasskeyService, 'list' | 'registrationOptions' | 'register' | 'remove'>;
+  sessions: Pick<Authenticator, 'authenticate'>;
+  config: Pick<AuthConfig, 'publicUrl'>;
+}
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody };
 
-export const passkeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
-  const auth = requireUser(ctx);
+export const passkeyRoutes = ({ passkeys, sessions, config }: PasskeyRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
+  const auth = requireUser(sessions);
 
   app.get(
     AUTH_ROUTES.mePasskeys,
     { preHandler: auth, schema: { tags: ['me'], summary: 'my passkeys', response: { 200: PasskeysResponse, ...errors } } },
-    async (req) => ({ passkeys: (await ctx.passkeys.list((req.auth as Authenticated).user.id)).map(toPasskey) }),
+    async (req) => ({ passkeys: (await passkeys.list((req.auth as Authenticated).user.id)).map(toPasskey) }),
   );
 
   app.post(
@@ -32,7 +38,7 @@ export const passkeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     },
     async (req) => {
       const a = req.auth as Authenticated;
-      return { options: await ctx.passkeys.registrationOptions(a.user, a.session, webauthnSite(ctx, req)) };
+      return { options: await passkeys.registrationOptions(a.user, a.session, webauthnSite(config, req)) };
     },
   );
 
@@ -49,7 +55,7 @@ export const passkeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     },
     async (req, reply) => {
       const a = req.auth as Authenticated;
-      const p = await ctx.passkeys.register(a.user, a.session, req.body, webauthnSite(ctx, req), clientInfo(req));
+      const p = await passkeys.register(a.user, a.session, req.body, webauthnSite(config, req), clientInfo(req));
       return reply.code(201).send({ passkey: toPasskey(p) });
     },
   );
@@ -58,7 +64,7 @@ export const passkeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     `${AUTH_ROUTES.mePasskeys}/:id`,
     { preHandler: auth, schema: { tags: ['me'], summary: 'remove one of my passkeys', params: PasskeyIdParams, response: { 204: Type.Null(), ...errors } } },
     async (req, reply) => {
-      await ctx.passkeys.remove((req.auth as Authenticated).user, req.params.id, clientInfo(req));
+      await passkeys.remove((req.auth as Authenticated).user, req.params.id, clientInfo(req));
       return reply.code(204).send(null);
     },
   );

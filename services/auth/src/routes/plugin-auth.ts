@@ -1,10 +1,10 @@
 /** Request authentication (Bearer header or the access-token cookie) and the session cookies. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_API_PREFIX, AUTH_COOKIES, ErrorCode } from '@faceline/contracts';
-import type { AppContext } from '../context.js';
+import type { AuthConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import { plainAddress } from '../lib/client-address.js';
-import type { Authenticated, ClientInfo, IssuedSession, WebAuthnSite } from '../services/session.service.js';
+import type { Authenticated, ClientInfo, IssuedSession, SessionService, WebAuthnSite } from '../services/session.service.js';
 import { toUser } from '../services/user.service.js';
 
 declare module 'fastify' {
@@ -12,6 +12,11 @@ declare module 'fastify' {
     auth: Authenticated | null;
   }
 }
+
+/** What the guards need: the session behind a token, and the role it may act in. */
+export type Authenticator = Pick<SessionService, 'authenticate' | 'effectiveRole'>;
+/** The settings every cookie this service sets is made with. */
+export type CookieSettings = Pick<AuthConfig, 'cookieSecure' | 'cookieDomain'>;
 
 export function clientInfo(req: FastifyRequest): ClientInfo {
   const ua = req.headers['user-agent'];
@@ -26,23 +31,23 @@ function tokenOf(req: FastifyRequest): string | undefined {
   return req.cookies[AUTH_COOKIES.access];
 }
 
-export function requireUser(ctx: AppContext) {
+export function requireUser(sessions: Pick<Authenticator, 'authenticate'>) {
   return async (req: FastifyRequest): Promise<void> => {
     const token = tokenOf(req);
     if (!token) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'sign in first');
-    req.auth = await ctx.sessions.authenticate(token);
+    req.auth = await sessions.authenticate(token);
   };
 }
 
-export function requireAdmin(ctx: AppContext) {
-  const user = requireUser(ctx);
+export function requireAdmin(sessions: Authenticator) {
+  const user = requireUser(sessions);
   return async (req: FastifyRequest): Promise<void> => {
     await user(req);
     // the role is read from the database, not the token: a demoted admin loses access at once
     const a = req.auth as Authenticated;
     if (a.user.role !== 'admin') throw new AuthError(ErrorCode.FORBIDDEN, 'administrators only');
     // and acts as one only after a login at a trusted device or with a passkey
-    if (ctx.sessions.effectiveRole(a.user.role, a.session) !== 'admin') {
+    if (sessions.effectiveRole(a.user.role, a.session) !== 'admin') {
       throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'administration needs a login at a trusted kiosk or with a passkey');
     }
   };
@@ -50,8 +55,8 @@ export function requireAdmin(ctx: AppContext) {
 
 const REFRESH_PATH = `${AUTH_API_PREFIX}/sessions`;
 
-function secure(ctx: AppContext, req: FastifyRequest): boolean {
-  return ctx.config.cookieSecure === 'always' || (ctx.config.cookieSecure === 'auto' && req.protocol === 'https');
+function secure(cookies: CookieSettings, req: FastifyRequest): boolean {
+  return cookies.cookieSecure === 'always' || (cookies.cookieSecure === 'auto' && req.protocol === 'https');
 }
 
 /**
@@ -59,9 +64,9 @@ function secure(ctx: AppContext, req: FastifyRequest): boolean {
  * addressed (X-Forwarded-Host / -Proto only from a trusted proxy). Passkeys are bound to the
  * RP ID, so a site that people reach under one name should set PUBLIC_URL.
  */
-export function webauthnSite(ctx: AppContext, req: FastifyRequest): WebAuthnSite {
-  if (ctx.config.publicUrl) {
-    const u = new URL(ctx.config.publicUrl);
+export function webauthnSite(config: Pick<AuthConfig, 'publicUrl'>, req: FastifyRequest): WebAuthnSite {
+  if (config.publicUrl) {
+    const u = new URL(config.publicUrl);
     return { rpId: u.hostname, origin: u.origin };
   }
   // Fastify reads X-Forwarded-Host and -Proto only from a trusted proxy, as the origin check does
@@ -78,33 +83,33 @@ export function webauthnSite(ctx: AppContext, req: FastifyRequest): WebAuthnSite
 const DEVICE_COOKIE_MAX_AGE = 400 * 86_400;
 
 /** A trusted kiosk's credential: httpOnly, never sent cross-site, long-lived, on every path (sockets too). */
-export function setDeviceCookie(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, credential: string): void {
+export function setDeviceCookie(cookies: CookieSettings, req: FastifyRequest, reply: FastifyReply, credential: string): void {
   reply.setCookie(AUTH_COOKIES.device, credential, {
-    httpOnly: true, sameSite: 'strict', secure: secure(ctx, req), domain: ctx.config.cookieDomain, path: '/', maxAge: DEVICE_COOKIE_MAX_AGE,
+    httpOnly: true, sameSite: 'strict', secure: secure(cookies, req), domain: cookies.cookieDomain, path: '/', maxAge: DEVICE_COOKIE_MAX_AGE,
   });
 }
 
-export function clearDeviceCookie(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): void {
-  reply.clearCookie(AUTH_COOKIES.device, { httpOnly: true, sameSite: 'strict', secure: secure(ctx, req), domain: ctx.config.cookieDomain, path: '/' });
+export function clearDeviceCookie(cookies: CookieSettings, req: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(AUTH_COOKIES.device, { httpOnly: true, sameSite: 'strict', secure: secure(cookies, req), domain: cookies.cookieDomain, path: '/' });
 }
 
-export function setSessionCookies(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, s: IssuedSession): void {
-  const common = { httpOnly: true, sameSite: 'lax' as const, secure: secure(ctx, req), domain: ctx.config.cookieDomain };
+export function setSessionCookies(cookies: CookieSettings, req: FastifyRequest, reply: FastifyReply, s: IssuedSession): void {
+  const common = { httpOnly: true, sameSite: 'lax' as const, secure: secure(cookies, req), domain: cookies.cookieDomain };
   reply.setCookie(AUTH_COOKIES.access, s.accessToken, { ...common, path: '/', expires: s.accessTokenExpiresAt });
   reply.setCookie(AUTH_COOKIES.refresh, s.refreshToken, { ...common, path: REFRESH_PATH, expires: s.refreshTokenExpiresAt });
 }
 
-export function clearSessionCookies(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): void {
-  const common = { httpOnly: true, sameSite: 'lax' as const, secure: secure(ctx, req), domain: ctx.config.cookieDomain };
+export function clearSessionCookies(cookies: CookieSettings, req: FastifyRequest, reply: FastifyReply): void {
+  const common = { httpOnly: true, sameSite: 'lax' as const, secure: secure(cookies, req), domain: cookies.cookieDomain };
   reply.clearCookie(AUTH_COOKIES.access, { ...common, path: '/' });
   reply.clearCookie(AUTH_COOKIES.refresh, { ...common, path: REFRESH_PATH });
 }
 
-export function sessionBody(ctx: AppContext, s: IssuedSession) {
+export function sessionBody(sessions: Pick<Authenticator, 'effectiveRole'>, s: IssuedSession) {
   return {
     user: toUser(s.user),
     profile: s.user.profile,
-    assurance: { acr: s.session.acr, amr: s.session.amr, authTime: s.session.authTime, role: ctx.sessions.effectiveRole(s.user.role, s.session) },
+    assurance: { acr: s.session.acr, amr: s.session.amr, authTime: s.session.authTime, role: sessions.effectiveRole(s.user.role, s.session) },
     accessToken: s.accessToken,
     tokenType: 'Bearer' as const,
     expiresIn: Math.max(0, Math.round((s.accessTokenExpiresAt.getTime() - Date.now()) / 1000)),

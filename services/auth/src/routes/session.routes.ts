@@ -3,9 +3,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AUTH_COOKIES, AUTH_ROUTES, CreateSessionRequest, ErrorBody, ErrorCode, RefreshRequest, SessionResponse } from '@faceline/contracts';
-import type { AppContext } from '../context.js';
+import type { AuthConfig } from '../config.js';
 import { AuthError } from '../errors.js';
-import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies, webauthnSite } from './plugin-auth.js';
+import type { SessionService } from '../services/session.service.js';
+import { clearSessionCookies, clientInfo, sessionBody, setSessionCookies, webauthnSite, type CookieSettings } from './plugin-auth.js';
+
+export interface SessionRouteDeps {
+  sessions: Pick<SessionService, 'exchangeGrant' | 'refresh' | 'authenticate' | 'logoutSession' | 'logoutByRefresh' | 'effectiveRole'>;
+  config: CookieSettings & Pick<AuthConfig, 'publicUrl'>;
+}
 
 /** Browsers refresh and log out with an empty POST (the token is in a cookie). */
 async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
@@ -14,7 +20,7 @@ async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
-export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+export const sessionRoutes = ({ sessions, config }: SessionRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     AUTH_ROUTES.sessions,
     {
@@ -28,9 +34,9 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       },
     },
     async (req, reply) => {
-      const s = await ctx.sessions.exchangeGrant(req.body.grant, clientInfo(req), { webauthn: req.body.webauthn, site: webauthnSite(ctx, req) });
-      setSessionCookies(ctx, req, reply, s);
-      return sessionBody(ctx, s);
+      const s = await sessions.exchangeGrant(req.body.grant, clientInfo(req), { webauthn: req.body.webauthn, site: webauthnSite(config, req) });
+      setSessionCookies(config, req, reply, s);
+      return sessionBody(sessions, s);
     },
   );
 
@@ -41,11 +47,11 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       const token = req.body.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
       if (!token) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'no refresh token');
       try {
-        const s = await ctx.sessions.refresh(token, clientInfo(req));
-        setSessionCookies(ctx, req, reply, s);
-        return sessionBody(ctx, s);
+        const s = await sessions.refresh(token, clientInfo(req));
+        setSessionCookies(config, req, reply, s);
+        return sessionBody(sessions, s);
       } catch (err) {
-        clearSessionCookies(ctx, req, reply);
+        clearSessionCookies(config, req, reply);
         throw err;
       }
     },
@@ -60,16 +66,16 @@ export const sessionRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       let done = false;
       if (bearer) {
         try {
-          const a = await ctx.sessions.authenticate(bearer);
-          await ctx.sessions.logoutSession(a.session.id, a.user.id, client);
+          const a = await sessions.authenticate(bearer);
+          await sessions.logoutSession(a.session.id, a.user.id, client);
           done = true;
         } catch {
           // expired or already revoked: fall back to the refresh token
         }
       }
       const refresh = req.body.refreshToken ?? req.cookies[AUTH_COOKIES.refresh];
-      if (!done && refresh) await ctx.sessions.logoutByRefresh(refresh, client);
-      clearSessionCookies(ctx, req, reply);
+      if (!done && refresh) await sessions.logoutByRefresh(refresh, client);
+      clearSessionCookies(config, req, reply);
       return reply.code(204).send(null);
     },
   );

@@ -2,11 +2,29 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AUTH_ROUTES, ClientConfig, HealthResponse, JwksResponse, ServiceInfo } from '@faceline/contracts';
 import { scrape } from '@faceline/runtime';
-import type { AppContext } from '../context.js';
+import type { AuthConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { Metrics } from '../metrics.js';
+import type { SiteService } from '../services/site.service.js';
+import type { TemplateService } from '../services/template.service.js';
+import type { TokenService } from '../services/token.service.js';
+import type { VisionHealth } from '../services/vision-health.service.js';
 
-export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
-  const { config } = ctx;
+export interface SystemRouteDeps {
+  config: Pick<
+    AuthConfig,
+    | 'version' | 'issuer' | 'audience' | 'mode' | 'siteId' | 'liveness' | 'capturesRequired' | 'challengeSteps' | 'challengeTimeLimitMs'
+    | 'enrollTimeLimitMs' | 'maxFrameBytes' | 'minFrameIntervalMs' | 'minFaceSizePx' | 'kiosk' | 'accessTokenTtlSeconds'
+  >;
+  db: Pick<Database, 'query' | 'kind'>;
+  tokens: Pick<TokenService, 'ready' | 'jwks'>;
+  templates: Pick<TemplateService, 'index'>;
+  site: Pick<SiteService, 'status'>;
+  visionHealth: Pick<VisionHealth, 'state'>;
+  metrics: Pick<Metrics, 'registry'>;
+}
 
+export const systemRoutes = ({ config, db, tokens, templates, site: siteService, visionHealth, metrics }: SystemRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
   app.get(AUTH_ROUTES.healthz, { schema: { tags: ['system'], summary: 'process is alive', response: { 200: HealthResponse } } }, async () => ({
     status: 'ok' as const,
     service: 'auth',
@@ -23,12 +41,12 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
       },
     },
     async (_req, reply) => {
-      const database = await ctx.db.query('SELECT 1').then(() => 'ok', () => 'unavailable');
-      const keys = ctx.tokens.ready() ? 'ok' : 'missing';
+      const database = await db.query('SELECT 1').then(() => 'ok', () => 'unavailable');
+      const keys = tokens.ready() ? 'ok' : 'missing';
       // JWKS, sessions and refresh work without vision; face flows answer RECOGNITION_UNAVAILABLE.
       // A site stays ready without its hub: logins are exactly what must go on while it is away.
       const ok = database === 'ok' && keys === 'ok';
-      const site = ctx.site.status();
+      const site = siteService.status();
       const replication: Record<string, string> =
         site.mode === 'site'
           ? { mode: 'site', hub: site.hub, staleness: site.stalenessSeconds === null ? 'none yet' : `${Math.round(site.stalenessSeconds)}s` }
@@ -37,13 +55,13 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
         status: ok ? 'ok' : 'unavailable',
         service: 'auth',
         version: config.version,
-        checks: { database, keys, vision: ctx.visionHealth.state, index: String(ctx.templates.index.size), ...replication },
+        checks: { database, keys, vision: visionHealth.state, index: String(templates.index.size), ...replication },
       });
     },
   );
 
   app.get(AUTH_ROUTES.metrics, { schema: { hide: true } }, async (_req, reply) => {
-    const { contentType, body } = await scrape(ctx.metrics.registry);
+    const { contentType, body } = await scrape(metrics.registry);
     return reply.header('content-type', contentType).send(body);
   });
 
@@ -67,7 +85,7 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
     issuer: config.issuer,
     audience: config.audience,
     jwksUri: AUTH_ROUTES.jwks,
-    database: ctx.db.kind,
+    database: db.kind,
     mode: config.mode,
     site: config.siteId ?? null,
   }));
@@ -78,7 +96,7 @@ export const systemRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
     async (_req, reply) => {
       // short cache: verifiers pick up a rotated key within a minute
       reply.header('cache-control', 'public, max-age=60');
-      return ctx.tokens.jwks();
+      return tokens.jwks();
     },
   );
 };

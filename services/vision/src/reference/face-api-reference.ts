@@ -74,18 +74,6 @@ export async function referenceAnalyze(img: RgbImage): Promise<ReferenceFace[]> 
   }
 }
 
-/** Detector only: face boxes in source pixels and scores. */
-export async function referenceDetect(img: RgbImage): Promise<{ box: ReferenceFace['box']; score: number }[]> {
-  await initReference();
-  const t = toTensor(img);
-  try {
-    const dets = await faceapi.nets.tinyFaceDetector.locateFaces(t as never, new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 }));
-    return dets.map((d) => ({ box: rect(d.box), score: d.score }));
-  } finally {
-    t.dispose();
-  }
-}
-
 /** Landmark net on one face crop: 68 points in crop pixels. */
 export async function referenceLandmarks(crop: RgbImage): Promise<[number, number][]> {
   await initReference();

@@ -1,7 +1,7 @@
 /**
  * An analysis worker: loads the face models once, then decodes and analyses one image at a
  * time. Runs as a worker_threads entry point (compiled JS in production, TypeScript through
- * tsx in development; see worker-entry.ts).
+ * tsx in development; see spawn.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';

@@ -109,8 +109,3 @@ export function lidDrop(t: Texture, refs: readonly Texture[]): number {
   }
   return drop / 2;
 }
-
-/** Similarity of two whole textures (consecutive frames of one live face stay high). */
-export function textureSimilarity(a: Texture, b: Texture): number {
-  return regionNcc(a, b, FULL);
-}

@@ -274,10 +274,6 @@ export const de: Messages = {
     NOT_ENROLLED: { title: 'Kein Gesicht erfasst', message: 'Für dieses Konto sind noch keine Gesichtsdaten gespeichert. Registrieren oder die Administration fragen.' },
     NO_FACE: { title: 'Kein Gesicht erkannt', message: 'Gerade in die Kamera schauen, das ganze Gesicht im Bild.' },
     MULTIPLE_FACES: { title: 'Mehrere Gesichter', message: 'Nur Sie sollten vor der Kamera sein.' },
-    FACE_TOO_SMALL: { title: 'Gesicht zu weit weg', message: 'Näher an die Kamera kommen.' },
-    FACE_NOT_FRONTAL: { title: 'Gesicht abgewandt', message: 'Gerade in die Kamera schauen.' },
-    FACE_BLURRY: { title: 'Bild unscharf', message: 'Stillhalten und bei Bedarf die Kameralinse reinigen.' },
-    FACE_TOO_DARK: { title: 'Zu dunkel', message: 'Licht einschalten oder zum Fenster drehen.' },
     CAPTURES_DISAGREE: {
       title: 'Aufnahmen passen nicht zusammen',
       message: 'Die Bilder scheinen verschiedene Personen zu zeigen. Nur Sie im Bild, dann neu beginnen.',

@@ -274,10 +274,6 @@ export const en: Messages = {
     NOT_ENROLLED: { title: 'No face enrolled', message: 'This account has no face data yet. Register or ask an administrator.' },
     NO_FACE: { title: 'No face found', message: 'Look straight into the camera with your whole face in the frame.' },
     MULTIPLE_FACES: { title: 'More than one face', message: 'Make sure only you are in front of the camera.' },
-    FACE_TOO_SMALL: { title: 'Face too far away', message: 'Come closer to the camera.' },
-    FACE_NOT_FRONTAL: { title: 'Face turned away', message: 'Look straight into the camera.' },
-    FACE_BLURRY: { title: 'Picture blurry', message: 'Hold still, and clean the camera lens if needed.' },
-    FACE_TOO_DARK: { title: 'Too dark', message: 'Turn on a light or face a window.' },
     CAPTURES_DISAGREE: {
       title: 'Captures do not match',
       message: 'The pictures seemed to show different people. Make sure only you are in view, then start again.',
