@@ -48,7 +48,7 @@ export function leafPaths(obj, prefix = '') {
   return out;
 }
 
-/** Problems: @params naming no value, values without a @param (an `[object]` param covers its subtree). */
+/** Problems: `@param`s naming no value, values without a `@param` (an `[object]` param covers its subtree). */
 export function coverageProblems(valuesText) {
   const values = parse(valuesText);
   const params = readParams(valuesText).filter((p) => p.key);

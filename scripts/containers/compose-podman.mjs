@@ -40,6 +40,7 @@ for (let i = 0; i < argv.length; i++) {
 const [command, ...args] = rest;
 const dir = path.dirname(path.resolve(file));
 
+/** @param {string} msg @returns {never} */
 function fail(msg) {
   console.error(`compose-podman: ${msg}`);
   process.exit(1);

@@ -62,7 +62,7 @@ describe('npm start', { timeout: 300_000 }, () => {
       assert.match(await page.text(), /<script type="module"[^>]+src="\/assets\//);
       const config = await fetch(`http://127.0.0.1:${web}/api/v1/config`);
       assert.equal(config.status, 200, 'auth answers through web');
-      assert.equal(typeof (await config.json()).liveness, 'boolean');
+      assert.equal(typeof ((await config.json()) as { liveness: unknown }).liveness, 'boolean');
       const ready = await fetch(`http://127.0.0.1:${vision}/readyz`);
       assert.equal(ready.status, 200, 'vision is up');
 
@@ -75,7 +75,7 @@ describe('npm start', { timeout: 300_000 }, () => {
         body: JSON.stringify({ username: 'operator', displayName: 'Operator', setupToken: link[1] }),
       });
       assert.equal(admin.status, 201);
-      assert.equal((await admin.json()).user.role, 'admin');
+      assert.equal(((await admin.json()) as { user: { role: string } }).user.role, 'admin');
 
       run.kill('SIGTERM');
       assert.equal(await run.exited, 0);

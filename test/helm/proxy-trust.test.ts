@@ -78,7 +78,7 @@ describe('helm chart: client addresses behind the ingress controller and the Loa
 
   it('auth trusts the private ranges, where every common cluster puts its pods, unless a value set narrows them to its pod CIDR', () => {
     assert.equal(configMap(render(), 'auth').TRUST_PROXY, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7');
-    for (const set of VALUE_SETS) assert.ok(configMap(renderSet(set), 'auth').TRUST_PROXY.includes('10.42.0.0/16') || set === 'cloud-only', set);
+    for (const set of VALUE_SETS) assert.ok(configMap(renderSet(set), 'auth').TRUST_PROXY!.includes('10.42.0.0/16') || set === 'cloud-only', set);
   });
 
   it('auth behind the ingress controller or web: its pod address is trusted in every value set, so clients are not all counted as the proxy', async () => {

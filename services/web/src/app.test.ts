@@ -186,7 +186,7 @@ describe('web service: forwarding to auth', () => {
     const jwks = await fetch(`${webUrl}/.well-known/jwks.json`);
     assert.deepEqual(await jwks.json(), { keys: [] });
     const ready = await fetch(`${webUrl}/readyz`);
-    assert.equal((await ready.json()).checks.auth, 'ok');
+    assert.equal(((await ready.json()) as { checks: { auth: string } }).checks.auth, 'ok');
   });
 
   it('forwards Sign in with Faceline (/oidc, discovery) and keeps auth\'s own policy for its pages', async () => {

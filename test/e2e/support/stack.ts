@@ -4,9 +4,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT } from '@faceline/testkit';
+import { freePort, REPO_ROOT } from '@faceline/testkit';
 
-export { freePort } from '@faceline/testkit';
+export { freePort };
 
 export interface Stack {
   webUrl: string;

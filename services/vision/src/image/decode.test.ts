@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { ErrorCode } from '@faceline/contracts';
-import { requireFaces } from '@faceline/testkit';
 import { VisionError } from '../errors.js';
 import { decodeImage } from './decode.js';
 import { facesToSource, minFaceSizeForAnalysis } from './scale.js';
@@ -13,13 +10,6 @@ const limits = { maxPixels: 40_000_000, maxSide: 1920 };
 const code = (c: string) => (e: unknown) => e instanceof VisionError && e.code === c;
 const solid = (width: number, height: number, channels: 3 | 4 = 3) =>
   sharp({ create: { width, height, channels, background: { r: 200, g: 100, b: 50, alpha: 0.5 } } });
-
-test('EXIF orientation is applied: the sideways-stored photo decodes upright', async () => {
-  const file = path.join(requireFaces(), 'silent-face-anti-spoofing/anon_silentface_red/image_T1.jpg');
-  const d = await decodeImage(readFileSync(file), 'image/jpeg', limits);
-  assert.deepEqual([d.width, d.height, d.rgb.width, d.rgb.height], [480, 640, 480, 640]);
-  assert.equal(d.rgb.data.length, 480 * 640 * 3);
-});
 
 test('grey and RGBA images become 3-channel RGB', async () => {
   const greyPng = await solid(64, 32).toColourspace('b-w').png().toBuffer();

@@ -140,15 +140,18 @@ test('an error answer from a worker becomes a VisionError with its code; the wor
   assert.deepEqual(restarts, []);
 });
 
-test('workers that cannot start are retried with back-off and the pool never becomes ready', async (t) => {
-  const { pool, restarts } = makePool({ workerData: { failStart: true }, restartDelayMs: 10, maxRestartDelayMs: 40 });
+test('workers that cannot start are retried with back-off and the pool never becomes ready', { timeout: 30_000 }, async (t) => {
+  const delays: number[] = [];
+  const logger = { info() {}, error() {}, warn: (obj: object) => delays.push((obj as { restartInMs: number }).restartInMs) };
+  const { pool, restarts } = makePool({ workerData: { failStart: true }, restartDelayMs: 10, maxRestartDelayMs: 40, logger });
   t.after(() => pool.close());
+  const fiveRestarts = new Promise<void>((resolve) => pool.observe({ workerRestarted: () => restarts.length >= 5 && resolve() }));
   pool.start();
-  await new Promise((r) => setTimeout(r, 500));
+  await fiveRestarts;
   assert.equal(pool.ready, false);
-  assert.ok(restarts.length >= 2 && restarts.every((r) => r === 'failed_to_start'), `restarts: ${restarts.join(',')}`);
-  // back-off: far fewer restarts than 500 ms / worker start time
-  assert.ok(restarts.length < 40);
+  assert.ok(restarts.every((r) => r === 'failed_to_start'), `restarts: ${restarts.join(',')}`);
+  // back-off: each failed start waits twice as long as the one before, up to maxRestartDelayMs
+  assert.deepEqual(delays.slice(0, 5), [10, 20, 40, 40, 40]);
   await assert.rejects(pool.run({ v: 1 }), isCode(ErrorCode.NOT_READY));
 });
 

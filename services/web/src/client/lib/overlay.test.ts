@@ -4,7 +4,8 @@ import { boxOnScreen } from './overlay.js';
 
 const close = (a: { x: number; y: number; width: number; height: number } | null, b: { x: number; y: number; width: number; height: number }) => {
   assert.ok(a, 'a box is drawn');
-  for (const k of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(a[k] - b[k]) < 1e-6, `${k}: ${a[k]} vs ${b[k]}`);
+  const drawn = a;
+  for (const k of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(drawn[k] - b[k]) < 1e-6, `${k}: ${drawn[k]} vs ${b[k]}`);
 };
 
 describe('face box on the preview', () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, loadConfig } from './index.js';
+import { buildApp, loadConfig } from '../src/index.js';
 
 /** A throw-away self-signed certificate for 127.0.0.1 (openssl, as an operator would make one). */
 function makeCert(dir: string): { cert: string; key: string } {

@@ -4,9 +4,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { descriptorDistance, MATCH_THRESHOLDS } from '@faceline/contracts';
 import { loadCatalog, requireFaces } from '@faceline/testkit';
-import { decodeImage } from '../image/decode.js';
-import { createOnnxPipeline } from './index.js';
-import type { FacePipeline, PipelineOptions, RgbImage } from './types.js';
+import { decodeImage } from '../src/image/decode.js';
+import { createOnnxPipeline } from '../src/pipeline/index.js';
+import type { FacePipeline, PipelineOptions, RgbImage } from '../src/pipeline/types.js';
 
 let pipeline: FacePipeline;
 let faces: string;
