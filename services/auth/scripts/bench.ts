@@ -3,15 +3,15 @@
  *
  * 1. 1:N search latency of the in-memory index for 10k / 100k / 1M synthetic templates (p50/p95),
  *    one thread: the int8 filter with exact re-check (now) beside the exhaustive float32 scan
- *    (before issue 15, still selectable with scan: 'exact'), alternating query by query on the same
+ *    (the earlier search, still selectable with scan: 'exact'), alternating query by query on the same
  *    index; plus the memory the index holds per million templates. Synthetic descriptors have the
  *    spread of real ones (per-dimension sd ~0.07, so different people are ~1.1 apart); half the
  *    queries are a stored person plus noise (genuine), half are new people (impostors). Both scans
  *    give identical answers (asserted by face-index.test.ts; the bench counts disagreements too).
  * 2. Access-token verification throughput (ES256, the service's own TokenService).
- * 3. Full login flows per second with concurrent Socket.IO clients against the real vision
- *    service and one auth replica: a one-frame login (liveness off) and a live login
- *    (liveness on, seeded one-step challenge, frames of a real head-turn clip), p50/p95.
+ * 3. Full login flows per second with Socket.IO clients against the real vision service and one
+ *    auth replica, one frame per login with liveness off: 1:1 (one client: an account has one live
+ *    login at a time) and 1:N kiosk with concurrent clients, p50/p95.
  *
  * Uses PostgreSQL at TEST_DATABASE_URL (fresh schema) when reachable, otherwise PGlite.
  */
@@ -116,7 +116,7 @@ async function benchFlows(): Promise<void> {
   try {
     // tokens
     // the bench measures throughput, not the brute-force limits: slow logins that time out must not lock the account
-    const noLimits = { backoffAfter: 1000, lockAfter: 100_000, ipMaxFailures: 1_000_000 };
+    const noLimits = { backoffAfter: 1000, lockAfter: 100_000, ipMaxFailures: 1_000_000, pairBackoffAfter: 1000, loginStartsPerWindow: 1_000_000 };
     let replica = await startReplica(store, vision.url, { liveness: false, ...noLimits });
     const tokens = replica.ctx.tokens;
     const signed = await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', amr: ['face'], acr: 'urn:faceline:acr:face-liveness', authTime: new Date().toISOString() });
@@ -202,13 +202,12 @@ async function benchFlows(): Promise<void> {
     };
     const levels = quick ? [1, 4] : [1, 4, 16];
     // one 480x480 webcam frame per login: what a kiosk camera sends, not a multi-megapixel photo
-    for (const c of levels) await run('1 frame 1:1, liveness off', 'verify', 'anna', () => [clip[0]!], c);
+    // one live login per account: 1:1 logins of one person run one at a time, kiosk logins in parallel
+    await run('1 frame 1:1, liveness off', 'verify', 'anna', () => [clip[0]!], 1);
     for (const c of levels) await run('1 frame 1:N kiosk, liveness off', 'identify', undefined, () => [clip[0]!], c);
     await replica.stop();
-
-    replica = await startReplica(store, vision.url, { liveness: true, challengeSeed: 'b', challengeSteps: 1, loginMaxFrames: 20, ...noLimits });
-    for (const c of levels) await run('clip 1:1, liveness on (1 step)', 'verify', 'anna', () => clip, c);
-    await replica.stop();
+    // a recorded clip cannot answer the server-timed liveness challenge (that is the point of it), so
+    // liveness logins are not benchmarked here; npm run eval:liveness and npm run attack measure them
   } finally {
     await vision.stop();
     await store.drop();

@@ -208,7 +208,7 @@ async function main() {
   const baseP50 = pct(lat.base.total, 50);
   const ratio = tputAll.perSecond / tput1.perSecond;
   console.log('\nlatency, one 640x480 frame, 1 worker, decode included (150 runs each after 20 warm-up, alternating in blocks of 10)');
-  console.log('                                                 now                  baseline (before issue 15)');
+  console.log('                                                 now                  baseline (before speed work)');
   const row = (label: string, now: number[], before: number[]) =>
     console.log(`  ${label.padEnd(46)} p50 ${ms(pct(now, 50)).padStart(8)}  p95 ${ms(pct(now, 95)).padStart(8)}   p50 ${ms(pct(before, 50)).padStart(8)}  p95 ${ms(pct(before, 95)).padStart(8)}`);
   row('pool (decode + inference + thread hand-off)', lat.fast.total, lat.base.total);

@@ -49,7 +49,7 @@ export interface PipelineSettings {
   /** folder with face-api's weight manifests and .bin files (default: the installed @vladmandic/face-api/model) */
   modelDir?: string;
   /**
-   * The code paths as they were before the speed work of issue 15 (plain TypeScript pixel loops,
+   * The code paths as they were before the speed work (WebAssembly kernels, one-pass decode) (plain TypeScript pixel loops,
    * the original graphs), kept so that the benchmark can print the old figures beside the new
    * ones in the same run. Results are the same either way (tests compare them); only speed differs.
    */
