@@ -140,7 +140,7 @@ export async function preparePhoto(file: string, model: LocalModel): Promise<Pre
 
 /** Gaussian noise fields made once (drawing ~1M gaussians per frame would cost the script more than the camera). */
 const NOISE_FIELDS: Int8Array[] = [];
-function noiseField(n: number, k: number, sigma: number, random: () => number): Int8Array {
+function noiseField(k: number, sigma: number): Int8Array {
   while (NOISE_FIELDS.length < 8) {
     const f = new Int8Array(640 * 480 * 3 + 4096);
     const r = W.rng(9000 + NOISE_FIELDS.length);
@@ -150,7 +150,6 @@ function noiseField(n: number, k: number, sigma: number, random: () => number): 
     }
     NOISE_FIELDS.push(f);
   }
-  void n;
   return NOISE_FIELDS[k % NOISE_FIELDS.length] as Int8Array;
 }
 
@@ -159,13 +158,13 @@ function noiseField(n: number, k: number, sigma: number, random: () => number): 
  * two frames match), a small exposure change, and its own JPEG quality.
  */
 export async function cameraFrame(img: W.Rgb, random: () => number, sigma = 3): Promise<Buffer> {
-  const field = noiseField(img.data.length, Math.floor(random() * 8), sigma, random);
+  const field = noiseField(Math.floor(random() * 8), sigma);
   const offset = Math.floor(random() * 4096);
   const gain = 1 + (random() - 0.5) * 0.04;
   const out = new Uint8Array(img.data.length);
   for (let i = 0; i < out.length; i++) {
     const v = img.data[i]! * gain + field[(i + offset) % field.length]!;
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    out[i] = v < 0 ? 0 : Math.min(v , 255);
   }
   return encode({ data: out, width: img.width, height: img.height }, 80 + Math.floor(random() * 12));
 }

@@ -221,7 +221,6 @@ export async function runAttacks(opts: HarnessOptions): Promise<ClassResult[]> {
       },
     ];
     for (const c of classes) {
-      const t0 = Date.now();
       results.push(await photoClass(r, c.name, c.note, prepared, c.strategy, opts, log));
 
     }

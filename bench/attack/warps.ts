@@ -112,10 +112,10 @@ export const ATTACKER_DEPTH: number[] = (() => {
     z[i] = 0.15 - 0.85 * t * t;
   }
   for (let i = 17; i <= 26; i++) z[i] = 0.05 + 0.15 * (1 - Math.abs(i - 21.5) / 4.5);
-  [0.25, 0.33, 0.42, 0.5].forEach((v, k) => (z[27 + k] = v));
-  [0.22, 0.27, 0.32, 0.27, 0.22].forEach((v, k) => (z[31 + k] = v));
-  [-0.05, 0.05, 0.05, 0.08, 0.05, 0.05].forEach((v, k) => (z[36 + k] = v));
-  [0.08, 0.05, 0.05, -0.05, 0.05, 0.05].forEach((v, k) => (z[42 + k] = v));
+  for (const [k, v] of [0.25, 0.33, 0.42, 0.5].entries()) z[27 + k] = v;
+  for (const [k, v] of [0.22, 0.27, 0.32, 0.27, 0.22].entries()) z[31 + k] = v;
+  for (const [k, v] of [-0.05, 0.05, 0.05, 0.08, 0.05, 0.05].entries()) z[36 + k] = v;
+  for (const [k, v] of [0.08, 0.05, 0.05, -0.05, 0.05, 0.05].entries()) z[42 + k] = v;
   for (let i = 48; i < 68; i++) z[i] = 0.18 - 0.02 * Math.abs(((i < 60 ? i - 48 : i - 60) % 12) - 3);
   return z;
 })();

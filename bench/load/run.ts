@@ -259,7 +259,7 @@ async function enrollPeople(base: string, people: Person[], runId: string): Prom
   const worker = async () => {
     for (let person = queue.shift(); person; person = queue.shift()) {
       const username = `${person.identity.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 18)}.${runId}`.slice(0, 32);
-      let reg;
+      let reg: Awaited<ReturnType<typeof register>>;
       try {
         reg = await register(base, username, person.identity);
       } catch (e) {
@@ -786,7 +786,7 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     const l = p.logins;
     lines.push(`${fmt((p.to - p.from) / 1000, 1)} s. Logins: ${l.ok} succeeded, ${l.failed} failed (${fmt(l.perSecond, 2)}/s), p50 ${fmt(l.p50)} ms, p95 ${fmt(l.p95)} ms, p99 ${fmt(l.p99)} ms. Errors by code: ${codes(l.errors)}.`);
     const h = p.http;
-    lines.push(`Background: page ${h.page?.count ?? 0} (${h.page?.failed ?? 0} failed, p50 ${fmt(h.page?.p50 ?? NaN, 1)} ms), healthz ${h.healthz?.count ?? 0} (${h.healthz?.failed ?? 0} failed), token checks ${h.token?.count ?? 0} (${h.token?.failed ?? 0} failed${h.token && h.token.failed ? `: ${codes(h.token.errors)}` : ''}, p50 ${fmt(h.token?.p50 ?? NaN, 1)} ms).`);
+    lines.push(`Background: page ${h.page?.count ?? 0} (${h.page?.failed ?? 0} failed, p50 ${fmt(h.page?.p50 ?? NaN, 1)} ms), healthz ${h.healthz?.count ?? 0} (${h.healthz?.failed ?? 0} failed), token checks ${h.token?.count ?? 0} (${h.token?.failed ?? 0} failed${h.token?.failed ? `: ${codes(h.token.errors)}` : ''}, p50 ${fmt(h.token?.p50 ?? NaN, 1)} ms).`);
     lines.push('');
     for (const [k, v] of Object.entries(p.figures)) lines.push(`- ${k}: ${typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : v}`);
     for (const n of p.notes) lines.push(`- ${n}`);

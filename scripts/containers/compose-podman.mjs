@@ -236,7 +236,7 @@ function order(names) {
     seen.add(n);
     out.push(n);
   };
-  names.forEach((n) => visit(n));
+  for (const n of names) visit(n);
   return out;
 }
 
@@ -312,7 +312,7 @@ async function up(targets, dryRun = false) {
     // one-shot services (restart: "no") run to completion; show what they printed
     if (services[n].restart === 'no') {
       await waitCompleted(n);
-      process.stdout.write(podman(['logs', c], { quiet: true }).stdout + '\n');
+      process.stdout.write(`${podman(['logs', c], { quiet: true }).stdout}\n`);
     }
   }
 }

@@ -27,7 +27,7 @@ function schemaAt(key: string): Schema | undefined {
   let cur: Schema | undefined = schema;
   for (const part of key.split('.')) {
     cur = cur && resolve(cur);
-    if (!cur || cur.type !== 'object') return undefined;
+    if (cur?.type !== 'object') return undefined;
     if (cur.properties?.[part]) cur = cur.properties[part];
     else if (cur.additionalProperties && typeof cur.additionalProperties === 'object') cur = cur.additionalProperties;
     else if (cur.additionalProperties === undefined) return {}; // inside a free-form Kubernetes object
@@ -134,7 +134,7 @@ describe('helm chart: documentation and schema', () => {
       assert.notEqual(v, undefined, `${q.variable} is not a value`);
       assert.equal(typeof v, jsType[q.type], `${q.variable}: question type ${q.type}, value ${typeof v}`);
       assert.deepEqual(q.default, v, `${q.variable}: question default differs from values.yaml`);
-      if (q.options) assert.deepEqual([...q.options].sort(), [...(schemaAt(q.variable)?.enum as string[])].sort(), `${q.variable} options`);
+      if (q.options) assert.deepEqual([...q.options].sort(), [...((schemaAt(q.variable)?.enum ?? []) as string[])].sort(), `${q.variable} options`);
     }
   });
 });

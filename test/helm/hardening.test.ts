@@ -136,7 +136,7 @@ describe('helm chart: hardening', () => {
     const objs = renderSet('hybrid');
     assert.equal(podSpec(deployment(objs, 'vision')).containers[0].image, 'ghcr.io/faceline/vision:0.1.0');
     const custom = render({
-      set: ['global.imageRegistry=registry.plant.local:5000', 'web.image.digest=sha256:' + 'a'.repeat(64), 'global.imagePullSecrets[0]=plant-pull'],
+      set: ['global.imageRegistry=registry.plant.local:5000', `web.image.digest=sha256:${'a'.repeat(64)}`, 'global.imagePullSecrets[0]=plant-pull'],
     });
     assert.equal(podSpec(deployment(custom, 'web')).containers[0].image, `registry.plant.local:5000/faceline/web@sha256:${'a'.repeat(64)}`);
     assert.equal(podSpec(deployment(custom, 'auth')).containers[0].image, 'registry.plant.local:5000/faceline/auth:0.1.0');

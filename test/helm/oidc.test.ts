@@ -55,7 +55,7 @@ describe('helm chart: Sign in with Faceline', () => {
     const noIssuer = renderRaw({ set: ['ingress.hostname=', ...grafana] });
     assert.notEqual(noIssuer.status, 0);
     assert.match(noIssuer.stderr, /oidc needs publicUrl/);
-    const confused = renderRaw({ set: ['publicUrl=https://a.example', 'oidc.existingSecret=x', 'oidc.clients[0].clientId=a', 'oidc.clients[0].public=true', 'oidc.clients[0].clientSecret=' + SECRET, 'oidc.clients[0].redirectUris[0]=https://a.example/cb', 'oidc.clients[1].clientId=b', 'oidc.clients[1].redirectUris[0]=https://b.example/cb'] });
+    const confused = renderRaw({ set: ['publicUrl=https://a.example', 'oidc.existingSecret=x', 'oidc.clients[0].clientId=a', 'oidc.clients[0].public=true', `oidc.clients[0].clientSecret=${SECRET}`, 'oidc.clients[0].redirectUris[0]=https://a.example/cb', 'oidc.clients[1].clientId=b', 'oidc.clients[1].redirectUris[0]=https://b.example/cb'] });
     assert.notEqual(confused.status, 0);
     assert.match(confused.stderr, /not both/);
     assert.match(confused.stderr, /oidc client a: a public client has no clientSecret/);

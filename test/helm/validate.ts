@@ -97,7 +97,7 @@ function walk(type: ts.Type, value: unknown, at: string, out: string[]): void {
   if (Array.isArray(value)) {
     if (c.isArrayType(t)) {
       const el = c.getTypeArguments(t as ts.TypeReference)[0];
-      if (el) value.forEach((v, i) => walk(el, v, `${at}[${i}]`, out));
+      if (el) for (const [i, v] of value.entries()) walk(el, v, `${at}[${i}]`, out);
     }
     return;
   }

@@ -12,7 +12,7 @@ export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-const time = (seconds: number | undefined) => (seconds ? new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '–');
+const time = (seconds: number | undefined) => (seconds ? `${new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC` : '–');
 
 function layout(line: string, title: string, body: string): string {
   return `<!DOCTYPE html>

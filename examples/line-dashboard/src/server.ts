@@ -38,7 +38,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'self'; form-action 'self' " + cfg.issuer.origin + "; frame-ancestors 'none'",
+    'content-security-policy': `default-src 'none'; style-src 'self'; form-action 'self' ${cfg.issuer.origin}; frame-ancestors 'none'`,
     // not no-referrer: with it a browser sends "Origin: null" on form posts, and the origin check below needs the real one
     'referrer-policy': 'same-origin',
     ...headers,

@@ -269,5 +269,5 @@ export interface ServerToClientEvents {
   'flow:error': (event: FlowErrorEvent) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface InterServerEvents {}
+// biome-ignore lint/complexity/noBannedTypes: Socket.IO's type for "no events between servers" is an empty map
+export type InterServerEvents = {}

@@ -231,7 +231,7 @@ export function loadConfig(source: Env = process.env): AuthConfig {
   const inlineClients = str('OIDC_CLIENTS');
   if (inlineClients) clientSources.push(parseClientRegistrations(inlineClients, 'OIDC_CLIENTS'));
   const oidcClients = mergeRegistrations(clientSources);
-  oidcClients.problems.forEach((p) => env.problem(p));
+  for (const p of oidcClients.problems) env.problem(p);
   const oidcLoginPath = str('OIDC_LOGIN_PATH') ?? '/authorize';
   if (!/^\/[A-Za-z0-9/_-]*$/.test(oidcLoginPath)) env.problem(`OIDC_LOGIN_PATH must be a path on the web app such as /authorize, got "${oidcLoginPath}"`);
   const mode = env.enum<AuthMode>('AUTH_MODE', ['single', 'hub', 'site'], 'single');

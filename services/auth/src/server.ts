@@ -2,11 +2,11 @@
 import { pino } from 'pino';
 import { onShutdown } from '@faceline/runtime';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type AuthConfig } from './config.js';
 import { createContext } from './context.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: AuthConfig;
   try {
     config = loadConfig();
   } catch (err) {

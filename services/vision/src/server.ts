@@ -9,12 +9,12 @@ import 'sharp'; // loaded on the main thread before any worker: keeps libvips re
 import { pino } from 'pino';
 import { onShutdown } from '@faceline/runtime';
 import { buildApp, loggerOptions, type AnalyzePool } from './app.js';
-import { ConfigError, loadConfig, threadWarning } from './config.js';
+import { ConfigError, loadConfig, threadWarning, type VisionConfig } from './config.js';
 import { WorkerPool } from './workers/pool.js';
 import { spawnAnalyzeWorker } from './workers/spawn.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: VisionConfig;
   try {
     config = loadConfig();
   } catch (e) {

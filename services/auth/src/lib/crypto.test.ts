@@ -11,7 +11,7 @@ test('sealed templates open only with the same key and the same row binding', ()
   const { nonce, ciphertext } = s.seal(plain, 'template:1:u');
   assert.notDeepEqual(ciphertext.subarray(0, plain.length), plain, 'ciphertext is not the embedding');
   const back = bytesToEmbedding(s.open(nonce, ciphertext, 'template:1:u'));
-  emb.forEach((v, i) => assert.ok(Math.abs(v - back[i]!) < 1e-7));
+  for (const [i, v] of emb.entries()) assert.ok(Math.abs(v - back[i]!) < 1e-7);
   assert.throws(() => s.open(nonce, ciphertext, 'template:1:other'), 'moved to another row');
   assert.throws(() => new Sealer(randomBytes(32), 'templates').open(nonce, ciphertext, 'template:1:u'), 'other key');
   assert.throws(() => new Sealer(key, 'signing-keys').open(nonce, ciphertext, 'template:1:u'), 'other purpose');

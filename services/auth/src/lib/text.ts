@@ -29,6 +29,7 @@ export interface TextProblem {
 /** Keys whose strings are shown to people as names or greetings. */
 export const SHOWN_TEXT_FIELDS: ReadonlySet<string> = new Set(['username', 'displayName', 'greeting', 'station']);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 // with the u flag a surrogate pair is one code point outside this range: only lone halves match
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;

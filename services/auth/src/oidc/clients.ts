@@ -95,8 +95,8 @@ export function parseClientRegistrations(text: string, source: string): { client
     if (c.public && c.clientSecret) problems.push(`${where}: a public client has no clientSecret`);
     if (!c.public && !c.clientSecret) problems.push(`${where}: set clientSecret (confidential client) or public: true`);
     if (c.public && c.tokenEndpointAuthMethod) problems.push(`${where}: a public client has no tokenEndpointAuthMethod`);
-    c.redirectUris.forEach((u, j) => checkUri(u, `${where}.redirectUris[${j}]`, problems));
-    (c.postLogoutRedirectUris ?? []).forEach((u, j) => checkUri(u, `${where}.postLogoutRedirectUris[${j}]`, problems));
+    for (const [j, u] of c.redirectUris.entries()) checkUri(u, `${where}.redirectUris[${j}]`, problems);
+    for (const [j, u] of (c.postLogoutRedirectUris ?? []).entries()) checkUri(u, `${where}.postLogoutRedirectUris[${j}]`, problems);
     if (c.scopes && !c.scopes.includes('openid')) problems.push(`${where}: scopes must include openid`);
     clients.push(c);
   });

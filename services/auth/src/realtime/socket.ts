@@ -205,7 +205,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       const before = flow.liveness?.completed ?? 0;
       slot.busy = true;
       try {
-        let out;
+        let out: Awaited<ReturnType<LoginService['frame']>>;
         try {
           out = await deps.login.frame(flow, seq, image, socket.data.client);
         } catch (err) {

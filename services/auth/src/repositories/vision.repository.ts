@@ -30,9 +30,7 @@ export interface VisionClient {
   close?(): void;
 }
 
-export interface VisionObserver {
-  (outcome: { url: string; ms: number; ok: boolean; status?: number }): void;
-}
+export type VisionObserver = (outcome: { url: string; ms: number; ok: boolean; status?: number }) => void
 
 interface Answer {
   status: number;

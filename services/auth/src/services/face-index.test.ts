@@ -50,7 +50,7 @@ for (const simd of [true, false]) test(`removing templates and users keeps the i
   const r = rng(3);
   const index = new FaceIndex(4, { simd });
   const vs = Array.from({ length: 10 }, () => vec(r));
-  vs.forEach((v, i) => index.add(`t${i}`, `u${i % 3}`, v));
+  for (const [i, v] of vs.entries()) index.add(`t${i}`, `u${i % 3}`, v);
   assert.equal(index.size, 10);
   assert.equal(index.users, 3);
   index.removeUser('u0'); // t0 t3 t6 t9

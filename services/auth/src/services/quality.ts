@@ -28,7 +28,7 @@ export function assessFaces(faces: Face[], rules: QualityRules, opts: { requireF
   if (q.brightness < rules.minBrightness) problems.push(FeedbackCode.TOO_DARK);
   if (q.sharpness < rules.minSharpness) problems.push(FeedbackCode.BLURRY);
   if (opts.requireFrontal && !isFrontal(face, rules.maxFrontalAngle)) problems.push(FeedbackCode.LOOK_STRAIGHT);
-  if (!face.embedding || face.embedding.length !== 128) problems.push(FeedbackCode.NO_FACE);
+  if (face.embedding?.length !== 128) problems.push(FeedbackCode.NO_FACE);
   return { face, problems };
 }
 

@@ -195,15 +195,15 @@ export class TokenService {
     if (!this.algs.some((alg) => due(alg, [...this.keys.values()]))) return;
     if (this.current() && this.authority !== this.db) {
       // a site: the hub makes the next key; ask it only when it can be reached, keep signing meanwhile
-      await this.createKeys(margin, due).catch((err) => this.log.warn({ err: (err as Error).message }, 'the hub could not create the next signing key yet'));
+      await this.createKeys(due).catch((err) => this.log.warn({ err: (err as Error).message }, 'the hub could not create the next signing key yet'));
     } else {
-      await this.createKeys(margin, due);
+      await this.createKeys(due);
     }
     await this.load();
   }
 
   /** Creates the keys that are due, in the authority's database (this one, or the hub's from a site). */
-  private async createKeys(margin: number, due: (alg: Alg, keys: { alg: string; retireAt: number }[]) => boolean): Promise<void> {
+  private async createKeys(due: (alg: Alg, keys: { alg: string; retireAt: number }[]) => boolean): Promise<void> {
     await this.authority.withLock(SIGNING_KEY_LOCK_ID, async (q) => {
       const again = (await this.repo.listPublished(q)).map((k) => ({ alg: k.alg, retireAt: k.retireAt.getTime() }));
       for (const alg of this.algs) {

@@ -10,7 +10,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import sharp from 'sharp';
 import { Value } from '@sinclair/typebox/value';
@@ -19,10 +18,10 @@ import {
   type EnrollFrameResult, type LoginFrameResult, type LoginStarted,
 } from '@faceline/contracts';
 import { embeddingToBytes } from '../../src/lib/crypto.js';
-import { facesDir, requireFaces } from '@faceline/testkit';
+import { requireFaces } from '@faceline/testkit';
 import { createStore, startReplica, type Backend, type Replica, type Store } from './auth.js';
 import {
-  ask, connect, cookieHeader, data, enroll, errorCode, http, login, mjpegFrames, photo, streamLogin, variant,
+  ask, connect, cookieHeader, data, enroll, errorCode, http, login, photo, variant,
 } from './client.js';
 import { startVision, type ChildService } from './vision.js';
 import { clipPerformer, performFlow } from './performer.js';

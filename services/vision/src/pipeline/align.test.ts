@@ -8,7 +8,7 @@ test('fitSimilarity recovers a known rotation, scale and shift', () => {
   const m: [number, number, number, number] = [2 * Math.cos(0.3), 2 * Math.sin(0.3), 5, -7];
   const to = from.map((p) => applySimilarity(m, p));
   const fit = fitSimilarity(from, to);
-  fit.forEach((v, i) => assert.ok(Math.abs(v - m[i]!) < 1e-9, `${v} vs ${m[i]}`));
+  for (const [i, v] of fit.entries()) assert.ok(Math.abs(v - m[i]!) < 1e-9, `${v} vs ${m[i]}`);
 });
 
 test('a rotated, scaled, shifted face comes back level and on the dlib template', () => {

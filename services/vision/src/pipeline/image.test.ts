@@ -52,7 +52,7 @@ test('warpBilinear samples through the affine map and marks pixels outside the i
 
 test('boxDownsample averages factor x factor blocks', () => {
   const data = new Uint8Array(4 * 2 * 3);
-  [0, 10, 20, 30, 40, 50, 60, 70].forEach((v, i) => data.fill(v, i * 3, i * 3 + 3));
+  for (const [i, v] of [0, 10, 20, 30, 40, 50, 60, 70].entries()) data.fill(v, i * 3, i * 3 + 3);
   const small = boxDownsample({ data, width: 4, height: 2 }, { x: 0, y: 0, width: 4, height: 2 }, 2);
   assert.equal(small.width, 2);
   assert.equal(small.height, 1);

@@ -3,7 +3,7 @@
  * worker thread and then FacePipeline.analyze() per image.
  */
 import { createOnnxFacePipeline, type OnnxFacePipeline } from './onnx-pipeline.js';
-import type { FacePipeline, PipelineSettings } from './types.js';
+import type { PipelineSettings } from './types.js';
 import { disableOrtTelemetryByDefault } from './ort-telemetry.js';
 
 export type { FacePipeline, PipelineOptions, PipelineSettings, RgbImage } from './types.js';

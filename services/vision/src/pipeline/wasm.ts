@@ -125,7 +125,7 @@ export function assemble(functions: WasmFunction[]): Uint8Array {
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [...leb(types.length), ...types.flat()]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
-    ...section(3, [...leb(functions.length), ...functions.map((_, i) => leb(i)).flat()]),
+    ...section(3, [...leb(functions.length), ...functions.flatMap((_, i) => leb(i))]),
     ...section(7, [...leb(functions.length), ...functions.flatMap((f, i) => [...str(f.name), 0x00, ...leb(i)])]),
     ...section(10, [...leb(codes.length), ...codes.flat()]),
   ]);

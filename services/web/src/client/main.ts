@@ -37,7 +37,7 @@ const updateLang = () => {
 };
 let me: MeResponse | null = null;
 let configPromise: Promise<ClientConfig> | null = null;
-let cleanup: (() => void) | void = undefined;
+let cleanup: (() => void) | void ;
 let flashMessage: string | null = null;
 let renderToken = 0;
 

@@ -35,7 +35,10 @@ function tooLarge(reply: Pick<FastifyReply, 'code'>, limit: number): void {
 export function limitBody(limit: number) {
   return (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return tooLarge(reply, limit);
+    if (Number.isFinite(declared) && declared > limit) {
+      tooLarge(reply, limit);
+      return;
+    }
     const body = req.body;
     if (body instanceof Readable) {
       let seen = 0;
@@ -59,7 +62,10 @@ export function limitBody(limit: number) {
 }
 
 function upstreamDown(reply: Pick<FastifyReply, 'log' | 'code' | 'request'>, error: unknown, limit: number): void {
-  if ((reply.request as LimitedRequest)[kTooLarge]) return tooLarge(reply, limit);
+  if ((reply.request as LimitedRequest)[kTooLarge]) {
+    tooLarge(reply, limit);
+    return;
+  }
   reply.log.warn({ err: error }, 'auth service unreachable');
   void reply
     .code(503)

@@ -56,7 +56,7 @@ export function reauthPath(username: string, next: string): string {
 
 /** A return path from the URL, only when it stays on this site (no //host, no scheme). */
 export function safeNext(raw: string | null): string | null {
-  if (!raw || !raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) return null;
+  if (!raw?.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) return null;
   try {
     const u = new URL(raw, 'http://x.invalid');
     return u.origin === 'http://x.invalid' ? u.pathname + u.search + u.hash : null;

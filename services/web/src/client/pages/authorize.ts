@@ -5,7 +5,7 @@
  * provider, which returns the person to the application. Third-party applications ask for
  * consent here too.
  */
-import type { InteractionDetails, InteractionRedirect, OIDC_ROUTES } from '@faceline/contracts';
+import type { ClientConfig, InteractionDetails, InteractionRedirect, OIDC_ROUTES } from '@faceline/contracts';
 import type { LoginState } from '../flows/login.js';
 import { format } from '../i18n/index.js';
 import { api } from '../lib/api.js';
@@ -99,7 +99,7 @@ function loginView(root: HTMLElement, ctx: AppContext, d: InteractionDetails): (
     setFieldError(username, null);
     flow?.stop();
     status.replaceChildren();
-    let config;
+    let config: ClientConfig;
     try {
       config = await ctx.config();
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { EnrollmentTicketResponse } from '@faceline/contracts';
+import type { ClientConfig, EnrollmentTicketResponse } from '@faceline/contracts';
 import type { EnrollState } from '../flows/enrollment.js';
 import { enrollProgress } from '../flows/enrollment.js';
 import { format } from '../i18n/index.js';
@@ -103,7 +103,7 @@ export const page: Page = (root, ctx) => {
       );
       return;
     }
-    let config;
+    let config: ClientConfig;
     try {
       config = await ctx.config();
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { LoginState } from '../flows/login.js';
 import { format } from '../i18n/index.js';
 import type { Page } from '../lib/context.js';
+import type { ClientConfig } from '@faceline/contracts';
 import { USERNAME_PATTERN } from '../lib/contracts.js';
 import { field, h, setFieldError } from '../lib/dom.js';
 import { createFaceView } from '../lib/face-view.js';
@@ -57,7 +58,7 @@ export const page: Page = (root, ctx) => {
     setFieldError(username, null);
     flow?.stop();
     status.replaceChildren();
-    let config;
+    let config: ClientConfig;
     try {
       config = await ctx.config();
     } catch (err) {
