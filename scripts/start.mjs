@@ -170,7 +170,9 @@ function launch(service) {
   child.on('exit', (code, signal) => {
     children.delete(service.name);
     if (stopping) return;
-    console.error(`${tag('start')} ${service.name} exited ${signal ? `on ${signal}` : `with code ${code}`}${started ? '' : ' during start-up'}; stopping the others`);
+    console.error(
+      `${tag('start')} ${service.name} exited ${signal ? `on ${signal}` : `with code ${code}`}${started ? '' : ' during start-up'}; stopping the others`,
+    );
     stopAll(code || 1);
   });
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs every test with Node's built-in runner (TypeScript through tsx).
-//   npm test            type-check (build, then every test and script), unit tests (src/**/*.test.ts),
+//   npm test            lint and format check (Biome), type-check (build, then every test and script),
+//                       unit tests (src/**/*.test.ts),
 //                       system tests (services/*/test, test/)
-//   npm test -- --unit  type-check and unit tests only: no database, face set, models or system commands
+//   npm test -- --unit  lint, type-check and unit tests only: no database, face set, models or system commands
 //   npm test -- FILE…   just these files
 // System tests start real processes (vision, auth, web, Chromium, HAProxy, private PostgreSQL
 // servers) and use the local PostgreSQL (TEST_DATABASE_URL, default
@@ -35,7 +36,8 @@ function walk(dir, out = []) {
 }
 
 /** A unit test lives beside the code: <workspace>/src/…; everything else is a system test. */
-const isUnit = (/** @type {string} */ file) => /^(packages|services)\/[^/]+\/src\//.test(path.relative(root, file).split(path.sep).join('/'));
+const isUnit = (/** @type {string} */ file) =>
+  /^(packages|services)\/[^/]+\/src\//.test(path.relative(root, file).split(path.sep).join('/'));
 
 let files;
 if (explicit.length) files = explicit.map((f) => path.resolve(f));
@@ -64,6 +66,12 @@ if (files.some((f) => !isUnit(f))) {
 }
 
 if (!explicit.length) {
+  // lint and format check (biome.json): reports, writes nothing; `npm run format` fixes the layout
+  const lint = spawnSync('npx', ['biome', 'ci', '--reporter=summary', '.'], { cwd: root, stdio: 'inherit' });
+  if (lint.status !== 0) {
+    console.error('lint or format check failed: run `npm run lint` to see where, `npm run format` to fix the layout');
+    process.exit(lint.status ?? 1);
+  }
   // the build projects, then the check projects: every test, script and benchmark (tsconfig.check.json)
   const tc = spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json', 'tsconfig.check.json'], { cwd: root, stdio: 'inherit' });
   if (tc.status !== 0) {

@@ -26,7 +26,12 @@ export async function localModel(): Promise<LocalModel> {
     async measure(img) {
       const f = (await p.analyze(img, { largestOnly: true, maxFaces: 1, embeddings: false, minFaceSize: 40 }))[0];
       if (!f) return null;
-      return { yaw: f.quality.yaw, pitch: f.quality.pitch, ear: (f.quality.eyeOpenness.left + f.quality.eyeOpenness.right) / 2, landmarks: f.landmarks as W.Pt[] };
+      return {
+        yaw: f.quality.yaw,
+        pitch: f.quality.pitch,
+        ear: (f.quality.eyeOpenness.left + f.quality.eyeOpenness.right) / 2,
+        landmarks: f.landmarks as W.Pt[],
+      };
     },
     close: () => p.close(),
   };
@@ -38,7 +43,9 @@ export async function decode(jpeg: Buffer): Promise<W.Rgb> {
 }
 
 export async function encode(img: W.Rgb, quality = 88): Promise<Buffer> {
-  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 3 },
+  })
     .jpeg({ quality })
     .toBuffer();
 }
@@ -48,9 +55,11 @@ export async function frameAsCamera(file: string, model: LocalModel): Promise<{ 
   const full = await decode(readFileSync(file));
   const m = await model.measure(full);
   if (!m) return null;
-  const xs = m.landmarks.map((p) => p[0]), ys = m.landmarks.map((p) => p[1]);
+  const xs = m.landmarks.map((p) => p[0]),
+    ys = m.landmarks.map((p) => p[1]);
   const faceW = Math.max(...xs) - Math.min(...xs);
-  const cx = (Math.max(...xs) + Math.min(...xs)) / 2, cy = (Math.max(...ys) + Math.min(...ys)) / 2;
+  const cx = (Math.max(...xs) + Math.min(...xs)) / 2,
+    cy = (Math.max(...ys) + Math.min(...ys)) / 2;
   let cw = Math.min(full.width, Math.round(faceW / 0.4));
   let ch = Math.round((cw * FRAME_H) / FRAME_W);
   if (ch > full.height) {
@@ -76,19 +85,37 @@ export type TurnWarp = 'stretch' | 'tps' | 'planar';
  * (in steps, as a real turn passes through them) the warp strength whose measured yaw comes
  * closest. `dir` +1 is the person's own left (TURN_LEFT), -1 their right.
  */
-export async function turnFrames(photo: { img: W.Rgb; landmarks: W.Pt[] }, warp: TurnWarp, dir: 1 | -1, model: LocalModel): Promise<W.Rgb[]> {
+export async function turnFrames(
+  photo: { img: W.Rgb; landmarks: W.Pt[] },
+  warp: TurnWarp,
+  dir: 1 | -1,
+  model: LocalModel,
+): Promise<W.Rgb[]> {
   const base = (await model.measure(photo.img))?.yaw ?? 0;
   const candidates: { yaw: number; img: W.Rgb }[] = [];
-  const strengths = warp === 'stretch' ? [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.36, 0.42] : warp === 'tps' ? [4, 8, 12, 16, 20, 24, 28, 32] : [8, 16, 24, 32, 40, 48];
+  const strengths =
+    warp === 'stretch'
+      ? [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.36, 0.42]
+      : warp === 'tps'
+        ? [4, 8, 12, 16, 20, 24, 28, 32]
+        : [8, 16, 24, 32, 40, 48];
   for (const s of strengths) {
-    const img = warp === 'stretch' ? W.stretchTurn(photo.img, photo.landmarks, dir * s) : warp === 'tps' ? W.tpsTurn(photo.img, photo.landmarks, dir * s) : W.planarTurn(photo.img, photo.landmarks, dir * s);
+    const img =
+      warp === 'stretch'
+        ? W.stretchTurn(photo.img, photo.landmarks, dir * s)
+        : warp === 'tps'
+          ? W.tpsTurn(photo.img, photo.landmarks, dir * s)
+          : W.planarTurn(photo.img, photo.landmarks, dir * s);
     const m = await model.measure(img);
     if (m) candidates.push({ yaw: m.yaw, img });
   }
   const out: W.Rgb[] = [];
   for (const target of [5, 9, 13, 17, 21, 25]) {
     const want = base + dir * target;
-    const best = candidates.reduce<{ yaw: number; img: W.Rgb } | null>((b, c) => (!b || Math.abs(c.yaw - want) < Math.abs(b.yaw - want) ? c : b), null);
+    const best = candidates.reduce<{ yaw: number; img: W.Rgb } | null>(
+      (b, c) => (!b || Math.abs(c.yaw - want) < Math.abs(b.yaw - want) ? c : b),
+      null,
+    );
     if (best) out.push(best.img);
   }
   return out;
@@ -99,7 +126,11 @@ export async function turnFrames(photo: { img: W.Rgb; landmarks: W.Pt[] }, warp:
  * strength at which the local model's eye aspect ratio falls below the classic 0.19 "closed"
  * threshold, or the strongest tried), held, and released.
  */
-export async function blinkFrames(photo: { img: W.Rgb; landmarks: W.Pt[] }, towards: 'middle' | 'lower-lid', model: LocalModel): Promise<W.Rgb[]> {
+export async function blinkFrames(
+  photo: { img: W.Rgb; landmarks: W.Pt[] },
+  towards: 'middle' | 'lower-lid',
+  model: LocalModel,
+): Promise<W.Rgb[]> {
   let chosen = 0.1;
   for (const k of [0.6, 0.45, 0.35, 0.25, 0.18, 0.12, 0.08]) {
     const m = await model.measure(W.squashEyes(photo.img, photo.landmarks, k, towards));
@@ -145,7 +176,8 @@ function noiseField(k: number, sigma: number): Int8Array {
     const f = new Int8Array(640 * 480 * 3 + 4096);
     const r = W.rng(9000 + NOISE_FIELDS.length);
     for (let i = 0; i < f.length; i++) {
-      const u = Math.max(1e-9, r()), v = r();
+      const u = Math.max(1e-9, r()),
+        v = r();
       f[i] = Math.max(-127, Math.min(127, Math.round(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * sigma)));
     }
     NOISE_FIELDS.push(f);
@@ -164,7 +196,7 @@ export async function cameraFrame(img: W.Rgb, random: () => number, sigma = 3): 
   const out = new Uint8Array(img.data.length);
   for (let i = 0; i < out.length; i++) {
     const v = img.data[i]! * gain + field[(i + offset) % field.length]!;
-    out[i] = v < 0 ? 0 : Math.min(v , 255);
+    out[i] = v < 0 ? 0 : Math.min(v, 255);
   }
   return encode({ data: out, width: img.width, height: img.height }, 80 + Math.floor(random() * 12));
 }

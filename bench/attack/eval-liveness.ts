@@ -14,7 +14,7 @@
  * Prints both; figures only, no thresholds asserted (the tests do that).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -31,8 +31,15 @@ import { rng } from './warps.js';
 const FPS = 30;
 /** Both eyes closed, seconds (by looking at the frames). */
 const BLINKS: Record<string, [number, number][]> = {
-  'anon_lp_d7_blink_480x480.mjpeg': [[0.73, 1.0], [2.3, 2.8], [3.2, 4.1]],
-  'franck_talkingface_480x480.mjpeg': [[4.1, 5.1], [12.3, 12.7]],
+  'anon_lp_d7_blink_480x480.mjpeg': [
+    [0.73, 1.0],
+    [2.3, 2.8],
+    [3.2, 4.1],
+  ],
+  'franck_talkingface_480x480.mjpeg': [
+    [4.1, 5.1],
+    [12.3, 12.7],
+  ],
 };
 
 async function analyse(frames: Buffer[]): Promise<(ObservedFace | null)[]> {
@@ -40,9 +47,22 @@ async function analyse(frames: Buffer[]): Promise<(ObservedFace | null)[]> {
   const out: (ObservedFace | null)[] = [];
   for (const f of frames) {
     const { data, info } = await sharp(f).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const faces = await p.analyze({ data: new Uint8Array(data), width: info.width, height: info.height }, { largestOnly: false, maxFaces: 5, embeddings: true, minFaceSize: 40, texture: true });
+    const faces = await p.analyze(
+      { data: new Uint8Array(data), width: info.width, height: info.height },
+      { largestOnly: false, maxFaces: 5, embeddings: true, minFaceSize: 40, texture: true },
+    );
     const face = faces.length === 1 ? faces[0]! : undefined;
-    out.push(face ? { yaw: face.quality.yaw, pitch: face.quality.pitch, ear: meanEar(face.quality), embedding: face.embedding!, texture: decodeTexture(face.texture) } : null);
+    out.push(
+      face
+        ? {
+            yaw: face.quality.yaw,
+            pitch: face.quality.pitch,
+            ear: meanEar(face.quality),
+            embedding: face.embedding!,
+            texture: decodeTexture(face.texture),
+          }
+        : null,
+    );
   }
   await p.close();
   return out;
@@ -67,7 +87,13 @@ function turnEvents(rows: (ObservedFace | null)[]): { at: number; step: Challeng
 }
 
 /** One step shown `lead` frames before `at`: held from a hold of 600 ms before that, frames every 4th. */
-function genuineTry(rows: (ObservedFace | null)[], step: ChallengeStep, at: number, leadMs: number, offset: number): { ok: boolean; why: string } {
+function genuineTry(
+  rows: (ObservedFace | null)[],
+  step: ChallengeStep,
+  at: number,
+  leadMs: number,
+  offset: number,
+): { ok: boolean; why: string } {
   const s = new LivenessSession([step], { ...DEFAULT_LIVENESS_RULES, holdMinMs: 600, holdMaxMs: 600 }, () => 0);
   const reveal = at - Math.round((leadMs * FPS) / 1000);
   const start = reveal - Math.round((600 * FPS) / 1000) - offset;
@@ -95,7 +121,12 @@ function replayTry(rows: (ObservedFace | null)[], start: number, seed: number): 
 
 async function recordings(): Promise<{ name: string; frames: Buffer[] }[]> {
   const dir = path.join(facesDir(), 'webcam');
-  const out = ['franck_talkingface_480x480.mjpeg', 'anon_lp_d7_blink_480x480.mjpeg', 'anon_lp_d3_woman_480x480.mjpeg', 'anon_lp_d9_man_glasses_480x480.mjpeg'].map((f) => ({
+  const out = [
+    'franck_talkingface_480x480.mjpeg',
+    'anon_lp_d7_blink_480x480.mjpeg',
+    'anon_lp_d3_woman_480x480.mjpeg',
+    'anon_lp_d9_man_glasses_480x480.mjpeg',
+  ].map((f) => ({
     name: f,
     frames: mjpegFrames(path.join(dir, f)),
   }));
@@ -111,11 +142,32 @@ async function recordings(): Promise<{ name: string; frames: Buffer[] }[]> {
     const tmp = mkdtempSync(path.join(tmpdir(), 'faceline-eval-'));
     for (const d of ['d3', 'd9', 'd13', 'd19', 'd20']) {
       const src = path.join(facesDir(), 'liveportrait');
-      const folder = ['anon_lp_d3_woman', 'anon_lp_d9_man_glasses', 'anon_lp_d13_man_selfie', 'anon_lp_d19_man_glasses', 'anon_lp_d20_man'].find((x) => x.includes(`_${d}_`));
+      const folder = [
+        'anon_lp_d3_woman',
+        'anon_lp_d9_man_glasses',
+        'anon_lp_d13_man_selfie',
+        'anon_lp_d19_man_glasses',
+        'anon_lp_d20_man',
+      ].find((x) => x.includes(`_${d}_`));
       const file = folder ? path.join(src, folder, `${d}.mp4`) : '';
       if (!existsSync(file)) continue;
       const outFile = path.join(tmp, `${d}.mjpeg`);
-      execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', file, '-vf', "scale='min(640,iw)':-2", '-r', '30', '-q:v', '3', '-f', 'mjpeg', outFile]);
+      execFileSync('ffmpeg', [
+        '-loglevel',
+        'error',
+        '-y',
+        '-i',
+        file,
+        '-vf',
+        "scale='min(640,iw)':-2",
+        '-r',
+        '30',
+        '-q:v',
+        '3',
+        '-f',
+        'mjpeg',
+        outFile,
+      ]);
       out.push({ name: `${d}.mp4`, frames: mjpegFrames(outFile) });
     }
   }
@@ -124,7 +176,8 @@ async function recordings(): Promise<{ name: string; frames: Buffer[] }[]> {
 
 requireFaces();
 const genuine: Record<string, { ok: number; n: number; why: Record<string, number> }> = {};
-let replayOk = 0, replayN = 0;
+let replayOk = 0,
+  replayN = 0;
 for (const r of await recordings()) {
   const rows = await analyse(r.frames);
   const events = turnEvents(rows);
@@ -159,5 +212,7 @@ const performable = Object.values(genuine).reduce(
   (a, g) => ({ ok: a.ok + g.ok, n: a.n + g.n - notPerformable.reduce((s, w) => s + (g.why[w] ?? 0), 0) }),
   { ok: 0, n: 0 },
 );
-console.log(`  of the motions a person asked to hold still first could have made: ${performable.ok}/${performable.n} pass (${((100 * performable.ok) / performable.n).toFixed(0)}%)`);
+console.log(
+  `  of the motions a person asked to hold still first could have made: ${performable.ok}/${performable.n} pass (${((100 * performable.ok) / performable.n).toFixed(0)}%)`,
+);
 console.log(`\nrecordings replayed in a loop against random two-step challenges: ${replayOk}/${replayN} pass`);

@@ -57,7 +57,11 @@ const FR = (who: string, files: string[]) => files.map((f) => `face_recognition/
  * enough for the hold (an attacker checks that with the local model), never the ones enrolled.
  */
 const PHOTO_VICTIMS: Victim[] = [
-  { username: 'obama', enroll: FR('barack_obama', ['obama.jpg', 'obama_small.jpg', 'obama_partial_face.jpg']), attack: FR('barack_obama', ['obama2.jpg']) },
+  {
+    username: 'obama',
+    enroll: FR('barack_obama', ['obama.jpg', 'obama_small.jpg', 'obama_partial_face.jpg']),
+    attack: FR('barack_obama', ['obama2.jpg']),
+  },
   {
     username: 'ana',
     enroll: ['1', '3', '4'].map((n) => `human/anon_human_emotions_a/stock-emotions-a-${n}.jpg`),
@@ -73,8 +77,16 @@ const PHOTO_VICTIMS: Victim[] = [
 
 /** Real recordings of people, enrolled from frames of another part of the recording. */
 const CLIP_VICTIMS = [
-  { username: 'clip-d3', feed: 'webcam/anon_lp_d3_woman_480x480.mjpeg', enroll: ['t03.55', 't05.91', 't08.27'].map((t) => `liveportrait/anon_lp_d3_woman/d3_frame_${t}.jpg`) },
-  { username: 'clip-d9', feed: 'webcam/anon_lp_d9_man_glasses_480x480.mjpeg', enroll: ['t05.88', 't09.80', 't13.72'].map((t) => `liveportrait/anon_lp_d9_man_glasses/d9_frame_${t}.jpg`) },
+  {
+    username: 'clip-d3',
+    feed: 'webcam/anon_lp_d3_woman_480x480.mjpeg',
+    enroll: ['t03.55', 't05.91', 't08.27'].map((t) => `liveportrait/anon_lp_d3_woman/d3_frame_${t}.jpg`),
+  },
+  {
+    username: 'clip-d9',
+    feed: 'webcam/anon_lp_d9_man_glasses_480x480.mjpeg',
+    enroll: ['t05.88', 't09.80', 't13.72'].map((t) => `liveportrait/anon_lp_d9_man_glasses/d9_frame_${t}.jpg`),
+  },
   { username: 'clip-d7', feed: 'webcam/anon_lp_d7_blink_480x480.mjpeg', enrollFeedFrames: [150, 160, 170] },
   { username: 'clip-franck', feed: 'webcam/franck_talkingface_480x480.mjpeg', enrollFeedFrames: [379, 384, 389] },
 ];
@@ -182,7 +194,11 @@ export async function runAttacks(opts: HarnessOptions): Promise<ClassResult[]> {
   let r: Replica | undefined;
   let model: LocalModel | undefined;
   try {
-    [vision, store, model] = await Promise.all([startVision({ VISION_WORKERS: '2' }), createStore(opts.backend ?? 'postgres'), localModel()]);
+    [vision, store, model] = await Promise.all([
+      startVision({ VISION_WORKERS: '2' }),
+      createStore(opts.backend ?? 'postgres'),
+      localModel(),
+    ]);
     // ---- enrollment of the victims (liveness off for this phase only: they enroll from photos)
     r = await startReplica(store, vision.url, { liveness: false, adminStepUp: false, ...NO_LIMITS });
     await enrollVictims(r, log);
@@ -206,14 +222,26 @@ export async function runAttacks(opts: HarnessOptions): Promise<ClassResult[]> {
     prepared.sort((a, b) => rankOf(prepared, a) - rankOf(prepared, b));
     log(`${prepared.length} attack photos of ${PHOTO_VICTIMS.length} victims`);
     const classes: { name: string; note: string; strategy: (i: number) => PhotoStrategy }[] = [
-      { name: 'still photo + sensor noise', note: 'the photo, re-noised and re-encoded every frame', strategy: () => ({ turn: 'still', blink: 'still' }) },
-      { name: 'mirrored photo', note: 'turn steps answered by the mirrored photo (a turned photo mirrored looks turned the other way)', strategy: () => ({ turn: 'mirror', blink: 'still' }) },
+      {
+        name: 'still photo + sensor noise',
+        note: 'the photo, re-noised and re-encoded every frame',
+        strategy: () => ({ turn: 'still', blink: 'still' }),
+      },
+      {
+        name: 'mirrored photo',
+        note: 'turn steps answered by the mirrored photo (a turned photo mirrored looks turned the other way)',
+        strategy: () => ({ turn: 'mirror', blink: 'still' }),
+      },
       {
         name: '2-D yaw warps (local model)',
         note: 'per-frame stretch / thin-plate / planar warps whose yaw the local model measures at 5..25°',
         strategy: (i) => ({ turn: (['stretch', 'tps', 'planar'] as const)[i % 3]!, blink: 'still' }),
       },
-      { name: 'eye-band squash', note: 'the eye band squashed until the local model’s eye aspect ratio reads closed', strategy: (i) => ({ turn: 'still', blink: i % 2 ? 'middle' : 'lower-lid' }) },
+      {
+        name: 'eye-band squash',
+        note: 'the eye band squashed until the local model’s eye aspect ratio reads closed',
+        strategy: (i) => ({ turn: 'still', blink: i % 2 ? 'middle' : 'lower-lid' }),
+      },
       {
         name: 'combined warps + squash',
         note: 'the strongest photo script: thin-plate or stretch turns, squash blinks, noise, varied JPEG',
@@ -222,7 +250,6 @@ export async function runAttacks(opts: HarnessOptions): Promise<ClassResult[]> {
     ];
     for (const c of classes) {
       results.push(await photoClass(r, c.name, c.note, prepared, c.strategy, opts, log));
-
     }
     results.push(await replayClass(r, opts, log));
     await r.stop();
@@ -261,7 +288,10 @@ async function enrollVictims(r: Replica, log: (l: string) => void): Promise<void
   const jpeg = async (b: Buffer) => encode(await decode(b), 92);
   for (const v of PHOTO_VICTIMS) await enrollFrames(r, v.username, await Promise.all(v.enroll.map(file).map(jpeg)));
   for (const v of CLIP_VICTIMS) {
-    const frames = 'enroll' in v && v.enroll ? v.enroll.map(file) : mjpegFrames(path.join(facesDir(), v.feed)).filter((_, i) => (v.enrollFeedFrames ?? []).includes(i));
+    const frames =
+      'enroll' in v && v.enroll
+        ? v.enroll.map(file)
+        : mjpegFrames(path.join(facesDir(), v.feed)).filter((_, i) => (v.enrollFeedFrames ?? []).includes(i));
     await enrollFrames(r, v.username, frames);
   }
   log(`enrolled ${PHOTO_VICTIMS.length + CLIP_VICTIMS.length} victims; 1:N index holds ${r.ctx.templates.index.size} templates`);
@@ -272,8 +302,17 @@ async function enrollFrames(r: Replica, username: string, frames: Buffer[]): Pro
   if (reg.status !== 201) throw new Error(`registering ${username}: ${reg.text}`);
   const socket = await connect(r.url);
   try {
-    const out = await performFlow(socket, 'enroll', { ticket: reg.json.enrollmentTicket }, { next: (c) => frames[c.frame % frames.length] ?? null }, { frameIntervalMs: 0, maxFrames: 12 });
-    if (!out.result?.ok) throw new Error(`enrolling ${username}: ${JSON.stringify(out.result ?? out.started)} ${JSON.stringify(out.feedback.map((f) => f.codes))}`);
+    const out = await performFlow(
+      socket,
+      'enroll',
+      { ticket: reg.json.enrollmentTicket },
+      { next: (c) => frames[c.frame % frames.length] ?? null },
+      { frameIntervalMs: 0, maxFrames: 12 },
+    );
+    if (!out.result?.ok)
+      throw new Error(
+        `enrolling ${username}: ${JSON.stringify(out.result ?? out.started)} ${JSON.stringify(out.feedback.map((f) => f.codes))}`,
+      );
   } finally {
     socket.disconnect();
   }
@@ -298,9 +337,18 @@ async function photoClass(
     const { victim, p } = mine[Math.floor(i / Math.min(opts.concurrency, victims.length)) % mine.length]!;
     const socket = await socketFrom(r.url, nextAddress());
     try {
-      const out = await performFlow(socket, 'login', { mode: i % 5 === 4 ? 'identify' : 'verify', ...(i % 5 === 4 ? {} : { username: victim }) }, photoPerformer(p, strategy(i), rng(1000 + i)), { maxFrames: 220 });
+      const out = await performFlow(
+        socket,
+        'login',
+        { mode: i % 5 === 4 ? 'identify' : 'verify', ...(i % 5 === 4 ? {} : { username: victim }) },
+        photoPerformer(p, strategy(i), rng(1000 + i)),
+        { maxFrames: 220 },
+      );
       const o = outcomeOf(out.result as LoginResult | undefined, out.started);
-      if (process.env.ATTACK_DEBUG) log(`  try ${i} ${victim}: ${o} after ${out.acks.length} frames, steps ${JSON.stringify(out.steps.map((e) => e.step))}, ${JSON.stringify((out.result as { error?: unknown })?.error ?? null)}`);
+      if (process.env.ATTACK_DEBUG)
+        log(
+          `  try ${i} ${victim}: ${o} after ${out.acks.length} frames, steps ${JSON.stringify(out.steps.map((e) => e.step))}, ${JSON.stringify((out.result as { error?: unknown })?.error ?? null)}`,
+        );
       tally(outcomes, o);
       if (o === 'success') successes++;
     } finally {
@@ -320,7 +368,13 @@ async function replayClass(r: Replica, opts: HarnessOptions, log: (l: string) =>
     const { v, frames } = feeds[i % Math.min(opts.concurrency, feeds.length)]!;
     const socket = await socketFrom(r.url, nextAddress());
     try {
-      const out = await performFlow(socket, 'login', { mode: 'verify', username: v.username }, replayPerformer(frames, Math.floor(random() * frames.length)), { maxFrames: 220 });
+      const out = await performFlow(
+        socket,
+        'login',
+        { mode: 'verify', username: v.username },
+        replayPerformer(frames, Math.floor(random() * frames.length)),
+        { maxFrames: 220 },
+      );
       const o = outcomeOf(out.result as LoginResult | undefined, out.started);
       tally(outcomes, o);
       if (o === 'success') successes++;
@@ -330,7 +384,14 @@ async function replayClass(r: Replica, opts: HarnessOptions, log: (l: string) =>
   });
   const name = 'replay of a recorded genuine clip';
   log(`${name}: ${successes}/${opts.tries} ${JSON.stringify(outcomes)}`);
-  return { name, kind: 'photo', tries: opts.tries, successes, outcomes, note: 'real recordings of 4 enrolled people played in a loop from random points, as a virtual camera plays them' };
+  return {
+    name,
+    kind: 'photo',
+    tries: opts.tries,
+    successes,
+    outcomes,
+    note: 'real recordings of 4 enrolled people played in a loop from random points, as a virtual camera plays them',
+  };
 }
 
 /**
@@ -338,7 +399,12 @@ async function replayClass(r: Replica, opts: HarnessOptions, log: (l: string) =>
  * attacker when the abandoned flow left no trace: not counted against the account and address,
  * not in the audit log.
  */
-async function cancelRedraw(r: Replica, prepared: { victim: string; p: PreparedPhoto }[], tries: number, log: (l: string) => void): Promise<ClassResult> {
+async function cancelRedraw(
+  r: Replica,
+  prepared: { victim: string; p: PreparedPhoto }[],
+  tries: number,
+  log: (l: string) => void,
+): Promise<ClassResult> {
   const outcomes: Record<string, number> = {};
   let successes = 0;
   const ip = nextAddress();
@@ -382,7 +448,12 @@ async function cancelRedraw(r: Replica, prepared: { victim: string; p: PreparedP
  * sent side by side on two flows; a try succeeds when any answer before the result differs in
  * status, step or feedback between the two.
  */
-async function frameOracle(r: Replica, prepared: { victim: string; p: PreparedPhoto }[], tries: number, log: (l: string) => void): Promise<ClassResult> {
+async function frameOracle(
+  r: Replica,
+  prepared: { victim: string; p: PreparedPhoto }[],
+  tries: number,
+  log: (l: string) => void,
+): Promise<ClassResult> {
   const outcomes: Record<string, number> = {};
   let successes = 0;
   const stranger = await decode(photo('liveportrait/unknown/d9.jpg'));
@@ -418,14 +489,29 @@ async function frameOracle(r: Replica, prepared: { victim: string; p: PreparedPh
       continue;
     }
     // only what could tell them apart: status, step and the instruction (not the face box)
-    const strip = (x: LoginFrameResult) => JSON.stringify({ s: x.status, st: x.step, n: x.stepsCompleted, k: Object.keys(x).filter((k) => k !== 'box' && k !== 'frameSize').sort() });
+    const strip = (x: LoginFrameResult) =>
+      JSON.stringify({
+        s: x.status,
+        st: x.step,
+        n: x.stepsCompleted,
+        k: Object.keys(x)
+          .filter((k) => k !== 'box' && k !== 'frameSize')
+          .sort(),
+      });
     const differs = acksA.length !== acksB.length || acksA.some((x, k) => strip(x) !== strip(acksB[k]!));
     if (differs) log(`oracle difference: ${JSON.stringify(acksA)} vs ${JSON.stringify(acksB)}`);
     tally(outcomes, differs ? 'answers differ' : 'answers identical');
     if (differs) successes++;
   }
   log(`frame oracle: ${successes}/${tries} ${JSON.stringify(outcomes)}`);
-  return { name: 'per-frame match oracle', kind: 'accounting', tries, successes, outcomes, note: 'victim photo vs stranger photo on two flows: any difference in the frame answers before the result' };
+  return {
+    name: 'per-frame match oracle',
+    kind: 'accounting',
+    tries,
+    successes,
+    outcomes,
+    note: 'victim photo vs stranger photo on two flows: any difference in the frame answers before the result',
+  };
 }
 
 /**
@@ -433,7 +519,12 @@ async function frameOracle(r: Replica, prepared: { victim: string; p: PreparedPh
  * 55 addresses), each failing with a stranger's face. A try succeeds for the attacker when
  * afterwards the victim cannot log in from home, or not even at a trusted kiosk.
  */
-async function parallelLockout(r: Replica, prepared: { victim: string; p: PreparedPhoto }[], tries: number, log: (l: string) => void): Promise<ClassResult> {
+async function parallelLockout(
+  r: Replica,
+  prepared: { victim: string; p: PreparedPhoto }[],
+  tries: number,
+  log: (l: string) => void,
+): Promise<ClassResult> {
   const outcomes: Record<string, number> = {};
   let successes = 0;
   const stranger = await encode(await decode(photo('liveportrait/donald_trump/d38.jpg')));
@@ -483,7 +574,10 @@ async function parallelLockout(r: Replica, prepared: { victim: string; p: Prepar
     const kioskOk = await may(kiosk.ip, `faceline_device=${kioskCredential}`);
     // one attacker must never keep the owner out anywhere; many may slow remote logins, never the kiosk
     const lockedOut = distributed ? !kioskOk : !homeOk || !kioskOk;
-    tally(outcomes, `${distributed ? '11 bursts from 55 addresses each' : '4 bursts from one address'}: ${started} started, home ${homeOk ? 'may log in' : 'blocked'}, kiosk ${kioskOk ? 'may log in' : 'blocked'}`);
+    tally(
+      outcomes,
+      `${distributed ? '11 bursts from 55 addresses each' : '4 bursts from one address'}: ${started} started, home ${homeOk ? 'may log in' : 'blocked'}, kiosk ${kioskOk ? 'may log in' : 'blocked'}`,
+    );
     if (lockedOut) successes++;
   }
   log(`parallel lockout: ${successes}/${tries} ${JSON.stringify(outcomes)}`);
@@ -520,7 +614,12 @@ async function ticketReuse(r: Replica, tries: number, log: (l: string) => void):
       const first = await enroll(own);
       const second = await enroll(attacker);
       const ok = Boolean(first.result?.ok) && Boolean(second.result?.ok);
-      tally(outcomes, ok ? 'reused' : `second: ${'error' in second.started ? second.started.error.code : (second.result as { error?: { code: string } })?.error?.code ?? 'no result'}`);
+      tally(
+        outcomes,
+        ok
+          ? 'reused'
+          : `second: ${'error' in second.started ? second.started.error.code : ((second.result as { error?: { code: string } })?.error?.code ?? 'no result')}`,
+      );
       if (ok) successes++;
     } else {
       const both = await Promise.all([enroll(own), enroll(attacker)]);
@@ -533,7 +632,14 @@ async function ticketReuse(r: Replica, tries: number, log: (l: string) => void):
     await r.ctx.users.deleteAccount(user, { ip: '127.0.0.1', userAgent: null, deviceId: null });
   }
   log(`ticket reuse: ${successes}/${tries} ${JSON.stringify(outcomes)}`);
-  return { name: 'enrollment ticket reuse', kind: 'accounting', tries, successes, outcomes, note: 'a used ticket again, or two enrollments racing on one ticket: a second face must never be stored' };
+  return {
+    name: 'enrollment ticket reuse',
+    kind: 'accounting',
+    tries,
+    successes,
+    outcomes,
+    note: 'a used ticket again, or two enrollments racing on one ticket: a second face must never be stored',
+  };
 }
 
 /**
@@ -546,7 +652,13 @@ async function staleSessionReenroll(r: Replica, tries: number, log: (l: string) 
   const frame = photo('human/anon_human_emotions_a/stock-emotions-a-5.jpg');
   for (let i = 0; i < tries; i++) {
     const s = await connect(r.url);
-    const out = await performFlow(s, 'login', { mode: 'verify', username: 'ana' }, { next: (c) => variant(frame, c.frame) }, { frameIntervalMs: 0, maxFrames: 5 });
+    const out = await performFlow(
+      s,
+      'login',
+      { mode: 'verify', username: 'ana' },
+      { next: (c) => variant(frame, c.frame) },
+      { frameIntervalMs: 0, maxFrames: 5 },
+    );
     s.disconnect();
     const grant = (out.result as LoginResult & { grant?: string })?.grant;
     if (!grant) {
@@ -556,7 +668,9 @@ async function staleSessionReenroll(r: Replica, tries: number, log: (l: string) 
     const session = await http(r.url, 'POST', '/api/v1/sessions', { body: { grant } });
     const cookie = cookieHeader(session.setCookies);
     // the thief holds the session long after the face login
-    await r.ctx.db.query("UPDATE sessions SET auth_time = now() - interval '1 hour' WHERE id = $1", [JSON.parse(Buffer.from(String(session.json.accessToken).split('.')[1]!, 'base64url').toString()).sid]);
+    await r.ctx.db.query("UPDATE sessions SET auth_time = now() - interval '1 hour' WHERE id = $1", [
+      JSON.parse(Buffer.from(String(session.json.accessToken).split('.')[1]!, 'base64url').toString()).sid,
+    ]);
     // a refresh renews the tokens, not the face login
     const refreshed = await http(r.url, 'POST', '/api/v1/sessions/refresh', { cookie });
     const fresh = cookieHeader(refreshed.setCookies, new Map(cookie.split('; ').map((kv) => kv.split('=') as [string, string])));
@@ -575,5 +689,12 @@ async function staleSessionReenroll(r: Replica, tries: number, log: (l: string) 
     if (got) successes++;
   }
   log(`stale session re-enrollment: ${successes}/${tries} ${JSON.stringify(outcomes)}`);
-  return { name: 'stolen session replaces the face', kind: 'accounting', tries, successes, outcomes, note: `a session whose face login is an hour old: ticket or enroll:start must answer ${ErrorCode.REAUTH_REQUIRED}` };
+  return {
+    name: 'stolen session replaces the face',
+    kind: 'accounting',
+    tries,
+    successes,
+    outcomes,
+    note: `a session whose face login is an hour old: ticket or enroll:start must answer ${ErrorCode.REAUTH_REQUIRED}`,
+  };
 }

@@ -16,11 +16,21 @@ const num = (flag: string, d: number) => {
 const tries = num('--tries', 20);
 const concurrency = num('--concurrency', 4);
 const started = Date.now();
-const results = await runAttacks({ tries, concurrency, backend: args.includes('--pglite') ? 'pglite' : 'postgres', log: (l) => console.log(l) });
+const results = await runAttacks({
+  tries,
+  concurrency,
+  backend: args.includes('--pglite') ? 'pglite' : 'postgres',
+  log: (l) => console.log(l),
+});
 const seconds = Math.round((Date.now() - started) / 1000);
 
 export function table(rs: ClassResult[]): string {
-  const rows = rs.map((r) => `| ${r.name} | ${r.kind} | ${r.successes}/${r.tries} | ${Object.entries(r.outcomes).map(([k, v]) => `${k} ×${v}`).join('; ')} |`);
+  const rows = rs.map(
+    (r) =>
+      `| ${r.name} | ${r.kind} | ${r.successes}/${r.tries} | ${Object.entries(r.outcomes)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join('; ')} |`,
+  );
   return ['| attack | kind | successes | how the tries ended |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -22,9 +22,14 @@ export function remap(src: Rgb, inverse: (x: number, y: number) => Pt): Rgb {
       const [sx0, sy0] = inverse(x, y);
       const sx = Math.min(w - 1.001, Math.max(0, sx0));
       const sy = Math.min(h - 1.001, Math.max(0, sy0));
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const fx = sx - x0, fy = sy - y0;
-      const i00 = (y0 * w + x0) * 3, i10 = i00 + 3, i01 = i00 + w * 3, i11 = i01 + 3;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const fx = sx - x0,
+        fy = sy - y0;
+      const i00 = (y0 * w + x0) * 3,
+        i10 = i00 + 3,
+        i01 = i00 + w * 3,
+        i11 = i01 + 3;
       const o = (y * w + x) * 3;
       for (let c = 0; c < 3; c++) {
         const v = (data[i00 + c]! * (1 - fx) + data[i10 + c]! * fx) * (1 - fy) + (data[i01 + c]! * (1 - fx) + data[i11 + c]! * fx) * fy;
@@ -36,7 +41,8 @@ export function remap(src: Rgb, inverse: (x: number, y: number) => Pt): Rgb {
 }
 
 function meanOf(lm: readonly Pt[], from: number, to: number): [number, number] {
-  let x = 0, y = 0;
+  let x = 0,
+    y = 0;
   for (let i = from; i < to; i++) {
     x += lm[i]![0];
     y += lm[i]![1];
@@ -46,10 +52,12 @@ function meanOf(lm: readonly Pt[], from: number, to: number): [number, number] {
 
 /** Face frame from the landmarks: centre, inter-ocular distance, roll angle. */
 export function faceFrame(lm: readonly Pt[]) {
-  const re = meanOf(lm, 36, 42), le = meanOf(lm, 42, 48);
+  const re = meanOf(lm, 36, 42),
+    le = meanOf(lm, 42, 48);
   const iod = Math.hypot(le[0] - re[0], le[1] - re[1]);
   const roll = Math.atan2(le[1] - re[1], le[0] - re[0]);
-  const xs = lm.map((p) => p[0]), ys = lm.map((p) => p[1]);
+  const xs = lm.map((p) => p[0]),
+    ys = lm.map((p) => p[1]);
   const box = { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys) };
   return { eyes: [re, le] as const, iod, roll, nose: lm[30]!, box };
 }
@@ -87,12 +95,15 @@ export function stretchTurn(src: Rgb, lm: readonly Pt[], a: number): Rgb {
  */
 export function planarTurn(src: Rgb, lm: readonly Pt[], yawDeg: number, focal = 800): Rgb {
   const f = faceFrame(lm);
-  const cx = (f.box.x0 + f.box.x1) / 2, cy = (f.box.y0 + f.box.y1) / 2;
+  const cx = (f.box.x0 + f.box.x1) / 2,
+    cy = (f.box.y0 + f.box.y1) / 2;
   const t = (yawDeg * Math.PI) / 180;
-  const c = Math.cos(t), s = Math.sin(t);
+  const c = Math.cos(t),
+    s = Math.sin(t);
   // plane point (u, v, 0) → camera (c·u, v, s·u + focal) → image (focal·c·u / (s·u + focal), focal·v / (…))
   return remap(src, (x, y) => {
-    const X = x - cx, Y = y - cy;
+    const X = x - cx,
+      Y = y - cy;
     // invert: X = focal·c·u / (s·u + focal) → u = X·focal / (focal·c − X·s)
     const den = focal * c - X * s;
     const u = (X * focal) / den;
@@ -122,7 +133,8 @@ export const ATTACKER_DEPTH: number[] = (() => {
 
 /** Solve A x = b (Gaussian elimination with partial pivoting), A n×n row-major. */
 function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const M = Float64Array.from(A), x = Float64Array.from(b);
+  const M = Float64Array.from(A),
+    x = Float64Array.from(b);
   for (let k = 0; k < n; k++) {
     let p = k;
     for (let i = k + 1; i < n; i++) if (Math.abs(M[i * n + k]!) > Math.abs(M[p * n + k]!)) p = i;
@@ -150,28 +162,37 @@ function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
 
 /** A thin-plate spline through (from[i] → to[i]); returns the mapping. */
 export function thinPlate(from: readonly Pt[], to: readonly Pt[]): (x: number, y: number) => Pt {
-  const n = from.length, N = n + 3;
+  const n = from.length,
+    N = n + 3;
   const U = (r2: number) => (r2 <= 1e-12 ? 0 : r2 * Math.log(r2));
   const A = new Float64Array(N * N);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      const dx = from[i]![0] - from[j]![0], dy = from[i]![1] - from[j]![1];
+      const dx = from[i]![0] - from[j]![0],
+        dy = from[i]![1] - from[j]![1];
       A[i * N + j] = U(dx * dx + dy * dy);
     }
-    A[i * N + n] = 1; A[i * N + n + 1] = from[i]![0]; A[i * N + n + 2] = from[i]![1];
-    A[n * N + i] = 1; A[(n + 1) * N + i] = from[i]![0]; A[(n + 2) * N + i] = from[i]![1];
+    A[i * N + n] = 1;
+    A[i * N + n + 1] = from[i]![0];
+    A[i * N + n + 2] = from[i]![1];
+    A[n * N + i] = 1;
+    A[(n + 1) * N + i] = from[i]![0];
+    A[(n + 2) * N + i] = from[i]![1];
   }
-  const bx = new Float64Array(N), by = new Float64Array(N);
+  const bx = new Float64Array(N),
+    by = new Float64Array(N);
   for (let i = 0; i < n; i++) {
     bx[i] = to[i]![0];
     by[i] = to[i]![1];
   }
-  const wx = solve(A, bx, N), wy = solve(A, by, N);
+  const wx = solve(A, bx, N),
+    wy = solve(A, by, N);
   return (x, y) => {
     let sx = wx[n]! + wx[n + 1]! * x + wx[n + 2]! * y;
     let sy = wy[n]! + wy[n + 1]! * x + wy[n + 2]! * y;
     for (let i = 0; i < n; i++) {
-      const dx = x - from[i]![0], dy = y - from[i]![1];
+      const dx = x - from[i]![0],
+        dy = y - from[i]![1];
       const u = U(dx * dx + dy * dy);
       sx += wx[i]! * u;
       sy += wy[i]! * u;
@@ -187,9 +208,11 @@ export function thinPlate(from: readonly Pt[], to: readonly Pt[]): (x: number, y
  */
 export function rotatedLandmarks(lm: readonly Pt[], yawDeg: number, pitchDeg = 0, depth = ATTACKER_DEPTH): Pt[] {
   const f = faceFrame(lm);
-  const c = Math.cos(f.roll), s = Math.sin(f.roll);
+  const c = Math.cos(f.roll),
+    s = Math.sin(f.roll);
   const o = [(f.eyes[0][0] + f.eyes[1][0]) / 2, (f.eyes[0][1] + f.eyes[1][1]) / 2];
-  const ty = (yawDeg * Math.PI) / 180, tp = (pitchDeg * Math.PI) / 180;
+  const ty = (yawDeg * Math.PI) / 180,
+    tp = (pitchDeg * Math.PI) / 180;
   return lm.map((p, i) => {
     // into the face's own axes (roll removed), in IOD units
     const X = (c * (p[0] - o[0]!) + s * (p[1] - o[1]!)) / f.iod;
@@ -199,7 +222,8 @@ export function rotatedLandmarks(lm: readonly Pt[], yawDeg: number, pitchDeg = 0
     const X1 = X * Math.cos(ty) + Z * Math.sin(ty);
     const Z1 = -X * Math.sin(ty) + Z * Math.cos(ty);
     const Y1 = Y * Math.cos(tp) - Z1 * Math.sin(tp);
-    const bx = X1 * f.iod, by = Y1 * f.iod;
+    const bx = X1 * f.iod,
+      by = Y1 * f.iod;
     return [o[0]! + c * bx - s * by, o[1]! + s * bx + c * by] as const;
   });
 }
@@ -214,8 +238,10 @@ function anchors(w: number, h: number, lm: readonly Pt[]): Pt[] {
     if (i > 0 && i < k) out.push([0, (i / k) * (h - 1)], [w - 1, (i / k) * (h - 1)]);
   }
   // a ring round the head, so the warp stays on the face
-  const cx = (f.box.x0 + f.box.x1) / 2, cy = (f.box.y0 + f.box.y1) / 2 - f.iod * 0.3;
-  const rx = (f.box.x1 - f.box.x0) * 0.85, ry = (f.box.y1 - f.box.y0) * 1.0;
+  const cx = (f.box.x0 + f.box.x1) / 2,
+    cy = (f.box.y0 + f.box.y1) / 2 - f.iod * 0.3;
+  const rx = (f.box.x1 - f.box.x0) * 0.85,
+    ry = (f.box.y1 - f.box.y0) * 1.0;
   for (let a = 0; a < 12; a++) out.push([cx + rx * Math.cos((a * Math.PI) / 6), cy + ry * Math.sin((a * Math.PI) / 6)]);
   return out.filter((p) => p[0] >= -w && p[0] <= 2 * w);
 }
@@ -226,8 +252,10 @@ function anchors(w: number, h: number, lm: readonly Pt[]): Pt[] {
  * the difference does not show.
  */
 export function gridMap(f: (x: number, y: number) => Pt, w: number, h: number, step = 8): (x: number, y: number) => Pt {
-  const gw = Math.ceil(w / step) + 1, gh = Math.ceil(h / step) + 1;
-  const gx = new Float64Array(gw * gh), gy = new Float64Array(gw * gh);
+  const gw = Math.ceil(w / step) + 1,
+    gh = Math.ceil(h / step) + 1;
+  const gx = new Float64Array(gw * gh),
+    gy = new Float64Array(gw * gh);
   for (let j = 0; j < gh; j++)
     for (let i = 0; i < gw; i++) {
       const [a, b] = f(i * step, j * step);
@@ -235,9 +263,12 @@ export function gridMap(f: (x: number, y: number) => Pt, w: number, h: number, s
       gy[j * gw + i] = b;
     }
   return (x, y) => {
-    const u = x / step, v = y / step;
-    const i = Math.min(gw - 2, Math.floor(u)), j = Math.min(gh - 2, Math.floor(v));
-    const fu = u - i, fv = v - j;
+    const u = x / step,
+      v = y / step;
+    const i = Math.min(gw - 2, Math.floor(u)),
+      j = Math.min(gh - 2, Math.floor(v));
+    const fu = u - i,
+      fv = v - j;
     const k = j * gw + i;
     const lerp = (g: Float64Array) => (g[k]! * (1 - fu) + g[k + 1]! * fu) * (1 - fv) + (g[k + gw]! * (1 - fu) + g[k + gw + 1]! * fu) * fv;
     return [lerp(gx), lerp(gy)];
@@ -302,8 +333,11 @@ export function mirror(src: Rgb): Rgb {
   const out = new Uint8Array(data.length);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
-      const o = (y * w + x) * 3, i = (y * w + (w - 1 - x)) * 3;
-      out[o] = data[i]!; out[o + 1] = data[i + 1]!; out[o + 2] = data[i + 2]!;
+      const o = (y * w + x) * 3,
+        i = (y * w + (w - 1 - x)) * 3;
+      out[o] = data[i]!;
+      out[o + 1] = data[i + 1]!;
+      out[o + 2] = data[i + 2]!;
     }
   return { data: out, width: w, height: h };
 }
@@ -325,7 +359,8 @@ export function sensorNoise(src: Rgb, sigma: number, random: () => number): Rgb 
   const out = new Uint8Array(src.data.length);
   const gain = 1 + (random() - 0.5) * 0.04;
   for (let i = 0; i < out.length; i++) {
-    const u = Math.max(1e-9, random()), v = random();
+    const u = Math.max(1e-9, random()),
+      v = random();
     const n = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * sigma;
     out[i] = Math.max(0, Math.min(255, Math.round(src.data[i]! * gain + n)));
   }

@@ -70,7 +70,15 @@ export async function http<T = unknown>(
     };
   } catch (e) {
     const timeout = (e as Error).name === 'TimeoutError';
-    return { status: 0, ok: false, body: undefined, headers: undefined, code: timeout ? 'TIMEOUT' : 'NETWORK', retryable: true, ms: performance.now() - started };
+    return {
+      status: 0,
+      ok: false,
+      body: undefined,
+      headers: undefined,
+      code: timeout ? 'TIMEOUT' : 'NETWORK',
+      retryable: true,
+      ms: performance.now() - started,
+    };
   }
 }
 
@@ -148,16 +156,25 @@ async function call<T>(conn: Connection, event: keyof ClientToServerEvents, payl
 export async function connectionsWithoutAffinity(base: string, n: number): Promise<{ failed: number; tried: number }> {
   let failed = 0;
   for (let i = 0; i < n; i++) {
-    const socket: AppSocket = io(base, { path: SOCKET_PATH, forceNew: true, reconnection: false, withCredentials: false, transports: ['polling'], upgrade: false, timeout: 4000 });
+    const socket: AppSocket = io(base, {
+      path: SOCKET_PATH,
+      forceNew: true,
+      reconnection: false,
+      withCredentials: false,
+      transports: ['polling'],
+      upgrade: false,
+      timeout: 4000,
+    });
     const ok = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 5000);
       socket.once('connect_error', () => (clearTimeout(timer), resolve(false)));
       socket.once('disconnect', () => (clearTimeout(timer), resolve(false)));
       socket.once('connect', () => {
         // an event that needs no account: a cancel with nothing running is acknowledged
-        (socket.timeout(4000) as unknown as { emitWithAck(ev: string): Promise<unknown> })
-          .emitWithAck('login:cancel')
-          .then(() => (clearTimeout(timer), resolve(true)), () => (clearTimeout(timer), resolve(false)));
+        (socket.timeout(4000) as unknown as { emitWithAck(ev: string): Promise<unknown> }).emitWithAck('login:cancel').then(
+          () => (clearTimeout(timer), resolve(true)),
+          () => (clearTimeout(timer), resolve(false)),
+        );
       });
     });
     socket.close();
@@ -170,7 +187,9 @@ export async function connectionsWithoutAffinity(base: string, n: number): Promi
 
 /** `setupToken`: the operator's one-time token that makes this account the first administrator. */
 export async function register(base: string, username: string, displayName: string, setupToken?: string): Promise<RegisterResponse> {
-  const r = await http<RegisterResponse>(base, 'POST', AUTH_ROUTES.register, { json: { username, displayName, ...(setupToken ? { setupToken } : {}) } });
+  const r = await http<RegisterResponse>(base, 'POST', AUTH_ROUTES.register, {
+    json: { username, displayName, ...(setupToken ? { setupToken } : {}) },
+  });
   if (!r.ok || !r.body) throw new FlowError(r.code ?? 'REGISTER_FAILED', `register ${username}: ${r.status}`, r.retryable);
   return r.body;
 }
@@ -255,7 +274,15 @@ export async function faceLogin(
   let replica = 'unknown';
   const stages = { connect: 0, start: 0, frames: 0, session: 0 };
   const fail = (code: string, retryable = false): LoginAttempt => ({
-    ok: false, code, retryable, ms: performance.now() - started, frames: totalFrames, restarts, replica, frameErrors, stages,
+    ok: false,
+    code,
+    retryable,
+    ms: performance.now() - started,
+    frames: totalFrames,
+    restarts,
+    replica,
+    frameErrors,
+    stages,
   });
   for (;;) {
     let conn: Connection | undefined;
@@ -288,7 +315,8 @@ export async function faceLogin(
       stages.frames = performance.now() - t;
       if (!result) return fail(frameErrors.at(-1) ?? 'LOGIN_INCOMPLETE', true);
       if (!result.ok) return fail(result.error.code, result.error.retryable === true);
-      if (opts.exchange === false) return { ok: true, ms: performance.now() - started, frames: totalFrames, restarts, replica, frameErrors, stages };
+      if (opts.exchange === false)
+        return { ok: true, ms: performance.now() - started, frames: totalFrames, restarts, replica, frameErrors, stages };
       t = performance.now();
       const s = await http<SessionResponse>(base, 'POST', AUTH_ROUTES.sessions, {
         json: { grant: result.grant },
@@ -297,9 +325,18 @@ export async function faceLogin(
       });
       stages.session = performance.now() - t;
       if (!s.ok || !s.body) return fail(s.code ?? 'SESSION_FAILED', s.retryable);
-      const refreshToken = s.headers?.getSetCookie().map((c) => new RegExp(`^${AUTH_COOKIES.refresh}=([^;]+)`).exec(c)?.[1]).find(Boolean);
+      const refreshToken = s.headers
+        ?.getSetCookie()
+        .map((c) => new RegExp(`^${AUTH_COOKIES.refresh}=([^;]+)`).exec(c)?.[1])
+        .find(Boolean);
       return {
-        ok: true, ms: performance.now() - started, frames: totalFrames, restarts, replica, frameErrors, stages,
+        ok: true,
+        ms: performance.now() - started,
+        frames: totalFrames,
+        restarts,
+        replica,
+        frameErrors,
+        stages,
         session: { ...s.body, refreshToken: refreshToken ? decodeURIComponent(refreshToken) : undefined, replica },
       };
     } catch (e) {

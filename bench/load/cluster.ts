@@ -84,7 +84,10 @@ export class Cluster {
       this.dbUrl = this.pg.url(this.dbName);
     } else {
       log('PostgreSQL: no initdb found, using a fresh database on the shared server (the restart fault is skipped)');
-      const shared = await createSharedDatabase(process.env.FACELINE_LOAD_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', this.dbName);
+      const shared = await createSharedDatabase(
+        process.env.FACELINE_LOAD_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+        this.dbName,
+      );
       onCleanup(shared.drop);
       this.dbUrl = shared.url;
     }
@@ -94,17 +97,30 @@ export class Cluster {
     for (let i = 0; i < this.opts.visionReplicas; i++) {
       const port = await freePort();
       this.vision.push({
-        name: `vision${i + 1}`, kind: 'vision', port, url: `http://127.0.0.1:${port}`,
+        name: `vision${i + 1}`,
+        kind: 'vision',
+        port,
+        url: `http://127.0.0.1:${port}`,
         entry: 'services/vision/src/server.ts',
         env: {
-          PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
-          VISION_WORKERS: String(this.opts.visionWorkers), VISION_INTRA_OP_THREADS: '1',
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          VISION_WORKERS: String(this.opts.visionWorkers),
+          VISION_INTRA_OP_THREADS: '1',
         },
       });
     }
     for (let i = 0; i < this.opts.authReplicas; i++) {
       const port = await freePort();
-      this.auth.push({ name: `auth${i + 1}`, kind: 'auth', port, url: `http://127.0.0.1:${port}`, entry: 'services/auth/src/server.ts', env: {} });
+      this.auth.push({
+        name: `auth${i + 1}`,
+        kind: 'auth',
+        port,
+        url: `http://127.0.0.1:${port}`,
+        entry: 'services/auth/src/server.ts',
+        env: {},
+      });
     }
     const webBuilt = existsSync(path.join(REPO_ROOT, 'services/web/dist/public/index.html'));
     if (webBuilt) {
@@ -131,8 +147,11 @@ export class Cluster {
     const visionUrl = this.opts.visionRoute === 'list' ? this.vision.map((r) => r.url).join(',') : this.visionLbUrl;
     for (const r of this.auth) {
       r.env = {
-        PORT: String(r.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
-        DATABASE_URL: this.dbUrl, DATABASE_POOL_SIZE: '10',
+        PORT: String(r.port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: this.dbUrl,
+        DATABASE_POOL_SIZE: '10',
         VISION_URL: visionUrl,
         FACELINE_MASTER_KEY: this.masterKey,
         FACELINE_DATA_DIR: path.join(this.opts.dir, `${r.name}-data`),
@@ -140,9 +159,13 @@ export class Cluster {
         // photos cannot turn their heads or blink: see the report's method section
         LIVENESS: 'false',
         // every virtual user comes from 127.0.0.1: per-address and per-account limits would stop the test, not protect anything
-        IP_MAX_FAILURES: '1000000', BACKOFF_AFTER_FAILURES: '1000', LOCK_AFTER_FAILURES: '100000',
-        PAIR_BACKOFF_AFTER_FAILURES: '1000', LOGIN_STARTS_PER_WINDOW: '1000000',
-        COOKIE_SECURE: 'never', TRUST_PROXY: 'true',
+        IP_MAX_FAILURES: '1000000',
+        BACKOFF_AFTER_FAILURES: '1000',
+        LOCK_AFTER_FAILURES: '100000',
+        PAIR_BACKOFF_AFTER_FAILURES: '1000',
+        LOGIN_STARTS_PER_WINDOW: '1000000',
+        COOKIE_SECURE: 'never',
+        TRUST_PROXY: 'true',
       };
     }
     for (const r of this.web) {
@@ -151,8 +174,10 @@ export class Cluster {
     // all replicas start together (auth is ready once the database and a vision replica answer);
     // the first auth replica runs the migrations, the other one waits on their advisory lock
     await Promise.all([...this.vision, ...this.auth, ...this.web].map((r) => this.startReplica(r, 90_000)));
-    log(`replicas ready: ${[...this.vision, ...this.auth, ...this.web].map((r) => `${r.name}:${r.port}`).join(', ')} ` +
-      `(${this.opts.visionWorkers} vision worker each; auth reaches vision via ${this.opts.visionRoute === 'list' ? 'the address list' : `HAProxy (${this.opts.visionRoute})`})`);
+    log(
+      `replicas ready: ${[...this.vision, ...this.auth, ...this.web].map((r) => `${r.name}:${r.port}`).join(', ')} ` +
+        `(${this.opts.visionWorkers} vision worker each; auth reaches vision via ${this.opts.visionRoute === 'list' ? 'the address list' : `HAProxy (${this.opts.visionRoute})`})`,
+    );
     await this.waitBalancerReady();
     log(`HAProxy: ingress ${this.ingressUrl}, vision ${this.visionLbUrl}`);
   }
@@ -165,7 +190,10 @@ export class Cluster {
     });
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (r.proc.exited) throw new Error(`${r.name} exited during start (code ${r.proc.exitCode}); see ${path.join(this.opts.dir, 'logs', `${r.name}.log`)}`);
+      if (r.proc.exited)
+        throw new Error(
+          `${r.name} exited during start (code ${r.proc.exitCode}); see ${path.join(this.opts.dir, 'logs', `${r.name}.log`)}`,
+        );
       try {
         const res = await fetch(`${r.url}/readyz`, { signal: AbortSignal.timeout(2000) });
         await res.body?.cancel();

@@ -79,7 +79,9 @@ export async function preparePeople(visionUrl: string, max: number): Promise<Per
     if (e.kind !== 'photo' || e.identity === 'unknown' || !e.identity) continue;
     byId.set(e.identity, [...(byId.get(e.identity) ?? []), e.file]);
   }
-  const candidates = [...byId.entries()].filter(([, files]) => files.length >= 2).sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  const candidates = [...byId.entries()]
+    .filter(([, files]) => files.length >= 2)
+    .sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
   const people: Person[] = [];
   for (const [identity, files] of candidates) {
     if (people.length >= max) break;

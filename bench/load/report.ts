@@ -38,11 +38,16 @@ export function summarizeLogins(events: LoginEvent[], seconds: number): LatencyS
   };
 }
 
-export function summarizeHttp(events: HttpEvent[]): Record<string, { count: number; failed: number; p50: number; p95: number; errors: Record<string, number> }> {
+export function summarizeHttp(
+  events: HttpEvent[],
+): Record<string, { count: number; failed: number; p50: number; p95: number; errors: Record<string, number> }> {
   const out: Record<string, { count: number; failed: number; p50: number; p95: number; errors: Record<string, number> }> = {};
   for (const kind of ['page', 'healthz', 'token'] as const) {
     const ev = events.filter((e) => e.kind === kind);
-    const ms = ev.filter((e) => e.ok).map((e) => e.ms).sort((a, b) => a - b);
+    const ms = ev
+      .filter((e) => e.ok)
+      .map((e) => e.ms)
+      .sort((a, b) => a - b);
     const errors: Record<string, number> = {};
     for (const e of ev) if (!e.ok) errors[e.code ?? 'UNKNOWN'] = (errors[e.code ?? 'UNKNOWN'] ?? 0) + 1;
     out[kind] = { count: ev.length, failed: ev.filter((e) => !e.ok).length, p50: percentile(ms, 50), p95: percentile(ms, 95), errors };
@@ -64,7 +69,10 @@ export function timeline(events: LoginEvent[], untilMs: number): TimelinePoint[]
   const bins: LoginEvent[][] = Array.from({ length: n }, () => []);
   for (const e of events) bins[Math.min(n - 1, Math.floor(e.t / 1000))]?.push(e);
   return bins.map((b, s) => {
-    const ms = b.filter((e) => e.ok).map((e) => e.ms).sort((a, c) => a - c);
+    const ms = b
+      .filter((e) => e.ok)
+      .map((e) => e.ms)
+      .sort((a, c) => a - c);
     return { s, ok: ms.length, failed: b.length - ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95) };
   });
 }
@@ -110,27 +118,36 @@ export function renderChart(
     return top2 + panelH - f * panelH;
   };
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${L}" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`);
   const shades = ['#f3f6fb', '#fbf6ee'];
   phases.forEach((ph, i) => {
     const a = x(ph.from / 1000);
     const b = x(ph.to / 1000);
-    for (const top of [top1, top2]) out.push(`<rect x="${a.toFixed(1)}" y="${top}" width="${Math.max(0, b - a).toFixed(1)}" height="${panelH}" fill="${shades[i % 2]}"/>`);
+    for (const top of [top1, top2])
+      out.push(
+        `<rect x="${a.toFixed(1)}" y="${top}" width="${Math.max(0, b - a).toFixed(1)}" height="${panelH}" fill="${shades[i % 2]}"/>`,
+      );
     out.push(`<text x="${(a + 3).toFixed(1)}" y="${top1 - 6 - (i % 2) * 11}" font-size="10" fill="#555">${esc(ph.label)}</text>`);
   });
   marks.forEach((mk, i) => {
     const mx = x(mk.t / 1000).toFixed(1);
     out.push(`<line x1="${mx}" x2="${mx}" y1="${top1}" y2="${top2 + panelH}" stroke="#7f1d1d" stroke-dasharray="3,3"/>`);
-    out.push(`<text x="${(Number(mx) + 3).toFixed(1)}" y="${top1 + 12 + (i % 3) * 12}" font-size="10" fill="#7f1d1d">${esc(mk.label)}</text>`);
+    out.push(
+      `<text x="${(Number(mx) + 3).toFixed(1)}" y="${top1 + 12 + (i % 3) * 12}" font-size="10" fill="#7f1d1d">${esc(mk.label)}</text>`,
+    );
   });
   const tick = (yy: number, label: string) => {
     out.push(`<line x1="${L}" x2="${W - R}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#ddd"/>`);
     out.push(`<text x="${L - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end" fill="#444">${label}</text>`);
   };
   const unit = (top: number, text: string) =>
-    out.push(`<text x="14" y="${top + panelH / 2}" transform="rotate(-90 14 ${top + panelH / 2})" text-anchor="middle" fill="#444">${esc(text)}</text>`);
+    out.push(
+      `<text x="14" y="${top + panelH / 2}" transform="rotate(-90 14 ${top + panelH / 2})" text-anchor="middle" fill="#444">${esc(text)}</text>`,
+    );
   for (let k = 0; k <= 4; k++) {
     const v = (rateMax * k) / 4;
     tick(top1 + panelH - (k / 4) * panelH, Number.isInteger(v) ? String(v) : v.toFixed(1));
@@ -145,8 +162,14 @@ export function renderChart(
   }
   const bw = Math.max(1, (W - L - R) / n - 0.5);
   for (const p of points) {
-    if (p.ok) out.push(`<rect x="${x(p.s).toFixed(1)}" y="${y1(p.ok).toFixed(1)}" width="${bw.toFixed(1)}" height="${(top1 + panelH - y1(p.ok)).toFixed(1)}" fill="#3a7d44"/>`);
-    if (p.failed) out.push(`<rect x="${x(p.s).toFixed(1)}" y="${y1(p.ok + p.failed).toFixed(1)}" width="${bw.toFixed(1)}" height="${(y1(p.ok) - y1(p.ok + p.failed)).toFixed(1)}" fill="#c0392b"/>`);
+    if (p.ok)
+      out.push(
+        `<rect x="${x(p.s).toFixed(1)}" y="${y1(p.ok).toFixed(1)}" width="${bw.toFixed(1)}" height="${(top1 + panelH - y1(p.ok)).toFixed(1)}" fill="#3a7d44"/>`,
+      );
+    if (p.failed)
+      out.push(
+        `<rect x="${x(p.s).toFixed(1)}" y="${y1(p.ok + p.failed).toFixed(1)}" width="${bw.toFixed(1)}" height="${(y1(p.ok) - y1(p.ok + p.failed)).toFixed(1)}" fill="#c0392b"/>`,
+      );
   }
   const line = (vals: number[], color: string) => {
     const segs: string[] = [];
@@ -161,8 +184,14 @@ export function renderChart(
     if (cur.length) segs.push(cur.join(' '));
     for (const s of segs) out.push(`<polyline points="${s}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
   };
-  line(points.map((p) => p.p95), '#d35400');
-  line(points.map((p) => p.p50), '#2c3e90');
+  line(
+    points.map((p) => p.p95),
+    '#d35400',
+  );
+  line(
+    points.map((p) => p.p50),
+    '#2c3e90',
+  );
   const legend = [
     ['#3a7d44', 'succeeded logins/s'],
     ['#c0392b', 'failed logins/s'],
@@ -171,7 +200,9 @@ export function renderChart(
   ];
   legend.forEach(([c, t], i) => {
     const lx = L + i * 170;
-    out.push(`<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${c}"/><text x="${lx + 18}" y="${H - 12}">${esc(t as string)}</text>`);
+    out.push(
+      `<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${c}"/><text x="${lx + 18}" y="${H - 12}">${esc(t as string)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n');

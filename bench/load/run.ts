@@ -44,7 +44,17 @@ const { values: args } = parseArgs({
 const QUICK = args.quick === true;
 const P = QUICK
   ? { users: 5, reserve: 2, steps: [6], stepMs: 8000, faultMs: 9000, pgDownMs: 4000, overloadMs: 7000, recoveryMs: 5000, budget: 4000 }
-  : { users: 14, reserve: 3, steps: [2, 4, 8, 12, 16], stepMs: 15_000, faultMs: 25_000, pgDownMs: 8000, overloadMs: 20_000, recoveryMs: 15_000, budget: 20_000 };
+  : {
+      users: 14,
+      reserve: 3,
+      steps: [2, 4, 8, 12, 16],
+      stepMs: 15_000,
+      faultMs: 25_000,
+      pgDownMs: 8000,
+      overloadMs: 20_000,
+      recoveryMs: 15_000,
+      budget: 20_000,
+    };
 if (args.users) P.users = Math.max(2, Number(args.users));
 const ROUTES = ['lb', 'l4', 'list'] as const;
 const VISION_ROUTE: (typeof ROUTES)[number] = ROUTES.find((r) => r === args['vision-route']) ?? 'l4';
@@ -165,12 +175,7 @@ function diffCounters(a: Record<string, Record<string, number>>, b: Record<strin
   return out;
 }
 
-async function phase(
-  cluster: Cluster,
-  name: string,
-  title: string,
-  body: (p: PhaseResult) => Promise<void>,
-): Promise<PhaseResult> {
+async function phase(cluster: Cluster, name: string, title: string, body: (p: PhaseResult) => Promise<void>): Promise<PhaseResult> {
   rec.phase = name;
   log(`--- ${title}`);
   const from = rec.now();
@@ -179,8 +184,20 @@ async function phase(
   const v0 = await visionCounters(cluster);
   const m0 = machineCpu();
   const p: PhaseResult = {
-    name, title, from, to: from, logins: summarizeLogins([], 0), http: summarizeHttp([]), cpu: [], rssPeakMiB: [], lb: [], vision: {}, figures: {}, notes: [],
-    machineBusy: NaN, stages: {},
+    name,
+    title,
+    from,
+    to: from,
+    logins: summarizeLogins([], 0),
+    http: summarizeHttp([]),
+    cpu: [],
+    rssPeakMiB: [],
+    lb: [],
+    vision: {},
+    figures: {},
+    notes: [],
+    machineBusy: NaN,
+    stages: {},
   };
   await body(p);
   p.to = rec.now();
@@ -188,21 +205,29 @@ async function phase(
   p.machineBusy = (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total);
   const okEv = rec.logins.filter((e) => e.phase === name && e.ok);
   for (const k of ['connect', 'start', 'frames', 'session'] as const) {
-    p.stages[k] = percentile(okEv.map((e) => e.stages[k]).sort((a, b) => a - b), 50);
+    p.stages[k] = percentile(
+      okEv.map((e) => e.stages[k]).sort((a, b) => a - b),
+      50,
+    );
   }
   p.stages.framesPerLogin = okEv.reduce((n, e) => n + e.frames, 0) / Math.max(1, okEv.length);
   const seconds = (p.to - from) / 1000;
   p.cpu = cpuPercent(cpu0, cpuSnapshot(cluster), seconds);
   p.lb = diffStats(lb0, await serverStats(cluster.opts.dir).catch(() => []));
   p.vision = diffCounters(v0, await visionCounters(cluster));
-  p.logins = summarizeLogins(rec.logins.filter((e) => e.phase === name), seconds);
+  p.logins = summarizeLogins(
+    rec.logins.filter((e) => e.phase === name),
+    seconds,
+  );
   p.http = summarizeHttp(rec.http.filter((e) => e.phase === name));
   const peaks = new Map<string, number>();
   for (const s of rssSeries) if (s.t >= from && s.t <= p.to) peaks.set(s.name, Math.max(peaks.get(s.name) ?? 0, s.rss));
   p.rssPeakMiB = [...peaks.entries()].map(([n, v]) => ({ name: n, mib: v / 1048576 })).sort((a, b) => a.name.localeCompare(b.name));
   phases.push(p);
   const l = p.logins;
-  log(`${name}: ${l.ok} logins ok, ${l.failed} failed, ${fmt(l.perSecond, 2)}/s, p50 ${fmt(l.p50)} ms, p95 ${fmt(l.p95)} ms, p99 ${fmt(l.p99)} ms; errors: ${codes(l.errors)}; machine CPU ${fmt(p.machineBusy)}%; steps ${stageText(p.stages)}`);
+  log(
+    `${name}: ${l.ok} logins ok, ${l.failed} failed, ${fmt(l.perSecond, 2)}/s, p50 ${fmt(l.p50)} ms, p95 ${fmt(l.p95)} ms, p99 ${fmt(l.p99)} ms; errors: ${codes(l.errors)}; machine CPU ${fmt(p.machineBusy)}%; steps ${stageText(p.stages)}`,
+  );
   await reviveCrashed(cluster, p);
   return p;
 }
@@ -221,7 +246,12 @@ async function reviveCrashed(cluster: Cluster, p: PhaseResult): Promise<void> {
   for (const r of [...cluster.vision, ...cluster.auth, ...cluster.web]) {
     if (!r.proc?.exited || killedOnPurpose.has(r.name)) continue;
     const how = r.proc.signal ? `signal ${r.proc.signal}` : `exit code ${r.proc.exitCode}`;
-    check(p.name, `${r.name} keeps running`, false, `${r.name} exited on its own (${how})${crashCause(cluster, r)}; restarted by the harness`);
+    check(
+      p.name,
+      `${r.name} keeps running`,
+      false,
+      `${r.name} exited on its own (${how})${crashCause(cluster, r)}; restarted by the harness`,
+    );
     await cluster.startReplica(r);
     await waitServer(cluster, r.kind, r.name, 'UP').catch(() => undefined);
   }
@@ -253,12 +283,19 @@ async function waitServer(cluster: Cluster, backend: string, server: string, sta
 
 // ---------------------------------------------------------------- enrollment
 
-async function enrollPeople(base: string, people: Person[], runId: string): Promise<{ user: EnrolledUser; person: Person; enrolledWith: number }[]> {
+async function enrollPeople(
+  base: string,
+  people: Person[],
+  runId: string,
+): Promise<{ user: EnrolledUser; person: Person; enrolledWith: number }[]> {
   const out: { user: EnrolledUser; person: Person; enrolledWith: number }[] = [];
   const queue = [...people];
   const worker = async () => {
     for (let person = queue.shift(); person; person = queue.shift()) {
-      const username = `${person.identity.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 18)}.${runId}`.slice(0, 32);
+      const username = `${person.identity
+        .replace(/[^a-z0-9]/gi, '')
+        .toLowerCase()
+        .slice(0, 18)}.${runId}`.slice(0, 32);
       let reg: Awaited<ReturnType<typeof register>>;
       try {
         reg = await register(base, username, person.identity);
@@ -269,10 +306,18 @@ async function enrollPeople(base: string, people: Person[], runId: string): Prom
       // enroll from one photo, log in with another; try the next photo when one does not pass the quality gates
       for (let i = 0; i < person.photos.length; i++) {
         const photo = person.photos[i] as Person['photos'][number];
-        const r = await enroll(base, reg.enrollmentTicket, photo.frames).catch((e) => ({ ok: false, code: (e as Error).message, templateCount: 0 }));
+        const r = await enroll(base, reg.enrollmentTicket, photo.frames).catch((e) => ({
+          ok: false,
+          code: (e as Error).message,
+          templateCount: 0,
+        }));
         if (r.ok) {
           const others = person.photos.filter((_, j) => j !== i);
-          out.push({ user: { username, identity: person.identity, loginFrames: others[0]?.frames ?? [], templateCount: r.templateCount ?? 0 }, person, enrolledWith: i });
+          out.push({
+            user: { username, identity: person.identity, loginFrames: others[0]?.frames ?? [], templateCount: r.templateCount ?? 0 },
+            person,
+            enrolledWith: i,
+          });
           break;
         }
       }
@@ -307,7 +352,15 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   log(`load run ${runId} (${QUICK ? 'quick' : 'full'}), working folder ${path.relative(REPO_ROOT, dir)}`);
 
-  const cluster = new Cluster({ dir, visionReplicas: 3, authReplicas: 2, visionWorkers: VISION_WORKERS, visionRoute: VISION_ROUTE, maxFrameBytes: MAX_FRAME_BYTES, log });
+  const cluster = new Cluster({
+    dir,
+    visionReplicas: 3,
+    authReplicas: 2,
+    visionWorkers: VISION_WORKERS,
+    visionRoute: VISION_ROUTE,
+    maxFrameBytes: MAX_FRAME_BYTES,
+    log,
+  });
   await cluster.start();
   const stopSampler = startSampler(cluster);
   const base = cluster.ingressUrl;
@@ -368,7 +421,9 @@ async function main(): Promise<number> {
       killedOnPurpose.add(victimV.name);
       await cluster.kill(victimV);
       log(`${victimV.name} killed`);
-      p.figures['balancer marked it DOWN after (ms)'] = Math.round(await waitServer(cluster, 'vision', victimV.name, 'DOWN').catch(() => NaN));
+      p.figures['balancer marked it DOWN after (ms)'] = Math.round(
+        await waitServer(cluster, 'vision', victimV.name, 'DOWN').catch(() => NaN),
+      );
       // the orchestrator starts a new container; it joins the rotation while the load goes on
       await sleep(Math.max(0, P.faultMs * 0.6 - (rec.now() - p.from)));
       rec.mark(`start ${victimV.name}`);
@@ -384,15 +439,25 @@ async function main(): Promise<number> {
     p.figures['failed logins after the kill'] = failed.length;
     p.figures['frames that had to be sent again (login still succeeded or not)'] = frameRetries;
     p.figures['failure window (ms)'] = failed.length ? Math.round((failed.at(-1)?.t ?? 0) - (failed[0]?.t ?? 0)) : 0;
-    check('vision-kill', 'logins keep succeeding after a vision replica dies', after.some((e) => e.ok) && lateHalf.filter((e) => e.ok).length >= 0.9 * lateHalf.length,
-      `${after.filter((e) => e.ok).length}/${after.length} logins after the kill succeeded; second half: ${lateHalf.filter((e) => e.ok).length}/${lateHalf.length}`);
-    check('vision-kill', 'no login fails with a non-retryable error because of the kill', failed.every((e) => e.retryable || e.code === 'FACE_MISMATCH'),
-      failed.length ? codes(summarizeLogins(failed, 1).errors) : 'no failures');
+    check(
+      'vision-kill',
+      'logins keep succeeding after a vision replica dies',
+      after.some((e) => e.ok) && lateHalf.filter((e) => e.ok).length >= 0.9 * lateHalf.length,
+      `${after.filter((e) => e.ok).length}/${after.length} logins after the kill succeeded; second half: ${lateHalf.filter((e) => e.ok).length}/${lateHalf.length}`,
+    );
+    check(
+      'vision-kill',
+      'no login fails with a non-retryable error because of the kill',
+      failed.every((e) => e.retryable || e.code === 'FACE_MISMATCH'),
+      failed.length ? codes(summarizeLogins(failed, 1).errors) : 'no failures',
+    );
   });
   await waitServer(cluster, 'vision', victimV.name, 'UP');
   log(`${victimV.name} back in rotation`);
   const vs = vk.lb.find((x) => x.backend === 'vision' && x.server === victimV.name);
-  if (vs && VISION_ROUTE === 'lb') vk.figures[`requests HAProxy resent after ${victimV.name} failed them (retries / redispatched to another replica)`] = `${vs.wretr} / ${vs.wredis}`;
+  if (vs && VISION_ROUTE === 'lb')
+    vk.figures[`requests HAProxy resent after ${victimV.name} failed them (retries / redispatched to another replica)`] =
+      `${vs.wretr} / ${vs.wredis}`;
 
   // ---- auth replica killed
   const victimA = cluster.auth[0] as Replica;
@@ -408,7 +473,9 @@ async function main(): Promise<number> {
       killedOnPurpose.add(victimA.name);
       await cluster.kill(victimA);
       log(`${victimA.name} killed`);
-      p.figures['balancer marked it DOWN after (ms)'] = Math.round(await waitServer(cluster, 'auth', victimA.name, 'DOWN').catch(() => NaN));
+      p.figures['balancer marked it DOWN after (ms)'] = Math.round(
+        await waitServer(cluster, 'auth', victimA.name, 'DOWN').catch(() => NaN),
+      );
       await sleep(Math.max(0, P.faultMs * 0.6 - (rec.now() - p.from)));
       rec.mark(`start ${victimA.name}`);
       await cluster.startReplica(victimA);
@@ -424,9 +491,14 @@ async function main(): Promise<number> {
     p.figures['logins restarted on the survivor (connection lost mid-flow)'] = restarted.length;
     p.figures['restarted logins that succeeded'] = restarted.filter((e) => e.ok).length;
     p.figures['failed logins after the kill'] = after.filter((e) => !e.ok).length;
-    check('auth-kill', 'logins in progress restart and succeed on the surviving replica',
-      after.some((e) => e.ok) && restarted.every((e) => e.ok || e.retryable === true) && inFlight.every((e) => e.ok || e.retryable === true),
-      `${inFlight.filter((e) => e.ok).length}/${inFlight.length} logins in flight at the kill succeeded; ${restarted.length} restarted (${restarted.filter((e) => e.ok).length} succeeded), ${after.filter((e) => e.ok).length}/${after.length} logins after the kill succeeded`);
+    check(
+      'auth-kill',
+      'logins in progress restart and succeed on the surviving replica',
+      after.some((e) => e.ok) &&
+        restarted.every((e) => e.ok || e.retryable === true) &&
+        inFlight.every((e) => e.ok || e.retryable === true),
+      `${inFlight.filter((e) => e.ok).length}/${inFlight.length} logins in flight at the kill succeeded; ${restarted.length} restarted (${restarted.filter((e) => e.ok).length} succeeded), ${after.filter((e) => e.ok).length}/${after.length} logins after the kill succeeded`,
+    );
 
     // sessions issued by the dead replica still work on the survivor
     const theirs = rec.sessions.filter((s) => s.replica === victimA.name && s.at < killAt).slice(-8);
@@ -438,7 +510,10 @@ async function main(): Promise<number> {
       const me = await http<MeResponse>(base, 'GET', AUTH_ROUTES.me, { headers: { authorization: `Bearer ${s.accessToken}` } });
       if (me.ok && me.body?.user.username === s.username) meOk++;
       if (jwks.body) {
-        await jwtVerify(s.accessToken, createLocalJWKSet(jwks.body), { issuer: info.issuer, audience: info.audience }).then(() => verifyOk++, () => undefined);
+        await jwtVerify(s.accessToken, createLocalJWKSet(jwks.body), { issuer: info.issuer, audience: info.audience }).then(
+          () => verifyOk++,
+          () => undefined,
+        );
       }
       if (s.refreshToken) {
         const r = await http<SessionResponse>(base, 'POST', AUTH_ROUTES.refresh, { json: { refreshToken: s.refreshToken } });
@@ -446,9 +521,12 @@ async function main(): Promise<number> {
       }
     }
     const withRefresh = theirs.filter((s) => s.refreshToken).length;
-    check('auth-kill', `sessions issued by ${victimA.name} stay valid on ${survivor.name}`,
+    check(
+      'auth-kill',
+      `sessions issued by ${victimA.name} stay valid on ${survivor.name}`,
       theirs.length > 0 && meOk === theirs.length && verifyOk === theirs.length && refreshOk === withRefresh,
-      `${theirs.length} sessions: access token accepted ${meOk}, verified with the survivor's JWKS ${verifyOk}, refresh token rotated ${refreshOk}/${withRefresh}`);
+      `${theirs.length} sessions: access token accepted ${meOk}, verified with the survivor's JWKS ${verifyOk}, refresh token rotated ${refreshOk}/${withRefresh}`,
+    );
   });
   await waitServer(cluster, 'auth', victimA.name, 'UP');
   log(`${victimA.name} back in rotation`);
@@ -477,9 +555,16 @@ async function main(): Promise<number> {
         let k = 0;
         while (performance.now() < end) {
           // HTTP calls that need the database: registration (write) and the profile (read)
-          const r = k++ % 2 === 0
-            ? await http(base, 'POST', AUTH_ROUTES.register, { json: { username: `probe${k}.${runId}`, displayName: 'probe' }, timeoutMs: 8000 })
-            : await http(base, 'GET', AUTH_ROUTES.me, { headers: { authorization: `Bearer ${rec.sessions.at(-1)?.accessToken ?? 'x'}` }, timeoutMs: 8000 });
+          const r =
+            k++ % 2 === 0
+              ? await http(base, 'POST', AUTH_ROUTES.register, {
+                  json: { username: `probe${k}.${runId}`, displayName: 'probe' },
+                  timeoutMs: 8000,
+                })
+              : await http(base, 'GET', AUTH_ROUTES.me, {
+                  headers: { authorization: `Bearer ${rec.sessions.at(-1)?.accessToken ?? 'x'}` },
+                  timeoutMs: 8000,
+                });
           probes.push({ t: rec.now(), ok: r.ok, code: r.code, retryable: r.retryable, status: r.status });
           await sleep(250);
         }
@@ -512,15 +597,37 @@ async function main(): Promise<number> {
       const probeFails = probes.filter((x) => !x.ok);
       p.figures['login errors while down'] = codes(summarizeLogins(failedDuring, 1).errors);
       p.figures['HTTP errors while down (probes + page/token traffic)'] = codes(
-        [...probeFails, ...httpDuring].reduce<Record<string, number>>((acc, x) => ((acc[x.code ?? '?'] = (acc[x.code ?? '?'] ?? 0) + 1), acc), {}),
+        [...probeFails, ...httpDuring].reduce<Record<string, number>>(
+          (acc, x) => ((acc[x.code ?? '?'] = (acc[x.code ?? '?'] ?? 0) + 1), acc),
+          {},
+        ),
       );
-      check('pg-restart', 'requests fail cleanly with a retryable error while the database is down',
-        probeFails.length > 0 && [...probeFails, ...httpDuring].every((x) => x.retryable) && failedDuring.every((e) => e.retryable === true),
+      check(
+        'pg-restart',
+        'requests fail cleanly with a retryable error while the database is down',
+        probeFails.length > 0 &&
+          [...probeFails, ...httpDuring].every((x) => x.retryable) &&
+          failedDuring.every((e) => e.retryable === true),
         `HTTP: ${probeFails.length}/${probes.length} probes failed, all retryable: ${[...probeFails, ...httpDuring].every((x) => x.retryable)}; ` +
-        `logins: ${failedDuring.length} failed, retryable: ${codes(summarizeLogins(failedDuring.filter((e) => e.retryable), 1).errors)}; ` +
-        `NOT retryable: ${codes(summarizeLogins(failedDuring.filter((e) => !e.retryable), 1).errors)}`);
-      check('pg-restart', 'services reconnect without a restart', alive && pidsBefore.join() === pidsAfter.join() && Number.isFinite(recoveredAfter),
-        `${alive && pidsBefore.join() === pidsAfter.join() ? `the same ${pidsAfter.length} processes` : `exited: ${exitedNow.map((r) => `${r.name} (${r.proc?.signal ?? `code ${r.proc?.exitCode}`})`).join(', ')}`}; first login ${fmt(recoveredAfter)} ms after PostgreSQL was back`);
+          `logins: ${failedDuring.length} failed, retryable: ${codes(
+            summarizeLogins(
+              failedDuring.filter((e) => e.retryable),
+              1,
+            ).errors,
+          )}; ` +
+          `NOT retryable: ${codes(
+            summarizeLogins(
+              failedDuring.filter((e) => !e.retryable),
+              1,
+            ).errors,
+          )}`,
+      );
+      check(
+        'pg-restart',
+        'services reconnect without a restart',
+        alive && pidsBefore.join() === pidsAfter.join() && Number.isFinite(recoveredAfter),
+        `${alive && pidsBefore.join() === pidsAfter.join() ? `the same ${pidsAfter.length} processes` : `exited: ${exitedNow.map((r) => `${r.name} (${r.proc?.signal ?? `code ${r.proc?.exitCode}`})`).join(', ')}`}; first login ${fmt(recoveredAfter)} ms after PostgreSQL was back`,
+      );
 
       // every acknowledged enrollment is in the database, with its templates
       const c = new pg.Client({ connectionString: cluster.dbUrl });
@@ -534,8 +641,12 @@ async function main(): Promise<number> {
       await c.end();
       const found = new Map(rows.map((r) => [r.username, r.n]));
       const missing = [...acknowledged.entries()].filter(([u, n]) => (found.get(u) ?? 0) < n);
-      check('pg-restart', 'every enrollment acknowledged before the restart is still there',
-        missing.length === 0, `${acknowledged.size - missing.length}/${acknowledged.size} accounts with all their templates${missing.length ? `; missing: ${missing.map(([u]) => u).join(', ')}` : ''}`);
+      check(
+        'pg-restart',
+        'every enrollment acknowledged before the restart is still there',
+        missing.length === 0,
+        `${acknowledged.size - missing.length}/${acknowledged.size} accounts with all their templates${missing.length ? `; missing: ${missing.map(([u]) => u).join(', ')}` : ''}`,
+      );
     });
   } else {
     log('PostgreSQL restart skipped: no private instance (initdb not found)');
@@ -556,7 +667,12 @@ async function main(): Promise<number> {
       const res = await Promise.all(
         Array.from({ length: n }, async () => {
           try {
-            const r = await fetch(`${target.url}/v1/analyze?embeddings=true`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: frame, signal: AbortSignal.timeout(15_000) });
+            const r = await fetch(`${target.url}/v1/analyze?embeddings=true`, {
+              method: 'POST',
+              headers: { 'content-type': 'image/jpeg' },
+              body: frame,
+              signal: AbortSignal.timeout(15_000),
+            });
             await r.body?.cancel();
             return { status: r.status, retryAfter: r.headers.get('retry-after') };
           } catch {
@@ -575,28 +691,44 @@ async function main(): Promise<number> {
       probe,
     ]);
     const rejected = probeRes.filter((r) => r.status === 503);
-    p.figures['direct burst at vision1: answered 200 / 503 / other'] = `${probeRes.filter((r) => r.status === 200).length} / ${rejected.length} / ${probeRes.filter((r) => r.status !== 200 && r.status !== 503).length}`;
+    p.figures['direct burst at vision1: answered 200 / 503 / other'] =
+      `${probeRes.filter((r) => r.status === 200).length} / ${rejected.length} / ${probeRes.filter((r) => r.status !== 200 && r.status !== 503).length}`;
     const secs = (rec.now() - p.from) / 1000;
     const good = rec.logins.filter((e) => e.phase === 'overload' && e.ok).length;
     p.figures['successful logins/s while overloaded (goodput) vs capacity'] = `${fmt(good / secs, 1)} vs ${fmt(capacity, 1)}`;
     p.notes.push(
-      'Login latency here is set by the load generator, not by a queue in vision: it keeps at most 150 logins in flight, so by Little\'s law latency ≈ 150 / throughput. ' +
+      "Login latency here is set by the load generator, not by a queue in vision: it keeps at most 150 logins in flight, so by Little's law latency ≈ 150 / throughput. " +
         'What the phase shows is that vision sheds the excess at once (503 + Retry-After, retried on another replica by HAProxy, then RECOGNITION_UNAVAILABLE to the client, which sends its next frame), that goodput stays near capacity and memory flat, and (next phase) that latency is back to normal as soon as the load drops. ' +
-        'These clients send their next frame as soon as one is refused, as the browser app\'s frame pump does with the default MIN_FRAME_INTERVAL_MS=0: nothing on the client side slows down for Retry-After.',
+        "These clients send their next frame as soon as one is refused, as the browser app's frame pump does with the default MIN_FRAME_INTERVAL_MS=0: nothing on the client side slows down for Retry-After.",
     );
-    check('overload', 'vision answers 503 with Retry-After instead of queuing without bound',
+    check(
+      'overload',
+      'vision answers 503 with Retry-After instead of queuing without bound',
       rejected.length > 0 && rejected.every((r) => r.retryAfter !== null),
-      `burst of ${probeRes.length}: ${rejected.length} got 503, all with Retry-After: ${rejected.every((r) => r.retryAfter !== null)}`);
+      `burst of ${probeRes.length}: ${rejected.length} got 503, all with Retry-After: ${rejected.every((r) => r.retryAfter !== null)}`,
+    );
   });
   const over = phases.at(-1) as PhaseResult;
-  over.figures['503 OVERLOADED answered by the vision replicas (their /metrics, phase total)'] = Object.values(over.vision).reduce((n, byStatus) => n + (byStatus['503'] ?? 0), 0);
+  over.figures['503 OVERLOADED answered by the vision replicas (their /metrics, phase total)'] = Object.values(over.vision).reduce(
+    (n, byStatus) => n + (byStatus['503'] ?? 0),
+    0,
+  );
   const grew: string[] = [];
   for (const { name, mib } of over.rssPeakMiB) {
     const b = (rssBefore.get(name) ?? 0) / 1048576;
     if (name !== 'load-generator' && b > 0 && mib > b + 256) grew.push(`${name} ${fmt(b)}→${fmt(mib)} MiB`);
   }
-  check('overload', 'memory stays bounded under 2x load (peak RSS within 256 MiB of the peak before)', grew.length === 0,
-    grew.length ? grew.join(', ') : over.rssPeakMiB.filter((r) => r.name !== 'load-generator').map((r) => `${r.name} ${fmt(r.mib)} MiB`).join(', '));
+  check(
+    'overload',
+    'memory stays bounded under 2x load (peak RSS within 256 MiB of the peak before)',
+    grew.length === 0,
+    grew.length
+      ? grew.join(', ')
+      : over.rssPeakMiB
+          .filter((r) => r.name !== 'load-generator')
+          .map((r) => `${r.name} ${fmt(r.mib)} MiB`)
+          .join(', '),
+  );
 
   await phase(cluster, 'recovery', `recovery: load back to ${faultVus} virtual users`, async (p) => {
     const start = rec.now();
@@ -605,8 +737,12 @@ async function main(): Promise<number> {
     const half = ev.filter((e) => e.t >= start + P.recoveryMs / 2);
     const firstOk = ev.find((e) => e.ok);
     p.figures['first successful login after the overload (ms)'] = firstOk ? Math.round(firstOk.t - start) : NaN;
-    check('recovery', 'the system recovers when the load drops', half.length > 0 && half.filter((e) => e.ok).length >= 0.9 * half.length,
-      `second half of the recovery phase: ${half.filter((e) => e.ok).length}/${half.length} logins succeeded`);
+    check(
+      'recovery',
+      'the system recovers when the load drops',
+      half.length > 0 && half.filter((e) => e.ok).length >= 0.9 * half.length,
+      `second half of the recovery phase: ${half.filter((e) => e.ok).length}/${half.length} logins succeeded`,
+    );
   });
 
   stopSampler();
@@ -615,19 +751,42 @@ async function main(): Promise<number> {
 
   // ---- report
   const result = {
-    runId, quick: QUICK, startedAt: new Date(Date.now() - rec.now()).toISOString(), durationSeconds: totalSeconds,
-    machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? '?', memoryGiB: os.totalmem() / 2 ** 30, node: process.version },
-    settings: { ...P, visionRoute: VISION_ROUTE, visionWorkers: VISION_WORKERS, visionReplicas: 3, authReplicas: 2, web: cluster.web.length > 0 },
+    runId,
+    quick: QUICK,
+    startedAt: new Date(Date.now() - rec.now()).toISOString(),
+    durationSeconds: totalSeconds,
+    machine: {
+      cores: os.availableParallelism(),
+      cpu: os.cpus()[0]?.model ?? '?',
+      memoryGiB: os.totalmem() / 2 ** 30,
+      node: process.version,
+    },
+    settings: {
+      ...P,
+      visionRoute: VISION_ROUTE,
+      visionWorkers: VISION_WORKERS,
+      visionReplicas: 3,
+      authReplicas: 2,
+      web: cluster.web.length > 0,
+    },
     users: { people: people.length, enrolled: enrolledAll.length, usable: users.length },
     capacity: { loginsPerSecond: capacity, atVirtualUsers: kneeVus, steps: steps.map((s) => ({ vus: s.vus, ...s.s, cpu: s.cpu })) },
-    stickyControl: control, phases, checks, budget: { max: budget.max, used: budget.used }, lbTotal, marks: rec.marks,
-    logins: rec.logins, http: rec.http.length,
+    stickyControl: control,
+    phases,
+    checks,
+    budget: { max: budget.max, used: budget.used },
+    lbTotal,
+    marks: rec.marks,
+    logins: rec.logins,
+    http: rec.http.length,
   };
   const artifactsDir = path.join(REPO_ROOT, 'artifacts', 'load');
   writeFileSync(args.json ? path.resolve(args.json) : path.join(artifactsDir, `load-${runId}.json`), JSON.stringify(result, null, 1));
   if (!args['no-report']) writeReport(result, steps, totalSeconds);
   const failed = checks.filter((c) => !c.ok);
-  log(`done in ${fmt(totalSeconds)} s: capacity ${fmt(capacity, 2)} logins/s; ${checks.length - failed.length}/${checks.length} fault checks passed`);
+  log(
+    `done in ${fmt(totalSeconds)} s: capacity ${fmt(capacity, 2)} logins/s; ${checks.length - failed.length}/${checks.length} fault checks passed`,
+  );
   return failed.length ? 1 : 0;
 }
 
@@ -655,8 +814,13 @@ function bottleneck(step: Step | undefined, cores: number): { text: string; grou
   const saturated = machine >= 85;
   // CPU time per login, by process group: what a login costs, whatever else ran on the machine
   const perLogin = Object.fromEntries(ranked.map(([g, v]) => [g, (v * 10) / Math.max(1e-9, step?.s.perSecond ?? 0)]));
-  const serverMs = Object.entries(perLogin).filter(([g]) => g !== 'load-generator').reduce((a, [, v]) => a + v, 0);
-  const costText = ranked.filter(([g]) => g !== 'load-generator').map(([g]) => `${g} ${fmt(perLogin[g] ?? NaN)}`).join(', ');
+  const serverMs = Object.entries(perLogin)
+    .filter(([g]) => g !== 'load-generator')
+    .reduce((a, [, v]) => a + v, 0);
+  const costText = ranked
+    .filter(([g]) => g !== 'load-generator')
+    .map(([g]) => `${g} ${fmt(perLogin[g] ?? NaN)}`)
+    .join(', ');
   const genText = `the load generator itself used ${fmt(perLogin['load-generator'] ?? NaN)} ms per login on the same cores`;
   const projection = (cores * 1000) / Math.max(1e-9, serverMs);
   const [topGroup] = ranked.filter(([g]) => g !== 'load-generator')[0] ?? ['?'];
@@ -669,13 +833,21 @@ function bottleneck(step: Step | undefined, cores: number): { text: string; grou
   return { text, groups };
 }
 
-function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSecond: number; atVirtualUsers: number } }, steps: Step[], totalSeconds: number): void {
+function writeReport(
+  result: Record<string, unknown> & { capacity: { loginsPerSecond: number; atVirtualUsers: number } },
+  steps: Step[],
+  totalSeconds: number,
+): void {
   const cores = os.availableParallelism();
   const best = steps.find((s) => s.vus === result.capacity.atVirtualUsers) ?? steps.at(-1);
   const bn = bottleneck(best, cores);
   const chartPhases = phases.map((p) => ({ label: p.name, from: p.from, to: p.to }));
-  const svg = renderChart(timeline(rec.logins, rec.now()), chartPhases, `Faceline face logins through HAProxy: 2 auth + 3 vision replicas on ${cores} cores`,
-    rec.marks.filter((mk) => mk.label !== 'enroll'));
+  const svg = renderChart(
+    timeline(rec.logins, rec.now()),
+    chartPhases,
+    `Faceline face logins through HAProxy: 2 auth + 3 vision replicas on ${cores} cores`,
+    rec.marks.filter((mk) => mk.label !== 'enroll'),
+  );
   const outMd = path.resolve(REPO_ROOT, args.out as string);
   const outSvg = outMd.replace(/\.md$/, '.svg');
   mkdirSync(path.dirname(outMd), { recursive: true });
@@ -685,20 +857,27 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   const lines: string[] = [];
   lines.push('# Load, failover and capacity report');
   lines.push('');
-  lines.push(`Generated by \`npm run bench:load${QUICK ? ':quick' : ''}\` (bench/load/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${fmt(totalSeconds)} s. ` +
-    `Machine: ${cores} cores (${m.cpu}), ${fmt(m.memoryGiB)} GiB, Node ${m.node}. Everything ran on this one machine, load generator included.`);
+  lines.push(
+    `Generated by \`npm run bench:load${QUICK ? ':quick' : ''}\` (bench/load/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${fmt(totalSeconds)} s. ` +
+      `Machine: ${cores} cores (${m.cpu}), ${fmt(m.memoryGiB)} GiB, Node ${m.node}. Everything ran on this one machine, load generator included.`,
+  );
   lines.push('');
   lines.push('## Headline');
   lines.push('');
-  lines.push(`- **Capacity: ${fmt(result.capacity.loginsPerSecond, 1)} full face logins per second** (connect, login:start, frames until matched, grant exchanged for a session), reached at ${result.capacity.atVirtualUsers} concurrent virtual users; p50 ${fmt(best?.s.p50 ?? NaN)} ms, p95 ${fmt(best?.s.p95 ?? NaN)} ms, p99 ${fmt(best?.s.p99 ?? NaN)} ms.`);
+  lines.push(
+    `- **Capacity: ${fmt(result.capacity.loginsPerSecond, 1)} full face logins per second** (connect, login:start, frames until matched, grant exchanged for a session), reached at ${result.capacity.atVirtualUsers} concurrent virtual users; p50 ${fmt(best?.s.p50 ?? NaN)} ms, p95 ${fmt(best?.s.p95 ?? NaN)} ms, p99 ${fmt(best?.s.p99 ?? NaN)} ms.`,
+  );
   lines.push(`- **Bottleneck: ${bn.text}.**`);
   const failed = checks.filter((c) => !c.ok);
-  lines.push(`- Fault checks: ${checks.length - failed.length} of ${checks.length} passed${failed.length ? ` — FAILED: ${failed.map((c) => c.name).join('; ')}` : ''}.`);
+  lines.push(
+    `- Fault checks: ${checks.length - failed.length} of ${checks.length} passed${failed.length ? ` — FAILED: ${failed.map((c) => c.name).join('; ')}` : ''}.`,
+  );
   lines.push('');
   const capPhases = phases.filter((p) => p.name.startsWith('capacity-'));
   const spreadOf = (backend: string) => {
     const servers = new Map<string, number>();
-    for (const p of capPhases) for (const st of p.lb) if (st.backend === backend) servers.set(st.server, (servers.get(st.server) ?? 0) + st.total);
+    for (const p of capPhases)
+      for (const st of p.lb) if (st.backend === backend) servers.set(st.server, (servers.get(st.server) ?? 0) + st.total);
     const sum = [...servers.values()].reduce((a, b) => a + b, 0);
     if (!sum) return 'no traffic';
     const even = 100 / servers.size;
@@ -709,7 +888,9 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   let visionDeviation = 0;
   const visionSpread = () => {
     const per = new Map<string, number>();
-    for (const p of capPhases) for (const [n, byStatus] of Object.entries(p.vision)) per.set(n, (per.get(n) ?? 0) + Object.values(byStatus).reduce((a, b) => a + b, 0));
+    for (const p of capPhases)
+      for (const [n, byStatus] of Object.entries(p.vision))
+        per.set(n, (per.get(n) ?? 0) + Object.values(byStatus).reduce((a, b) => a + b, 0));
     const sum = [...per.values()].reduce((a, b) => a + b, 0);
     if (!sum) return 'no traffic';
     const even = 100 / per.size;
@@ -717,9 +898,11 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     visionDeviation = Math.max(...shares.map(([, v]) => Math.abs(v - even)));
     return `${shares.map(([n, v]) => `${n} ${fmt(v, 1)}%`).join(', ')} of ${sum} analyze requests (their own /metrics; even would be ${fmt(even, 1)}% each; largest deviation ${fmt(Math.max(...shares.map(([, v]) => Math.abs(v - even))), 1)} points)`;
   };
-  lines.push(`- Balance during the capacity steps: auth ${spreadOf('auth')} (HAProxy stats socket); vision ${visionSpread()}. ` +
-    `Sticky Socket.IO sessions: ${rec.logins.filter((e) => e.phase.startsWith('capacity-') && !e.ok && /CONNECT|DISCONNECT/.test(e.code ?? '')).length} connection failures in those steps; ` +
-    `as a control, ${(result.stickyControl as { failed: number; tried: number }).failed} of ${(result.stickyControl as { failed: number; tried: number }).tried} long-polling connections that drop the affinity cookie failed a round trip (the replica that did not do the handshake does not know the session).`);
+  lines.push(
+    `- Balance during the capacity steps: auth ${spreadOf('auth')} (HAProxy stats socket); vision ${visionSpread()}. ` +
+      `Sticky Socket.IO sessions: ${rec.logins.filter((e) => e.phase.startsWith('capacity-') && !e.ok && /CONNECT|DISCONNECT/.test(e.code ?? '')).length} connection failures in those steps; ` +
+      `as a control, ${(result.stickyControl as { failed: number; tried: number }).failed} of ${(result.stickyControl as { failed: number; tried: number }).tried} long-polling connections that drop the affinity cookie failed a round trip (the replica that did not do the handshake does not know the session).`,
+  );
   lines.push('');
   lines.push(`![throughput and latency over time](${path.basename(outSvg)})`);
   lines.push('');
@@ -727,23 +910,34 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
   const findings: string[] = [];
   for (const c of checks.filter((x) => !x.ok)) findings.push(`**${c.name}** failed (${c.phase}): ${c.detail}.`);
   if (VISION_ROUTE === 'l4' && visionDeviation > 5) {
-    findings.push(`Per-connection balancing (as a kube-proxy Service does) spreads frames unevenly (largest deviation ${fmt(visionDeviation, 1)} points from an even share): auth keeps its connections to vision alive, so frames follow connections, not requests. Per-request balancing (\`--vision-route lb\`, an L7 proxy) or auth's own round robin over the address list (\`list\`) spread per frame.`);
+    findings.push(
+      `Per-connection balancing (as a kube-proxy Service does) spreads frames unevenly (largest deviation ${fmt(visionDeviation, 1)} points from an even share): auth keeps its connections to vision alive, so frames follow connections, not requests. Per-request balancing (\`--vision-route lb\`, an L7 proxy) or auth's own round robin over the address list (\`list\`) spread per frame.`,
+    );
     const refused = capPhases.reduce((n, p) => n + Object.values(p.vision).reduce((m, byStatus) => m + (byStatus['503'] ?? 0), 0), 0);
     const unavailable = capPhases.reduce((n, p) => n + (p.logins.errors.RECOGNITION_UNAVAILABLE ?? 0), 0);
     if (refused > 0) {
-      findings.push(`Because of that, the busiest vision replica refuses frames (${refused} × 503 OVERLOADED in the capacity steps, ${unavailable} logins failed with RECOGNITION_UNAVAILABLE) while the others still have room: with a single Service address auth has nowhere else to send a refused frame.`);
+      findings.push(
+        `Because of that, the busiest vision replica refuses frames (${refused} × 503 OVERLOADED in the capacity steps, ${unavailable} logins failed with RECOGNITION_UNAVAILABLE) while the others still have room: with a single Service address auth has nowhere else to send a refused frame.`,
+      );
     }
   }
   const pgPhase = phases.find((p) => p.name === 'pg-restart');
-  const notReady = (pgPhase?.http.token?.errors.NOT_READY ?? 0) + (pgPhase?.http.page?.errors.NOT_READY ?? 0) + (pgPhase?.http.healthz?.errors.NOT_READY ?? 0);
+  const notReady =
+    (pgPhase?.http.token?.errors.NOT_READY ?? 0) +
+    (pgPhase?.http.page?.errors.NOT_READY ?? 0) +
+    (pgPhase?.http.healthz?.errors.NOT_READY ?? 0);
   if (notReady > 0) {
-    findings.push(`While PostgreSQL is down, every auth replica fails \`/readyz\` (it includes the database), so the balancer takes them all out: ${notReady} background requests routed to auth (JWKS fetches among them) got the balancer's 503 NOT_READY, new Socket.IO connections are refused, and applications that verify tokens must keep the JWKS they fetched earlier.`);
+    findings.push(
+      `While PostgreSQL is down, every auth replica fails \`/readyz\` (it includes the database), so the balancer takes them all out: ${notReady} background requests routed to auth (JWKS fetches among them) got the balancer's 503 NOT_READY, new Socket.IO connections are refused, and applications that verify tokens must keep the JWKS they fetched earlier.`,
+    );
   }
   const ov = phases.find((p) => p.name === 'overload');
   const rcv = phases.find((p) => p.name === 'recovery');
   if (ov && rcv) {
-    findings.push(`At twice the capacity the system kept ${ov.figures['successful logins/s while overloaded (goodput) vs capacity'] ?? '?'} successful logins/s (goodput vs capacity) while vision refused the excess; ` +
-      `when the load dropped, the median login took ${fmt(rcv.logins.p50)} ms again (${fmt(best?.s.p50 ?? NaN)} ms at capacity before), with ${rcv.logins.failed} failures.`);
+    findings.push(
+      `At twice the capacity the system kept ${ov.figures['successful logins/s while overloaded (goodput) vs capacity'] ?? '?'} successful logins/s (goodput vs capacity) while vision refused the excess; ` +
+        `when the load dropped, the median login took ${fmt(rcv.logins.p50)} ms again (${fmt(best?.s.p50 ?? NaN)} ms at capacity before), with ${rcv.logins.failed} failures.`,
+    );
   }
   if (findings.length) {
     lines.push('## Findings');
@@ -751,32 +945,76 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     for (const f of findings) lines.push(`- ${f}`);
     lines.push('');
   }
-  lines.push('Run it: `npm run bench:load` (about 5 minutes) or `npm run bench:load:quick` (about 90 s); needs `haproxy` (scripts/system-deps.sh), the PostgreSQL 15 server binaries (initdb, pg_ctl) and the shared face set. Raw data of every run: `artifacts/load/load-<run>.json`, process logs: `artifacts/load/run-<run>/logs/`. The quick run is also the system test `test/load/failover.test.ts`, which asserts only the fault checks.');
+  lines.push(
+    'Run it: `npm run bench:load` (about 5 minutes) or `npm run bench:load:quick` (about 90 s); needs `haproxy` (scripts/system-deps.sh), the PostgreSQL 15 server binaries (initdb, pg_ctl) and the shared face set. Raw data of every run: `artifacts/load/load-<run>.json`, process logs: `artifacts/load/run-<run>/logs/`. The quick run is also the system test `test/load/failover.test.ts`, which asserts only the fault checks.',
+  );
   lines.push('');
   lines.push('## Set-up');
   lines.push('');
-  lines.push(`- HAProxy ${'(Debian)'} as the Ingress: \`/api\`, \`/socket.io\`, \`/.well-known\` → 2 auth replicas (round robin, readiness checks on \`/readyz\` every second, sticky Socket.IO sessions by an inserted \`faceline_auth\` cookie, websocket upgrade, redispatch when the pinned replica is gone); ${result.settings && (result.settings as { web: boolean }).web ? '`/` → web' : 'no web replica (its browser bundle is not built here): the page traffic is the browser configuration call `/api/v1/config` that the page makes first'}.`);
-  lines.push(`- Auth reaches vision (\`--vision-route ${VISION_ROUTE}\`) ${
-    VISION_ROUTE === 'lb'
-      ? 'through a second HAProxy frontend: per-request round robin over ready replicas, and a request whose connection fails, is cut off, or gets 503 is resent to another replica (L7 retries, as an L7 proxy or mesh in front of the Service does). A plain kube-proxy Service balances per connection and retries nothing: `--vision-route l4` runs that way, `--vision-route list` gives auth the replica addresses and lets its own client fail over.'
-      : VISION_ROUTE === 'l4'
-        ? 'through HAProxy in TCP mode, as a kube-proxy ClusterIP Service does: each connection goes to one ready replica, nothing is retried; auth keeps connections alive, so requests follow their connection.'
-        : 'through the comma-separated list of replica addresses in `VISION_URL`: auth spreads calls over them and moves to the next address on a connection error, timeout or 503.'
-  }`);
-  lines.push(`- 3 vision replicas sized for ${cores} cores: ${VISION_WORKERS} worker thread each, 1 ONNX thread per worker, queue of 4 per worker (beyond that: 503 OVERLOADED with Retry-After).`);
-  lines.push('- PostgreSQL 15: a private instance (initdb + pg_ctl, free port, fsync on) so that it can be stopped and started; a fresh database `faceline_load_<timestamp>`; removed afterwards.');
-  lines.push(`- People: ${u.people} from the shared face set with ≥2 photos; ${u.enrolled} enrolled from one photo (3 captures from frames of that photo), ${u.usable} log in with a *different* photo of themselves (the others are left out of the load: their second photo does not pass the quality gates or the 1:1 threshold, which is the matcher's business, not the load test's).`);
-  lines.push('- **Liveness off (`LIVENESS=false`)** for the load: the face set has still photos; a challenge (turn the head, blink) needs a live frame sequence that stills cannot produce, and a fixed challenge seed would still require head turns. With liveness off a login is: one frontal frame that matches within the 1:1 threshold. A real login with a challenge sends more frames (each costs the same vision work), so per-login capacity with liveness on is lower by about the number of frames it needs.');
-  lines.push('- Brute-force limits raised (`IP_MAX_FAILURES`, `BACKOFF_AFTER_FAILURES`, `LOCK_AFTER_FAILURES`): every virtual user comes from 127.0.0.1, so the per-address limit would stop the test after 30 failures.');
-  lines.push(`- Frames: each photo cropped around the face to 640x480 (face ≈ 40% of the width) and encoded at several JPEG qualities, so that each frame of a flow has different bytes as a camera's frames do (auth refuses repeated frames as replays). A virtual user sends at most these 6 frames per login, the next one as soon as the previous is acknowledged; the browser keeps sending until the login's time limit, so under overload real clients add more refused frames than these do.`);
-  lines.push(`- Request budget ${(result.budget as { max: number }).max} logins + background requests; used ${(result.budget as { used: number }).used}. Background traffic: ~6 requests/s of page loads, \`/healthz\`, and token checks (JWKS fetched, access token verified with jose).`);
+  lines.push(
+    `- HAProxy ${'(Debian)'} as the Ingress: \`/api\`, \`/socket.io\`, \`/.well-known\` → 2 auth replicas (round robin, readiness checks on \`/readyz\` every second, sticky Socket.IO sessions by an inserted \`faceline_auth\` cookie, websocket upgrade, redispatch when the pinned replica is gone); ${result.settings && (result.settings as { web: boolean }).web ? '`/` → web' : 'no web replica (its browser bundle is not built here): the page traffic is the browser configuration call `/api/v1/config` that the page makes first'}.`,
+  );
+  lines.push(
+    `- Auth reaches vision (\`--vision-route ${VISION_ROUTE}\`) ${
+      VISION_ROUTE === 'lb'
+        ? 'through a second HAProxy frontend: per-request round robin over ready replicas, and a request whose connection fails, is cut off, or gets 503 is resent to another replica (L7 retries, as an L7 proxy or mesh in front of the Service does). A plain kube-proxy Service balances per connection and retries nothing: `--vision-route l4` runs that way, `--vision-route list` gives auth the replica addresses and lets its own client fail over.'
+        : VISION_ROUTE === 'l4'
+          ? 'through HAProxy in TCP mode, as a kube-proxy ClusterIP Service does: each connection goes to one ready replica, nothing is retried; auth keeps connections alive, so requests follow their connection.'
+          : 'through the comma-separated list of replica addresses in `VISION_URL`: auth spreads calls over them and moves to the next address on a connection error, timeout or 503.'
+    }`,
+  );
+  lines.push(
+    `- 3 vision replicas sized for ${cores} cores: ${VISION_WORKERS} worker thread each, 1 ONNX thread per worker, queue of 4 per worker (beyond that: 503 OVERLOADED with Retry-After).`,
+  );
+  lines.push(
+    '- PostgreSQL 15: a private instance (initdb + pg_ctl, free port, fsync on) so that it can be stopped and started; a fresh database `faceline_load_<timestamp>`; removed afterwards.',
+  );
+  lines.push(
+    `- People: ${u.people} from the shared face set with ≥2 photos; ${u.enrolled} enrolled from one photo (3 captures from frames of that photo), ${u.usable} log in with a *different* photo of themselves (the others are left out of the load: their second photo does not pass the quality gates or the 1:1 threshold, which is the matcher's business, not the load test's).`,
+  );
+  lines.push(
+    '- **Liveness off (`LIVENESS=false`)** for the load: the face set has still photos; a challenge (turn the head, blink) needs a live frame sequence that stills cannot produce, and a fixed challenge seed would still require head turns. With liveness off a login is: one frontal frame that matches within the 1:1 threshold. A real login with a challenge sends more frames (each costs the same vision work), so per-login capacity with liveness on is lower by about the number of frames it needs.',
+  );
+  lines.push(
+    '- Brute-force limits raised (`IP_MAX_FAILURES`, `BACKOFF_AFTER_FAILURES`, `LOCK_AFTER_FAILURES`): every virtual user comes from 127.0.0.1, so the per-address limit would stop the test after 30 failures.',
+  );
+  lines.push(
+    `- Frames: each photo cropped around the face to 640x480 (face ≈ 40% of the width) and encoded at several JPEG qualities, so that each frame of a flow has different bytes as a camera's frames do (auth refuses repeated frames as replays). A virtual user sends at most these 6 frames per login, the next one as soon as the previous is acknowledged; the browser keeps sending until the login's time limit, so under overload real clients add more refused frames than these do.`,
+  );
+  lines.push(
+    `- Request budget ${(result.budget as { max: number }).max} logins + background requests; used ${(result.budget as { used: number }).used}. Background traffic: ~6 requests/s of page loads, \`/healthz\`, and token checks (JWKS fetched, access token verified with jose).`,
+  );
   lines.push('');
   lines.push('## Capacity steps');
   lines.push('');
-  lines.push(table(['virtual users', 'logins/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'errors', 'median ms: connect / start / frames / session', 'machine CPU busy', 'CPU by process (% of one core)'],
-    steps.map((s) => [s.vus, fmt(s.s.perSecond, 2), fmt(s.s.p50), fmt(s.s.p95), fmt(s.s.p99), s.s.failed, codes(s.s.errors),
-      `${fmt(s.stages.connect ?? NaN)} / ${fmt(s.stages.start ?? NaN)} / ${fmt(s.stages.frames ?? NaN)} / ${fmt(s.stages.session ?? NaN)}`, `${fmt(s.machineBusy)}%`,
-      s.cpu.map((c) => `${c.name} ${fmt(c.percent)}`).join(', ')])));
+  lines.push(
+    table(
+      [
+        'virtual users',
+        'logins/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'failed',
+        'errors',
+        'median ms: connect / start / frames / session',
+        'machine CPU busy',
+        'CPU by process (% of one core)',
+      ],
+      steps.map((s) => [
+        s.vus,
+        fmt(s.s.perSecond, 2),
+        fmt(s.s.p50),
+        fmt(s.s.p95),
+        fmt(s.s.p99),
+        s.s.failed,
+        codes(s.s.errors),
+        `${fmt(s.stages.connect ?? NaN)} / ${fmt(s.stages.start ?? NaN)} / ${fmt(s.stages.frames ?? NaN)} / ${fmt(s.stages.session ?? NaN)}`,
+        `${fmt(s.machineBusy)}%`,
+        s.cpu.map((c) => `${c.name} ${fmt(c.percent)}`).join(', '),
+      ]),
+    ),
+  );
   lines.push('');
   lines.push('## Phases');
   for (const p of phases) {
@@ -784,36 +1022,76 @@ function writeReport(result: Record<string, unknown> & { capacity: { loginsPerSe
     lines.push(`### ${p.title}`);
     lines.push('');
     const l = p.logins;
-    lines.push(`${fmt((p.to - p.from) / 1000, 1)} s. Logins: ${l.ok} succeeded, ${l.failed} failed (${fmt(l.perSecond, 2)}/s), p50 ${fmt(l.p50)} ms, p95 ${fmt(l.p95)} ms, p99 ${fmt(l.p99)} ms. Errors by code: ${codes(l.errors)}.`);
+    lines.push(
+      `${fmt((p.to - p.from) / 1000, 1)} s. Logins: ${l.ok} succeeded, ${l.failed} failed (${fmt(l.perSecond, 2)}/s), p50 ${fmt(l.p50)} ms, p95 ${fmt(l.p95)} ms, p99 ${fmt(l.p99)} ms. Errors by code: ${codes(l.errors)}.`,
+    );
     const h = p.http;
-    lines.push(`Background: page ${h.page?.count ?? 0} (${h.page?.failed ?? 0} failed, p50 ${fmt(h.page?.p50 ?? NaN, 1)} ms), healthz ${h.healthz?.count ?? 0} (${h.healthz?.failed ?? 0} failed), token checks ${h.token?.count ?? 0} (${h.token?.failed ?? 0} failed${h.token?.failed ? `: ${codes(h.token.errors)}` : ''}, p50 ${fmt(h.token?.p50 ?? NaN, 1)} ms).`);
+    lines.push(
+      `Background: page ${h.page?.count ?? 0} (${h.page?.failed ?? 0} failed, p50 ${fmt(h.page?.p50 ?? NaN, 1)} ms), healthz ${h.healthz?.count ?? 0} (${h.healthz?.failed ?? 0} failed), token checks ${h.token?.count ?? 0} (${h.token?.failed ?? 0} failed${h.token?.failed ? `: ${codes(h.token.errors)}` : ''}, p50 ${fmt(h.token?.p50 ?? NaN, 1)} ms).`,
+    );
     lines.push('');
-    for (const [k, v] of Object.entries(p.figures)) lines.push(`- ${k}: ${typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : v}`);
+    for (const [k, v] of Object.entries(p.figures))
+      lines.push(`- ${k}: ${typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 2) : v}`);
     for (const n of p.notes) lines.push(`- ${n}`);
     const pc = checks.filter((c) => c.phase === p.name);
     for (const c of pc) lines.push(`- ${c.ok ? '✅' : '❌'} **${c.name}** — ${c.detail}`);
     lines.push('');
-    lines.push(`Login steps (median of successful logins): ${stageText(p.stages)}. Machine CPU busy: ${fmt(p.machineBusy)}% of ${cores} cores.`);
+    lines.push(
+      `Login steps (median of successful logins): ${stageText(p.stages)}. Machine CPU busy: ${fmt(p.machineBusy)}% of ${cores} cores.`,
+    );
     lines.push('');
-    lines.push(`CPU (% of one core): ${p.cpu.map((c) => `${c.name} ${fmt(c.percent)}`).join(', ')}. Peak RSS (MiB): ${p.rssPeakMiB.map((r) => `${r.name} ${fmt(r.mib)}`).join(', ')}.`);
+    lines.push(
+      `CPU (% of one core): ${p.cpu.map((c) => `${c.name} ${fmt(c.percent)}`).join(', ')}. Peak RSS (MiB): ${p.rssPeakMiB.map((r) => `${r.name} ${fmt(r.mib)}`).join(', ')}.`,
+    );
     const spread = p.lb.filter((s) => s.total > 0 || s.hrsp5xx > 0);
     if (spread.length) {
       lines.push('');
-      lines.push(table(['backend/server', 'requests', 'share', '2xx', '5xx', 'retries', 'redispatched', 'conn. errors'],
-        spread.map((s) => {
-          const sum = p.lb.filter((x) => x.backend === s.backend).reduce((n, x) => n + x.total, 0);
-          return [`${s.backend}/${s.server}`, s.total, `${fmt((100 * s.total) / Math.max(1, sum))}%`, s.hrsp2xx, s.hrsp5xx, s.wretr, s.wredis, s.econ];
-        })));
+      lines.push(
+        table(
+          ['backend/server', 'requests', 'share', '2xx', '5xx', 'retries', 'redispatched', 'conn. errors'],
+          spread.map((s) => {
+            const sum = p.lb.filter((x) => x.backend === s.backend).reduce((n, x) => n + x.total, 0);
+            return [
+              `${s.backend}/${s.server}`,
+              s.total,
+              `${fmt((100 * s.total) / Math.max(1, sum))}%`,
+              s.hrsp2xx,
+              s.hrsp5xx,
+              s.wretr,
+              s.wredis,
+              s.econ,
+            ];
+          }),
+        ),
+      );
     }
     const vs = Object.entries(p.vision).filter(([, v]) => Object.keys(v).length);
-    if (vs.length) lines.push('', `Vision /metrics, analyze answers by status: ${vs.map(([n, v]) => `${n} ${Object.entries(v).map(([k, c]) => `${k}:${c}`).join(' ')}`).join('; ')}.`);
+    if (vs.length)
+      lines.push(
+        '',
+        `Vision /metrics, analyze answers by status: ${vs
+          .map(
+            ([n, v]) =>
+              `${n} ${Object.entries(v)
+                .map(([k, c]) => `${k}:${c}`)
+                .join(' ')}`,
+          )
+          .join('; ')}.`,
+      );
   }
   lines.push('');
   lines.push('## Fault checks');
   lines.push('');
-  lines.push(table(['phase', 'check', 'result', 'detail'], checks.map((c) => [c.phase, c.name, c.ok ? 'pass' : '**FAIL**', c.detail])));
+  lines.push(
+    table(
+      ['phase', 'check', 'result', 'detail'],
+      checks.map((c) => [c.phase, c.name, c.ok ? 'pass' : '**FAIL**', c.detail]),
+    ),
+  );
   lines.push('');
-  lines.push('Figures are measurements of one run on a shared 2-core machine and vary between runs; they never fail the run. The fault checks do (exit code 1).');
+  lines.push(
+    'Figures are measurements of one run on a shared 2-core machine and vary between runs; they never fail the run. The fault checks do (exit code 1).',
+  );
   lines.push('');
   writeFileSync(outMd, lines.join('\n'));
   log(`report: ${path.relative(REPO_ROOT, outMd)}, chart: ${path.relative(REPO_ROOT, outSvg)}`);

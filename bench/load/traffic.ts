@@ -80,11 +80,26 @@ export class Recorder {
 
   login(a: LoginAttempt, username: string): void {
     this.logins.push({
-      t: this.now(), ms: a.ms, ok: a.ok, code: a.code, retryable: a.retryable, phase: this.phase,
-      replica: a.replica, restarts: a.restarts, frameErrors: a.frameErrors, frames: a.frames, stages: a.stages,
+      t: this.now(),
+      ms: a.ms,
+      ok: a.ok,
+      code: a.code,
+      retryable: a.retryable,
+      phase: this.phase,
+      replica: a.replica,
+      restarts: a.restarts,
+      frameErrors: a.frameErrors,
+      frames: a.frames,
+      stages: a.stages,
     });
     if (a.ok && a.session) {
-      this.sessions.push({ accessToken: a.session.accessToken, refreshToken: a.session.refreshToken, replica: a.session.replica, username, at: this.now() });
+      this.sessions.push({
+        accessToken: a.session.accessToken,
+        refreshToken: a.session.refreshToken,
+        replica: a.session.replica,
+        username,
+        at: this.now(),
+      });
       if (this.sessions.length > 2000) this.sessions.splice(0, 1000);
     }
   }
@@ -146,7 +161,12 @@ export async function closedLoop(ctx: LoadContext, vus: number, until: number, o
  * at terminals). At most `maxInFlight` at once: arrivals beyond that are counted, not started, so
  * the generator itself stays bounded.
  */
-export async function openLoop(ctx: LoadContext, ratePerSecond: number, until: number, maxInFlight: number): Promise<{ started: number; skipped: number }> {
+export async function openLoop(
+  ctx: LoadContext,
+  ratePerSecond: number,
+  until: number,
+  maxInFlight: number,
+): Promise<{ started: number; skipped: number }> {
   let inFlight = 0;
   let started = 0;
   let skipped = 0;
@@ -187,7 +207,11 @@ export async function openLoop(ctx: LoadContext, ratePerSecond: number, until: n
  * configuration it fetches first when the run has no web replica), `/healthz`, and what another
  * line application does with a token: fetch the JWKS and verify the token with jose.
  */
-export async function backgroundTraffic(ctx: LoadContext & { pagePath: string; issuer: string; audience: string }, until: number, perSecond = 6): Promise<void> {
+export async function backgroundTraffic(
+  ctx: LoadContext & { pagePath: string; issuer: string; audience: string },
+  until: number,
+  perSecond = 6,
+): Promise<void> {
   const { rec } = ctx;
   let i = 0;
   while (performance.now() < until && ctx.budget.take()) {

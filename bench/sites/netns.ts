@@ -86,14 +86,18 @@ export class Topology {
         await new Topology('netns', locations, links).destroy();
         throw err;
       }
-      log(`network: namespaces ${links.join(', ')}, links 10.${second}.{0,1,2}.0/30 (hub, site A, site B); sites reach the hub only through their relays`);
+      log(
+        `network: namespaces ${links.join(', ')}, links 10.${second}.{0,1,2}.0/30 (hub, site A, site B); sites reach the hub only through their relays`,
+      );
       return new Topology('netns', locations, links);
     }
     const locations = {} as Record<LocationName, Location>;
     for (const [i, name] of (['hub', 'a', 'b'] as LocationName[]).entries()) {
       locations[name] = { name, ns: undefined, addr: `127.${octet}.${i}.2`, gateway: `127.${octet}.${i}.1`, wrap: [] };
     }
-    log(`network: NOT isolated (${wanted === 'loopback' ? 'FACELINE_SITES_NETWORK=loopback' : 'no root or no ip netns'}): hub and sites on loopback addresses 127.${octet}.{0,1,2}.2 behind the same relays; a process could still go around them`);
+    log(
+      `network: NOT isolated (${wanted === 'loopback' ? 'FACELINE_SITES_NETWORK=loopback' : 'no root or no ip netns'}): hub and sites on loopback addresses 127.${octet}.{0,1,2}.2 behind the same relays; a process could still go around them`,
+    );
     return new Topology('loopback', locations, []);
   }
 
@@ -119,4 +123,3 @@ async function canUseNetns(): Promise<boolean> {
     return false;
   }
 }
-

@@ -96,17 +96,27 @@ export class Plant {
     onCleanup(() => topo.destroy());
 
     // databases first, all three at once
-    const pgs = await Promise.all((['hub', 'a', 'b'] as LocationName[]).map(async (name) => {
-      const loc = topo.locations[name];
-      const p = await PrivatePostgres.create(this.bin, { host: loc.addr, port: await topo.port(loc, 5432), settings: PG_SETTINGS, wrap: loc.wrap, trustEveryone: true });
-      onCleanup(() => p.destroy());
-      await p.start();
-      await p.createDatabase('faceline');
-      return [name, p] as const;
-    }));
+    const pgs = await Promise.all(
+      (['hub', 'a', 'b'] as LocationName[]).map(async (name) => {
+        const loc = topo.locations[name];
+        const p = await PrivatePostgres.create(this.bin, {
+          host: loc.addr,
+          port: await topo.port(loc, 5432),
+          settings: PG_SETTINGS,
+          wrap: loc.wrap,
+          trustEveryone: true,
+        });
+        onCleanup(() => p.destroy());
+        await p.start();
+        await p.createDatabase('faceline');
+        return [name, p] as const;
+      }),
+    );
     const pgOf = Object.fromEntries(pgs) as Record<LocationName, PrivatePostgres>;
     await pgOf.hub.createDatabase('faceline_central');
-    log(`PostgreSQL 15 at hub ${pgOf.hub.host}:${pgOf.hub.port}, site A ${pgOf.a.host}:${pgOf.a.port}, site B ${pgOf.b.host}:${pgOf.b.port} (wal_level=logical)`);
+    log(
+      `PostgreSQL 15 at hub ${pgOf.hub.host}:${pgOf.hub.port}, site A ${pgOf.a.host}:${pgOf.a.port}, site B ${pgOf.b.host}:${pgOf.b.port} (wal_level=logical)`,
+    );
 
     for (const s of ['a', 'b'] as const) {
       const loc = topo.locations[s];
@@ -114,7 +124,8 @@ export class Plant {
       const down = await Relay.listen(`${s}-down`, topo.hub.gateway, { host: pgOf[s].host, port: pgOf[s].port });
       onCleanup(() => Promise.all([up.close(), down.close()]).then(() => undefined));
       this.uplinks[s] = {
-        up, down,
+        up,
+        down,
         cut: () => (up.cutLink(), down.cutLink()),
         restore: () => (up.restore(), down.restore()),
         setDelay: (ms) => (up.delayMs = down.delayMs = ms),
@@ -129,7 +140,11 @@ export class Plant {
       const visionPort = await topo.port(loc, 8082);
       const authPort = await topo.port(loc, 8081);
       const vision: Service = {
-        name: `vision-${name}`, loc, port: visionPort, url: `http://${loc.addr}:${visionPort}`, entry: 'services/vision/src/server.ts',
+        name: `vision-${name}`,
+        loc,
+        port: visionPort,
+        url: `http://${loc.addr}:${visionPort}`,
+        entry: 'services/vision/src/server.ts',
         env: { PORT: String(visionPort), HOST: loc.addr, LOG_LEVEL: 'warn', VISION_WORKERS: '1', VISION_INTRA_OP_THREADS: '1' },
       };
       const env: NodeJS.ProcessEnv = {
@@ -144,7 +159,14 @@ export class Plant {
               HUB_TIMEOUT_MS: '3000',
             }),
       };
-      const auth: Service = { name: `auth-${name}`, loc, port: authPort, url: `http://${loc.addr}:${authPort}`, entry: 'services/auth/src/server.ts', env };
+      const auth: Service = {
+        name: `auth-${name}`,
+        loc,
+        port: authPort,
+        url: `http://${loc.addr}:${authPort}`,
+        entry: 'services/auth/src/server.ts',
+        env,
+      };
       const db = new pg.Pool({ connectionString: pgOf[name].url('faceline'), max: 3 });
       db.on('error', () => undefined);
       onCleanup(() => db.end().catch(() => undefined));
@@ -161,20 +183,31 @@ export class Plant {
 
   authEnv(name: string, host: string, port: number, databaseUrl: string, visionUrl: string): NodeJS.ProcessEnv {
     return {
-      PORT: String(port), HOST: host, LOG_LEVEL: 'warn',
-      DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '10', VISION_URL: visionUrl,
+      PORT: String(port),
+      HOST: host,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '10',
+      VISION_URL: visionUrl,
       FACELINE_MASTER_KEY: this.masterKey,
       FACELINE_DATA_DIR: path.join(this.opts.dir, `${name}-data`),
       // photos cannot turn their heads or blink (as in bench:load)
       LIVENESS: 'false',
       // every virtual user comes from one address: the limits would stop the run, not protect anything
-      IP_MAX_FAILURES: '1000000', BACKOFF_AFTER_FAILURES: '1000', LOCK_AFTER_FAILURES: '100000', REGISTRATIONS_PER_IP: '100000',
-      PAIR_BACKOFF_AFTER_FAILURES: '1000', LOGIN_STARTS_PER_WINDOW: '1000000',
+      IP_MAX_FAILURES: '1000000',
+      BACKOFF_AFTER_FAILURES: '1000',
+      LOCK_AFTER_FAILURES: '100000',
+      REGISTRATIONS_PER_IP: '100000',
+      PAIR_BACKOFF_AFTER_FAILURES: '1000',
+      LOGIN_STARTS_PER_WINDOW: '1000000',
       COOKIE_SECURE: 'never',
       // the first administrator registers with this token at the hub (only the hub uses it:
       // a site's registrations are written there); a face login administers (no passkeys here)
-      FACELINE_SETUP_TOKEN: SETUP_TOKEN, ADMIN_STEP_UP: 'false',
-      HUB_HEARTBEAT_SECONDS: '1', REPLICATION_RECONCILE_SECONDS: '2', INDEX_RESYNC_SECONDS: '0',
+      FACELINE_SETUP_TOKEN: SETUP_TOKEN,
+      ADMIN_STEP_UP: 'false',
+      HUB_HEARTBEAT_SECONDS: '1',
+      REPLICATION_RECONCILE_SECONDS: '2',
+      INDEX_RESYNC_SECONDS: '0',
     };
   }
 
@@ -185,8 +218,21 @@ export class Plant {
   async startLegacy(): Promise<Service> {
     const a = this.stations.a;
     const port = await this.topo.port(a.loc, 8091);
-    const env = this.authEnv('legacy-a', a.loc.addr, port, `postgres://postgres@${a.loc.gateway}:${this.uplinks.a.up.port}/faceline_central?connect_timeout=5`, a.vision.url);
-    this.legacy = { name: 'auth-a-old-layout', loc: a.loc, port, url: `http://${a.loc.addr}:${port}`, entry: 'services/auth/src/server.ts', env };
+    const env = this.authEnv(
+      'legacy-a',
+      a.loc.addr,
+      port,
+      `postgres://postgres@${a.loc.gateway}:${this.uplinks.a.up.port}/faceline_central?connect_timeout=5`,
+      a.vision.url,
+    );
+    this.legacy = {
+      name: 'auth-a-old-layout',
+      loc: a.loc,
+      port,
+      url: `http://${a.loc.addr}:${port}`,
+      entry: 'services/auth/src/server.ts',
+      env,
+    };
     await this.startService(this.legacy);
     return this.legacy;
   }
@@ -204,7 +250,10 @@ export class Plant {
     });
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (s.proc.exited) throw new Error(`${s.name} exited during start (code ${s.proc.exitCode}); see ${path.join(this.opts.dir, 'logs', `${s.name}.log`)}`);
+      if (s.proc.exited)
+        throw new Error(
+          `${s.name} exited during start (code ${s.proc.exitCode}); see ${path.join(this.opts.dir, 'logs', `${s.name}.log`)}`,
+        );
       try {
         const res = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(2000) });
         await res.body?.cancel();
@@ -222,13 +271,21 @@ export class Plant {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const running = async (s: Station) =>
-        Number((await s.db.query(`SELECT count(*)::int AS n FROM pg_stat_subscription WHERE pid IS NOT NULL AND relid IS NULL`)).rows[0]?.n);
+        Number(
+          (await s.db.query(`SELECT count(*)::int AS n FROM pg_stat_subscription WHERE pid IS NOT NULL AND relid IS NULL`)).rows[0]?.n,
+        );
       const syncing = async (s: Station) =>
         Number((await s.db.query(`SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate <> 'r'`)).rows[0]?.n);
       const [h, a, b] = await Promise.all([running(this.hub), running(this.stations.a), running(this.stations.b)]).catch(() => [0, 0, 0]);
-      const copying = await Promise.all([syncing(this.hub), syncing(this.stations.a), syncing(this.stations.b)]).then((x) => x.reduce((p, c) => p + c, 0), () => 1);
+      const copying = await Promise.all([syncing(this.hub), syncing(this.stations.a), syncing(this.stations.b)]).then(
+        (x) => x.reduce((p, c) => p + c, 0),
+        () => 1,
+      );
       if (h === 2 && a === 1 && b === 1 && copying === 0) return;
-      if (Date.now() > until) throw new Error(`replication not running after ${timeoutMs} ms (hub subscriptions ${h}/2, site A ${a}/1, site B ${b}/1, tables still copying ${copying})`);
+      if (Date.now() > until)
+        throw new Error(
+          `replication not running after ${timeoutMs} ms (hub subscriptions ${h}/2, site A ${a}/1, site B ${b}/1, tables still copying ${copying})`,
+        );
       await sleep(250);
     }
   }

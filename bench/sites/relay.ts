@@ -57,10 +57,13 @@ class DelayedWriter {
       this.onWrite(buf.length);
     }
     if (this.queue.length) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, Math.max(0, (this.queue[0] as { due: number }).due - now));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.pump();
+        },
+        Math.max(0, (this.queue[0] as { due: number }).due - now),
+      );
     }
   }
 }
@@ -129,8 +132,16 @@ export class Relay {
     const up = net.connect({ host: this.target.host, port: this.target.port });
     up.setNoDelay(true);
     pipe.up = up;
-    const toUp = new DelayedWriter(() => up, () => this.delayMs, (n) => (this.stats.bytesForwarded += n));
-    const toDown = new DelayedWriter(() => down, () => this.delayMs, (n) => (this.stats.bytesForwarded += n));
+    const toUp = new DelayedWriter(
+      () => up,
+      () => this.delayMs,
+      (n) => (this.stats.bytesForwarded += n),
+    );
+    const toDown = new DelayedWriter(
+      () => down,
+      () => this.delayMs,
+      (n) => (this.stats.bytesForwarded += n),
+    );
     up.on('connect', () => toUp.pump());
     up.on('error', later);
     up.on('close', later);

@@ -40,8 +40,32 @@ const { values: args } = parseArgs({
 });
 const QUICK = args.quick === true;
 const P = QUICK
-  ? { rotation: 3, reserve: 2, vus: 2, baseMs: 8000, cutMs: 15_000, afterMs: 6000, cycles: 4, delays: [0, 50], wanLogins: 6, staleB: 6, catchUpMaxMs: 60_000 }
-  : { rotation: 6, reserve: 3, vus: 2, baseMs: 30_000, cutMs: 60_000, afterMs: 30_000, cycles: 20, delays: [0, 10, 25, 50], wanLogins: 20, staleB: 20, catchUpMaxMs: 120_000 };
+  ? {
+      rotation: 3,
+      reserve: 2,
+      vus: 2,
+      baseMs: 8000,
+      cutMs: 15_000,
+      afterMs: 6000,
+      cycles: 4,
+      delays: [0, 50],
+      wanLogins: 6,
+      staleB: 6,
+      catchUpMaxMs: 60_000,
+    }
+  : {
+      rotation: 6,
+      reserve: 3,
+      vus: 2,
+      baseMs: 30_000,
+      cutMs: 60_000,
+      afterMs: 30_000,
+      cycles: 20,
+      delays: [0, 10, 25, 50],
+      wanLogins: 20,
+      staleB: 20,
+      catchUpMaxMs: 120_000,
+    };
 
 const recA = new Recorder();
 const recB = new Recorder();
@@ -85,10 +109,18 @@ async function enrollAt(base: string, person: Person, username: string, setupTok
     return undefined;
   }
   for (let i = 0; i < person.photos.length; i++) {
-    const r = await enroll(base, reg.enrollmentTicket, (person.photos[i] as Person['photos'][number]).frames).catch(() => ({ ok: false, templateCount: 0 }));
+    const r = await enroll(base, reg.enrollmentTicket, (person.photos[i] as Person['photos'][number]).frames).catch(() => ({
+      ok: false,
+      templateCount: 0,
+    }));
     if (r.ok) {
       const other = person.photos.find((_, j) => j !== i);
-      return { user: { username, identity: person.identity, loginFrames: other?.frames ?? [], templateCount: r.templateCount ?? 0 }, id: reg.user.id, person, enrolledWith: i };
+      return {
+        user: { username, identity: person.identity, loginFrames: other?.frames ?? [], templateCount: r.templateCount ?? 0 },
+        id: reg.user.id,
+        person,
+        enrolledWith: i,
+      };
     }
   }
   return undefined;
@@ -133,7 +165,10 @@ async function loginStartCode(base: string, username: string): Promise<string | 
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     });
-    const r = (await (socket.timeout(5000) as unknown as { emitWithAck(e: string, p: unknown): Promise<AckResponse<unknown>> }).emitWithAck('login:start', { mode: 'verify', username }));
+    const r = await (socket.timeout(5000) as unknown as { emitWithAck(e: string, p: unknown): Promise<AckResponse<unknown>> }).emitWithAck(
+      'login:start',
+      { mode: 'verify', username },
+    );
     return isAckError(r) ? r.error.code : undefined;
   } finally {
     socket.close();
@@ -148,8 +183,14 @@ async function enrollStartCode(base: string, ticket: string): Promise<{ code: st
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     });
-    const r = (await (socket.timeout(15_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<AckResponse<unknown>> }).emitWithAck('enroll:start', { ticket }));
-    return { code: isAckError(r) ? r.error.code : undefined, retryable: isAckError(r) && r.error.retryable === true, ms: performance.now() - started };
+    const r = await (
+      socket.timeout(15_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<AckResponse<unknown>> }
+    ).emitWithAck('enroll:start', { ticket });
+    return {
+      code: isAckError(r) ? r.error.code : undefined,
+      retryable: isAckError(r) && r.error.retryable === true,
+      ms: performance.now() - started,
+    };
   } finally {
     socket.close();
   }
@@ -158,12 +199,19 @@ async function enrollStartCode(base: string, ticket: string): Promise<{ code: st
 // ---------------------------------------------------------------- observations in the databases
 
 async function auditIds(s: Station, from: Date, to: Date): Promise<string[]> {
-  const { rows } = await s.db.query(`SELECT id::text AS id FROM audit_events WHERE at >= $1 AND at < $2 AND site = $3 ORDER BY id`, [from, to, siteOf(s)]);
+  const { rows } = await s.db.query(`SELECT id::text AS id FROM audit_events WHERE at >= $1 AND at < $2 AND site = $3 ORDER BY id`, [
+    from,
+    to,
+    siteOf(s),
+  ]);
   return rows.map((r) => r.id as string);
 }
 
 async function sessionIds(s: Station, from: Date, to: Date): Promise<string[]> {
-  const { rows } = await s.db.query(`SELECT id::text AS id FROM sessions WHERE created_at >= $1 AND created_at < $2 ORDER BY id`, [from, to]);
+  const { rows } = await s.db.query(`SELECT id::text AS id FROM sessions WHERE created_at >= $1 AND created_at < $2 ORDER BY id`, [
+    from,
+    to,
+  ]);
   return rows.map((r) => r.id as string);
 }
 
@@ -198,10 +246,22 @@ async function main(): Promise<number> {
   const A = plant.stations.a;
   const B = plant.stations.b;
   const result: SitesResult = {
-    quick: QUICK, runId, network: plant.topo.mode, startedAt: new Date().toISOString(),
-    machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? '?', memoryGiB: os.totalmem() / 2 ** 30, node: process.version },
+    quick: QUICK,
+    runId,
+    network: plant.topo.mode,
+    startedAt: new Date().toISOString(),
+    machine: {
+      cores: os.availableParallelism(),
+      cpu: os.cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? '?',
+      memoryGiB: os.totalmem() / 2 ** 30,
+      node: process.version,
+    },
     settings: { ...P, staleA: 86_400 },
-    phases: {}, checks, timeline: { a: recA, b: recB }, marks: [], windows: [],
+    phases: {},
+    checks,
+    timeline: { a: recA, b: recB },
+    marks: [],
+    windows: [],
   };
   const mark = (label: string) => result.marks.push({ t: recA.now(), label });
   /** the chart's shaded phases: each starts where the one before ends */
@@ -228,7 +288,9 @@ async function main(): Promise<number> {
   const ids = enrolled.map((e) => e.id);
   const arrivedMs = await waitFor(async () => {
     for (const s of [A, B]) {
-      const { rows } = await s.db.query('SELECT count(DISTINCT user_id)::int AS n FROM face_templates WHERE user_id = ANY($1::uuid[])', [ids]);
+      const { rows } = await s.db.query('SELECT count(DISTINCT user_id)::int AS n FROM face_templates WHERE user_id = ANY($1::uuid[])', [
+        ids,
+      ]);
       if (Number(rows[0]?.n) !== ids.length) return false;
     }
     return true;
@@ -241,7 +303,11 @@ async function main(): Promise<number> {
   }
   log(`${users.length} of them log in at site A with a photo they were not enrolled with`);
   if (!users.length) throw new Error('nobody logs in at site A: nothing to measure');
-  const admin = users.find((u) => u.username === enrolled[0]?.user.username) ?? (() => { throw new Error('the administrator (first account) cannot log in'); })();
+  const admin =
+    users.find((u) => u.username === enrolled[0]?.user.username) ??
+    (() => {
+      throw new Error('the administrator (first account) cannot log in');
+    })();
 
   // reserve people for the lag and deletion cycles: a login photo that works (1:1 and, if it does, at the kiosk)
   const reserve: { person: Person; enrolledWith: number; frames: Buffer[]; kiosk: boolean }[] = [];
@@ -255,7 +321,9 @@ async function main(): Promise<number> {
       if (frames) reserve.push({ person, enrolledWith: e.enrolledWith, frames, kiosk });
       await deleteAtHub(hub.auth.url, token, e.id);
     }
-    log(`${reserve.length} more people for the lag and deletion cycles (${reserve.filter((r) => r.kiosk).length} recognised at the kiosk too)`);
+    log(
+      `${reserve.length} more people for the lag and deletion cycles (${reserve.filter((r) => r.kiosk).length} recognised at the kiosk too)`,
+    );
   }
 
   const budget = new Budget(1_000_000);
@@ -265,7 +333,10 @@ async function main(): Promise<number> {
     recA.phase = phase;
     recB.phase = phase;
     const until = performance.now() + ms;
-    await Promise.all([sites.includes('a') ? closedLoop(ctxA, P.vus, until) : undefined, sites.includes('b') ? closedLoop(ctxB, P.vus, until) : undefined]);
+    await Promise.all([
+      sites.includes('a') ? closedLoop(ctxA, P.vus, until) : undefined,
+      sites.includes('b') ? closedLoop(ctxB, P.vus, until) : undefined,
+    ]);
   };
   const phaseEvents = (rec: Recorder, phase: string) => rec.logins.filter((e) => e.phase === phase);
   const summary = (rec: Recorder, phase: string) => {
@@ -282,13 +353,19 @@ async function main(): Promise<number> {
   await load(P.baseMs, 'up');
   const upA = summary(recA, 'up');
   const upB = summary(recB, 'up');
-  log(`site A: ${upA.ok}/${upA.attempts} logins, p50 ${fmt(upA.p50)} ms, p95 ${fmt(upA.p95)} ms; site B: ${upB.ok}/${upB.attempts}, p95 ${fmt(upB.p95)} ms`);
+  log(
+    `site A: ${upA.ok}/${upA.attempts} logins, p50 ${fmt(upA.p50)} ms, p95 ${fmt(upA.p95)} ms; site B: ${upB.ok}/${upB.attempts}, p95 ${fmt(upB.p95)} ms`,
+  );
 
   // ---- 2. site A's uplink cut
   const pending = await register(A.auth.url, `pending.${runId}`, 'Pending enrollment');
   const leaverEnrolled = leaver ? await enrollAt(hub.auth.url, leaver, usernameOf(leaver, `l${runId}`)) : undefined;
   if (leaverEnrolled) {
-    await waitFor(async () => Number((await A.db.query('SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [leaverEnrolled.id])).rows[0]?.n) > 0, 30_000);
+    await waitFor(
+      async () =>
+        Number((await A.db.query('SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [leaverEnrolled.id])).rows[0]?.n) > 0,
+      30_000,
+    );
   }
   const leaverFrames = leaverEnrolled ? await loginPhoto(A.auth.url, leaverEnrolled) : undefined;
   const slotName = `faceline_identity_${SITE_NAMES.a.replace(/-/g, '_')}`;
@@ -314,8 +391,17 @@ async function main(): Promise<number> {
   const events = (async () => {
     await sleep(Math.min(5000, P.cutMs * 0.2));
     // what only the hub may do, attempted at the cut-off site
-    const reg = await http<RegisterResponse>(A.auth.url, 'POST', AUTH_ROUTES.register, { json: { username: `cutoff.${runId}`, displayName: 'Registered while cut off' }, timeoutMs: 20_000 });
-    during.register = { status: reg.status, code: reg.code, retryable: reg.retryable, retryAfter: reg.headers?.get('retry-after') ?? null, ms: reg.ms };
+    const reg = await http<RegisterResponse>(A.auth.url, 'POST', AUTH_ROUTES.register, {
+      json: { username: `cutoff.${runId}`, displayName: 'Registered while cut off' },
+      timeoutMs: 20_000,
+    });
+    during.register = {
+      status: reg.status,
+      code: reg.code,
+      retryable: reg.retryable,
+      retryAfter: reg.headers?.get('retry-after') ?? null,
+      ms: reg.ms,
+    };
     during.enrollStart = await enrollStartCode(A.auth.url, pending.enrollmentTicket);
     // meanwhile at the hub: a newcomer enrolls, an account is deleted
     if (newcomer) {
@@ -323,7 +409,9 @@ async function main(): Promise<number> {
       const e = await enrollAt(hub.auth.url, newcomer, usernameOf(newcomer, `n${runId}`));
       // a photo that logs the newcomer in, tried at the hub (the cut-off site cannot know them yet)
       const frames = e ? await loginPhoto(hub.auth.url, e) : undefined;
-      during.newcomer = e ? { username: e.user.username, enrolledAfterCutMs: Math.round(t - cutAt), loginPhoto: frames !== undefined } : { failed: true };
+      during.newcomer = e
+        ? { username: e.user.username, enrolledAfterCutMs: Math.round(t - cutAt), loginPhoto: frames !== undefined }
+        : { failed: true };
       if (e && frames) newcomerE = { ...e, user: { ...e.user, loginFrames: frames } };
     }
     if (leaverEnrolled && leaverFrames) {
@@ -345,16 +433,35 @@ async function main(): Promise<number> {
   await sampler;
   const cutA = summary(recA, 'cut');
   const cutB = summary(recB, 'cut');
-  log(`cut: site A ${cutA.ok}/${cutA.attempts} logins (p95 ${fmt(cutA.p95)} ms vs ${fmt(upA.p95)} ms with the link up), site B ${cutB.ok}/${cutB.attempts}`);
+  log(
+    `cut: site A ${cutA.ok}/${cutA.attempts} logins (p95 ${fmt(cutA.p95)} ms vs ${fmt(upA.p95)} ms with the link up), site B ${cutB.ok}/${cutB.attempts}`,
+  );
   const reg = during.register as { status: number; code?: string; retryable: boolean; retryAfter: string | null; ms: number };
   const es = during.enrollStart as { code?: string; retryable: boolean; ms: number };
-  check('cut', 'site A logs everyone in while its uplink is cut', cutA.attempts > 0 && cutA.ok === cutA.attempts, `${cutA.ok}/${cutA.attempts} logins succeeded${Object.keys(cutA.errors).length ? `; errors ${JSON.stringify(cutA.errors)}` : ''}`);
-  check('cut', 'site B is not affected by site A\'s cut', cutB.attempts > 0 && cutB.ok === cutB.attempts, `${cutB.ok}/${cutB.attempts} logins succeeded`);
-  check('cut', 'the cut isolates site A: nothing it recorded reached the hub, nothing from the hub reached it', Number(crossed.rows[0]?.n) === 0 && aAge >= (P.cutMs / 1000) * 0.8,
-    `at the end of the cut the hub held ${Number(crossed.rows[0]?.n)} of site A's events from the cut; site A's copy was ${fmt(aAge, 1)} s old`);
-  check('cut', 'enrollment at the cut-off site answers HUB_UNAVAILABLE (retryable)',
+  check(
+    'cut',
+    'site A logs everyone in while its uplink is cut',
+    cutA.attempts > 0 && cutA.ok === cutA.attempts,
+    `${cutA.ok}/${cutA.attempts} logins succeeded${Object.keys(cutA.errors).length ? `; errors ${JSON.stringify(cutA.errors)}` : ''}`,
+  );
+  check(
+    'cut',
+    "site B is not affected by site A's cut",
+    cutB.attempts > 0 && cutB.ok === cutB.attempts,
+    `${cutB.ok}/${cutB.attempts} logins succeeded`,
+  );
+  check(
+    'cut',
+    'the cut isolates site A: nothing it recorded reached the hub, nothing from the hub reached it',
+    Number(crossed.rows[0]?.n) === 0 && aAge >= (P.cutMs / 1000) * 0.8,
+    `at the end of the cut the hub held ${Number(crossed.rows[0]?.n)} of site A's events from the cut; site A's copy was ${fmt(aAge, 1)} s old`,
+  );
+  check(
+    'cut',
+    'enrollment at the cut-off site answers HUB_UNAVAILABLE (retryable)',
     reg.status === 503 && reg.code === 'HUB_UNAVAILABLE' && reg.retryable && es.code === 'HUB_UNAVAILABLE' && es.retryable,
-    `registration ${reg.status} ${reg.code} (Retry-After ${reg.retryAfter}) after ${fmt(reg.ms)} ms; enroll:start ${es.code}${es.retryable ? ' (retryable)' : ''} after ${fmt(es.ms)} ms`);
+    `registration ${reg.status} ${reg.code} (Retry-After ${reg.retryAfter}) after ${fmt(reg.ms)} ms; enroll:start ${es.code}${es.retryable ? ' (retryable)' : ''} after ${fmt(es.ms)} ms`,
+  );
   result.phases.up = { a: upA, b: upB };
   result.phases.cut = { a: cutA, b: cutB, during, slotBefore, slotSamples, p95Ratio: cutA.p95 / upA.p95, copyAgeAtEnd: aAge };
 
@@ -378,7 +485,10 @@ async function main(): Promise<number> {
       };
       await Promise.all([
         tick('audit events of the cut at the hub', async () => {
-          const { rows } = await hub.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND id = ANY($2::bigint[])`, [SITE_NAMES.a, idsAtA]);
+          const { rows } = await hub.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND id = ANY($2::bigint[])`, [
+            SITE_NAMES.a,
+            idsAtA,
+          ]);
           return Number(rows[0]?.n) === idsAtA.length;
         }),
         tick('sessions of the cut at the hub', async () => {
@@ -386,10 +496,15 @@ async function main(): Promise<number> {
           return Number(rows[0]?.n) === sessionsAtA.length;
         }),
         tick('heartbeat fresh at site A', async () => (await stalenessAt(A)) < 3),
-        tick('newcomer enrolled at the hub during the cut logs in at A', async () =>
-          !newcomerE || !newcomerFrames || (await faceLogin(A.auth.url, newcomerE.user.username, newcomerFrames, { exchange: false })).ok),
-        tick('account deleted at the hub during the cut refused at A', async () =>
-          !leaverEnrolled || (await loginStartCode(A.auth.url, leaverEnrolled.user.username)) === 'USER_NOT_FOUND'),
+        tick(
+          'newcomer enrolled at the hub during the cut logs in at A',
+          async () =>
+            !newcomerE || !newcomerFrames || (await faceLogin(A.auth.url, newcomerE.user.username, newcomerFrames, { exchange: false })).ok,
+        ),
+        tick(
+          'account deleted at the hub during the cut refused at A',
+          async () => !leaverEnrolled || (await loginStartCode(A.auth.url, leaverEnrolled.user.username)) === 'USER_NOT_FOUND',
+        ),
       ]);
       await sleep(100);
     }
@@ -398,35 +513,85 @@ async function main(): Promise<number> {
   const afterA = summary(recA, 'after');
   const caughtUp = Object.keys(catchUp).length === 5;
   const catchUpMs = caughtUp ? Math.max(...Object.values(catchUp)) : NaN;
-  log(`caught up after ${fmt(catchUpMs)} ms: ${Object.entries(catchUp).map(([k, v]) => `${k} ${fmt(v)} ms`).join('; ')}`);
+  log(
+    `caught up after ${fmt(catchUpMs)} ms: ${Object.entries(catchUp)
+      .map(([k, v]) => `${k} ${fmt(v)} ms`)
+      .join('; ')}`,
+  );
   // counted by id, after the fact: the same set at the hub, each id once
-  const hubAudit = await hub.db.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM audit_events WHERE site = $1 AND id = ANY($2::bigint[])`, [SITE_NAMES.a, idsAtA]);
-  const hubAuditAll = await hub.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND at >= $2 AND at < $3`, [SITE_NAMES.a, cutFrom, cutTo]);
-  const hubSessions = await hub.db.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM sessions WHERE id = ANY($1::uuid[])`, [sessionsAtA]);
-  const siteLogins = await A.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.succeeded' AND at >= $1 AND at < $2`, [cutFrom, cutTo]);
+  const hubAudit = await hub.db.query(
+    `SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM audit_events WHERE site = $1 AND id = ANY($2::bigint[])`,
+    [SITE_NAMES.a, idsAtA],
+  );
+  const hubAuditAll = await hub.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND at >= $2 AND at < $3`, [
+    SITE_NAMES.a,
+    cutFrom,
+    cutTo,
+  ]);
+  const hubSessions = await hub.db.query(
+    `SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM sessions WHERE id = ANY($1::uuid[])`,
+    [sessionsAtA],
+  );
+  const siteLogins = await A.db.query(
+    `SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.succeeded' AND at >= $1 AND at < $2`,
+    [cutFrom, cutTo],
+  );
   const nAudit = Number(hubAudit.rows[0]?.n);
   const nSessions = Number(hubSessions.rows[0]?.n);
   // the ground truth: every login the load generator completed in the cut (each with a session),
   // plus the one login of the account deleted at the hub (without a session)
   const extraLogins = (during.leaver as { loginAtAAfterDeletion?: string } | undefined)?.loginAtAAfterDeletion === 'succeeded' ? 1 : 0;
   const signIns = Number(siteLogins.rows[0]?.n);
-  check('after', 'every audit event recorded at site A during the cut reached the hub, once',
-    idsAtA.length > 0 && signIns === cutA.ok + extraLogins && nAudit === idsAtA.length && Number(hubAudit.rows[0]?.d) === nAudit && Number(hubAuditAll.rows[0]?.n) === idsAtA.length,
-    `the load generator completed ${cutA.ok} logins (+${extraLogins} of the deleted account); site A recorded ${signIns} sign-ins among ${idsAtA.length} events; the hub holds ${nAudit} of these ids, ${Number(hubAudit.rows[0]?.d)} distinct, and ${Number(hubAuditAll.rows[0]?.n)} events of site A from that window`);
-  check('after', 'every session issued at site A during the cut reached the hub, once',
-    sessionsAtA.length > 0 && sessionsAtA.length === cutA.ok && nSessions === sessionsAtA.length && Number(hubSessions.rows[0]?.d) === nSessions,
-    `the load generator exchanged ${cutA.ok} grants for sessions; site A issued ${sessionsAtA.length}; the hub holds ${nSessions}, ${Number(hubSessions.rows[0]?.d)} distinct`);
+  check(
+    'after',
+    'every audit event recorded at site A during the cut reached the hub, once',
+    idsAtA.length > 0 &&
+      signIns === cutA.ok + extraLogins &&
+      nAudit === idsAtA.length &&
+      Number(hubAudit.rows[0]?.d) === nAudit &&
+      Number(hubAuditAll.rows[0]?.n) === idsAtA.length,
+    `the load generator completed ${cutA.ok} logins (+${extraLogins} of the deleted account); site A recorded ${signIns} sign-ins among ${idsAtA.length} events; the hub holds ${nAudit} of these ids, ${Number(hubAudit.rows[0]?.d)} distinct, and ${Number(hubAuditAll.rows[0]?.n)} events of site A from that window`,
+  );
+  check(
+    'after',
+    'every session issued at site A during the cut reached the hub, once',
+    sessionsAtA.length > 0 &&
+      sessionsAtA.length === cutA.ok &&
+      nSessions === sessionsAtA.length &&
+      Number(hubSessions.rows[0]?.d) === nSessions,
+    `the load generator exchanged ${cutA.ok} grants for sessions; site A issued ${sessionsAtA.length}; the hub holds ${nSessions}, ${Number(hubSessions.rows[0]?.d)} distinct`,
+  );
   const slotAfter = await slot(hub, slotName);
   const slotHeld = slotSamples.length > 0 && slotSamples.every((s) => s.present);
-  check('after', 'the hub kept site A\'s replication slot through the cut and site A uses it again',
+  check(
+    'after',
+    "the hub kept site A's replication slot through the cut and site A uses it again",
     slotHeld && slotAfter?.active === true,
-    `slot ${slotName} present in ${slotSamples.filter((s) => s.present).length}/${slotSamples.length} samples during the cut (active in ${slotSamples.filter((s) => s.active).length}); after: active ${slotAfter?.active}, WAL behind ${fmt(slotAfter?.lagBytes ?? NaN)} bytes`);
-  check('after', 'replication caught up in both directions (new and deleted accounts, heartbeat, site rows)', caughtUp,
-    caughtUp ? `after ${fmt(catchUpMs / 1000, 1)} s` : `not within ${P.catchUpMaxMs / 1000} s: missing ${['audit events of the cut at the hub', 'sessions of the cut at the hub', 'heartbeat fresh at site A', 'newcomer enrolled at the hub during the cut logs in at A', 'account deleted at the hub during the cut refused at A'].filter((k) => !(k in catchUp)).join(', ')}`);
+    `slot ${slotName} present in ${slotSamples.filter((s) => s.present).length}/${slotSamples.length} samples during the cut (active in ${slotSamples.filter((s) => s.active).length}); after: active ${slotAfter?.active}, WAL behind ${fmt(slotAfter?.lagBytes ?? NaN)} bytes`,
+  );
+  check(
+    'after',
+    'replication caught up in both directions (new and deleted accounts, heartbeat, site rows)',
+    caughtUp,
+    caughtUp
+      ? `after ${fmt(catchUpMs / 1000, 1)} s`
+      : `not within ${P.catchUpMaxMs / 1000} s: missing ${['audit events of the cut at the hub', 'sessions of the cut at the hub', 'heartbeat fresh at site A', 'newcomer enrolled at the hub during the cut logs in at A', 'account deleted at the hub during the cut refused at A'].filter((k) => !(k in catchUp)).join(', ')}`,
+  );
   const cutoffAtHub = await hub.db.query(`SELECT count(*)::int AS n FROM users WHERE username = $1`, [`cutoff.${runId}`]);
-  check('after', 'nothing the cut-off site attempted was half-written', Number(cutoffAtHub.rows[0]?.n) === 0,
-    `the account registered at site A during the cut exists at the hub: ${Number(cutoffAtHub.rows[0]?.n) === 1 ? 'yes' : 'no'}`);
-  result.phases.after = { a: afterA, catchUp, catchUpMs, audit: { site: idsAtA.length, hub: nAudit, siteSignIns: signIns, clientLogins: cutA.ok, extraLogins }, sessions: { site: sessionsAtA.length, hub: nSessions }, slotAfter };
+  check(
+    'after',
+    'nothing the cut-off site attempted was half-written',
+    Number(cutoffAtHub.rows[0]?.n) === 0,
+    `the account registered at site A during the cut exists at the hub: ${Number(cutoffAtHub.rows[0]?.n) === 1 ? 'yes' : 'no'}`,
+  );
+  result.phases.after = {
+    a: afterA,
+    catchUp,
+    catchUpMs,
+    audit: { site: idsAtA.length, hub: nAudit, siteSignIns: signIns, clientLogins: cutA.ok, extraLogins },
+    sessions: { site: sessionsAtA.length, hub: nSessions },
+    slotAfter,
+  };
 
   // ---- 4. replication lag and deletion, hub -> both sites
   log(`--- replication lag and deletion: ${P.cycles} people enrolled and deleted at the hub`);
@@ -449,17 +614,23 @@ async function main(): Promise<number> {
       log(`cycle ${i}: enrollment at the hub refused (${en.code}); skipped`);
       continue;
     }
-    await Promise.all((['a', 'b'] as const).map(async (s) => {
-      const st = plant.stations[s];
-      const seen = waitFor(async () => {
-        const { rows } = await st.db.query('SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [reg.user.id]);
-        return Number(rows[0]?.n) > 0;
-      }, 30_000, 10).then((ms) => visible[s].push(ms));
-      const ms = await waitFor(async () => (await faceLogin(st.auth.url, username, r.frames, { exchange: false })).ok, 30_000, 20);
-      await seen;
-      if (Number.isFinite(ms)) lag[s].push(ms);
-      else lagFailures++;
-    }));
+    await Promise.all(
+      (['a', 'b'] as const).map(async (s) => {
+        const st = plant.stations[s];
+        const seen = waitFor(
+          async () => {
+            const { rows } = await st.db.query('SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [reg.user.id]);
+            return Number(rows[0]?.n) > 0;
+          },
+          30_000,
+          10,
+        ).then((ms) => visible[s].push(ms));
+        const ms = await waitFor(async () => (await faceLogin(st.auth.url, username, r.frames, { exchange: false })).ok, 30_000, 20);
+        await seen;
+        if (Number.isFinite(ms)) lag[s].push(ms);
+        else lagFailures++;
+      }),
+    );
     if (r.kiosk && i < reserve.length) {
       kioskTried++;
       const k = await faceLogin(A.auth.url, '', r.frames, { mode: 'identify' });
@@ -467,19 +638,42 @@ async function main(): Promise<number> {
     }
     if (i % 5 === 4) hubToken = await adminToken(hub.auth.url, admin);
     await deleteAtHub(hub.auth.url, hubToken, reg.user.id);
-    await Promise.all((['a', 'b'] as const).map(async (s) => {
-      const ms = await waitFor(async () => (await loginStartCode(plant.stations[s].auth.url, username)) === 'USER_NOT_FOUND', 30_000, 20);
-      if (Number.isFinite(ms)) deletion[s].push(ms);
-      else deletionFailures++;
-    }));
+    await Promise.all(
+      (['a', 'b'] as const).map(async (s) => {
+        const ms = await waitFor(async () => (await loginStartCode(plant.stations[s].auth.url, username)) === 'USER_NOT_FOUND', 30_000, 20);
+        if (Number.isFinite(ms)) deletion[s].push(ms);
+        else deletionFailures++;
+      }),
+    );
   }
   const lagA = stats(lag.a);
   const lagB = stats(lag.b);
   log(`enrolled at the hub → logs in at site A: p50 ${fmt(lagA.p50)} ms, p95 ${fmt(lagA.p95)} ms; site B p95 ${fmt(lagB.p95)} ms`);
-  check('lag', 'every person enrolled at the hub logs in at both sites', lagFailures === 0 && lag.a.length > 0, `${lag.a.length + lag.b.length} of ${lag.a.length + lag.b.length + lagFailures} site logins succeeded`);
-  check('lag', 'the kiosk (1:N) at a site recognises people enrolled at the hub', kioskTried === 0 || kioskOk === kioskTried, `${kioskOk}/${kioskTried} kiosk logins at site A recognised the right person`);
-  check('deletion', 'every account deleted at the hub is refused at both sites', deletionFailures === 0 && deletion.a.length > 0, `${deletion.a.length + deletion.b.length} of ${deletion.a.length + deletion.b.length + deletionFailures} refusals`);
-  result.phases.lag = { a: lagA, b: lagB, visibleA: stats(visible.a), visibleB: stats(visible.b), kiosk: { tried: kioskTried, ok: kioskOk } };
+  check(
+    'lag',
+    'every person enrolled at the hub logs in at both sites',
+    lagFailures === 0 && lag.a.length > 0,
+    `${lag.a.length + lag.b.length} of ${lag.a.length + lag.b.length + lagFailures} site logins succeeded`,
+  );
+  check(
+    'lag',
+    'the kiosk (1:N) at a site recognises people enrolled at the hub',
+    kioskTried === 0 || kioskOk === kioskTried,
+    `${kioskOk}/${kioskTried} kiosk logins at site A recognised the right person`,
+  );
+  check(
+    'deletion',
+    'every account deleted at the hub is refused at both sites',
+    deletionFailures === 0 && deletion.a.length > 0,
+    `${deletion.a.length + deletion.b.length} of ${deletion.a.length + deletion.b.length + deletionFailures} refusals`,
+  );
+  result.phases.lag = {
+    a: lagA,
+    b: lagB,
+    visibleA: stats(visible.a),
+    visibleB: stats(visible.b),
+    kiosk: { tried: kioskTried, ok: kioskOk },
+  };
   result.phases.deletion = { a: stats(deletion.a), b: stats(deletion.b) };
 
   // ---- 5. WAN delay: today's layout against the site copy
@@ -492,14 +686,17 @@ async function main(): Promise<number> {
     const e = enrolled.find((x) => x.user.username === u.username);
     if (!e) continue;
     const le = await enrollAt(legacy.url, e.person, `${u.username.slice(0, 24)}.old`);
-    if (le && (await faceLogin(legacy.url, le.user.username, u.loginFrames, { exchange: false })).ok) legacyUsers.push({ ...le.user, loginFrames: u.loginFrames });
+    if (le && (await faceLogin(legacy.url, le.user.username, u.loginFrames, { exchange: false })).ok)
+      legacyUsers.push({ ...le.user, loginFrames: u.loginFrames });
   }
   log(`today's layout at site A (auth on the cloud database across the uplink): ${legacyUsers.length} people enrolled`);
   // The delays take turns login by login (each turn in another order), so that whatever else the
   // shared machine does falls on every delay alike. Each layout is measured in its own run of
   // logins: a login right after another one is faster than one after a pause (warm caches), and
   // today's layout pauses for the WAN, which would make the next site-copy login look slower.
-  const samples = new Map<number, { old: number[]; copy: number[]; oldFailed: number; copyFailed: number }>(P.delays.map((d) => [d, { old: [], copy: [], oldFailed: 0, copyFailed: 0 }]));
+  const samples = new Map<number, { old: number[]; copy: number[]; oldFailed: number; copyFailed: number }>(
+    P.delays.map((d) => [d, { old: [], copy: [], oldFailed: 0, copyFailed: 0 }]),
+  );
   const acc = (d: number) => samples.get(d) as { old: number[]; copy: number[]; oldFailed: number; copyFailed: number };
   const order = (turn: number) => P.delays.map((_, i) => P.delays[(i + turn) % P.delays.length] as number);
   await faceLogin(A.auth.url, (users[0] as EnrolledUser).username, (users[0] as EnrolledUser).loginFrames);
@@ -530,8 +727,12 @@ async function main(): Promise<number> {
   });
   plant.uplinks.a.setDelay(0);
   await plant.stopLegacy();
-  check('wan', 'logins succeed at every WAN delay in both layouts', wan.every((w) => w.old.failed === 0 && w.copy.failed === 0 && w.copy.n > 0 && (legacyUsers.length === 0 || w.old.n > 0)),
-    wan.map((w) => `${w.delayMs} ms: ${w.old.n}/${w.old.n + w.old.failed} and ${w.copy.n}/${w.copy.n + w.copy.failed}`).join('; '));
+  check(
+    'wan',
+    'logins succeed at every WAN delay in both layouts',
+    wan.every((w) => w.old.failed === 0 && w.copy.failed === 0 && w.copy.n > 0 && (legacyUsers.length === 0 || w.old.n > 0)),
+    wan.map((w) => `${w.delayMs} ms: ${w.old.n}/${w.old.n + w.old.failed} and ${w.copy.n}/${w.copy.n + w.copy.failed}`).join('; '),
+  );
   result.phases.wan = wan;
 
   // ---- 6. site B past its staleness limit
@@ -550,12 +751,26 @@ async function main(): Promise<number> {
   mark('link B back');
   plant.uplinks.b.restore();
   const restoreBAt = performance.now();
-  const backMs = await waitFor(async () => (await faceLogin(B.auth.url, (users[0] as EnrolledUser).username, (users[0] as EnrolledUser).loginFrames, { exchange: false })).ok, 60_000, 200);
+  const backMs = await waitFor(
+    async () =>
+      (await faceLogin(B.auth.url, (users[0] as EnrolledUser).username, (users[0] as EnrolledUser).loginFrames, { exchange: false })).ok,
+    60_000,
+    200,
+  );
   const otherCodes = staleEvents.filter((e) => !e.ok && e.code !== 'SITE_STALE');
-  check('stale', 'a site cut off past its limit refuses logins with SITE_STALE (retryable) and logs in again when the link returns',
+  check(
+    'stale',
+    'a site cut off past its limit refuses logins with SITE_STALE (retryable) and logs in again when the link returns',
     firstStale !== undefined && firstStale.retryable === true && otherCodes.length === 0 && Number.isFinite(backMs),
-    `${staleEvents.filter((e) => e.ok).length} logins before the limit, first SITE_STALE ${fmt(staleAfterMs / 1000, 1)} s after the cut (limit ${P.staleB} s), other errors: ${otherCodes.length}; logins again ${fmt(backMs)} ms after the link returned`);
-  result.phases.stale = { limitSeconds: P.staleB, okBefore: staleEvents.filter((e) => e.ok).length, refused: staleEvents.filter((e) => !e.ok).length, firstStaleAfterMs: staleAfterMs, backAfterMs: backMs };
+    `${staleEvents.filter((e) => e.ok).length} logins before the limit, first SITE_STALE ${fmt(staleAfterMs / 1000, 1)} s after the cut (limit ${P.staleB} s), other errors: ${otherCodes.length}; logins again ${fmt(backMs)} ms after the link returned`,
+  );
+  result.phases.stale = {
+    limitSeconds: P.staleB,
+    okBefore: staleEvents.filter((e) => e.ok).length,
+    refused: staleEvents.filter((e) => !e.ok).length,
+    firstStaleAfterMs: staleAfterMs,
+    backAfterMs: backMs,
+  };
   void restoreBAt;
   window('');
 
@@ -585,4 +800,3 @@ main()
     await cleanupAll();
     process.exit(1);
   });
-

@@ -63,11 +63,22 @@ const vars = { ...loadDotEnv(), ...process.env };
 function interpolate(s) {
   let out = '';
   for (let i = 0; i < s.length; ) {
-    if (s[i] !== '$') { out += s[i++]; continue; }
-    if (s[i + 1] === '$') { out += '$'; i += 2; continue; }
+    if (s[i] !== '$') {
+      out += s[i++];
+      continue;
+    }
+    if (s[i + 1] === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
     if (s[i + 1] === '{') {
-      let depth = 1, j = i + 2;
-      for (; j < s.length && depth; j++) { if (s[j] === '{') depth++; else if (s[j] === '}') depth--; }
+      let depth = 1,
+        j = i + 2;
+      for (; j < s.length && depth; j++) {
+        if (s[j] === '{') depth++;
+        else if (s[j] === '}') depth--;
+      }
       if (depth) fail(`unterminated \${ in "${s}"`);
       const body = s.slice(i + 2, j - 1);
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([\s\S]*))?$/.exec(body);
@@ -77,13 +88,19 @@ function interpolate(s) {
       const unsetOrEmpty = v === undefined || (op?.startsWith(':') && v === '');
       if (!op) out += v ?? '';
       else if (op.endsWith('-')) out += unsetOrEmpty ? interpolate(arg) : v;
-      else if (op.endsWith('?')) { if (unsetOrEmpty) fail(`${name}: ${interpolate(arg) || 'required'}`); out += v; }
-      else if (op.endsWith('+')) out += unsetOrEmpty ? '' : interpolate(arg);
+      else if (op.endsWith('?')) {
+        if (unsetOrEmpty) fail(`${name}: ${interpolate(arg) || 'required'}`);
+        out += v;
+      } else if (op.endsWith('+')) out += unsetOrEmpty ? '' : interpolate(arg);
       i = j;
       continue;
     }
     const m = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(s.slice(i));
-    if (m) { out += vars[m[1]] ?? ''; i += m[0].length; continue; }
+    if (m) {
+      out += vars[m[1]] ?? '';
+      i += m[0].length;
+      continue;
+    }
     out += s[i++];
   }
   return out;
@@ -108,9 +125,32 @@ const volumes = compose.volumes ?? {};
 const secrets = compose.secrets ?? {};
 
 const KNOWN = new Set([
-  'image', 'build', 'restart', 'read_only', 'tmpfs', 'cap_drop', 'cap_add', 'security_opt', 'stop_grace_period',
-  'environment', 'secrets', 'volumes', 'networks', 'network_mode', 'ports', 'depends_on', 'healthcheck', 'deploy',
-  'profiles', 'entrypoint', 'command', 'shm_size', 'user', 'working_dir', 'labels', 'init',
+  'image',
+  'build',
+  'restart',
+  'read_only',
+  'tmpfs',
+  'cap_drop',
+  'cap_add',
+  'security_opt',
+  'stop_grace_period',
+  'environment',
+  'secrets',
+  'volumes',
+  'networks',
+  'network_mode',
+  'ports',
+  'depends_on',
+  'healthcheck',
+  'deploy',
+  'profiles',
+  'entrypoint',
+  'command',
+  'shm_size',
+  'user',
+  'working_dir',
+  'labels',
+  'init',
 ]);
 for (const [name, s] of Object.entries(services)) {
   const unknown = Object.keys(s).filter((k) => !KNOWN.has(k));
@@ -123,14 +163,19 @@ const active = (s) => !s.profiles || s.profiles.some((p) => profiles.has(p));
 const ctr = (svc) => `${project}-${svc}-1`;
 const net = (n) => networks[n]?.name ?? `${project}_${n}`;
 const vol = (v) => volumes[v]?.name ?? `${project}_${v}`;
-const labels = (svc) => ['--label', `com.docker.compose.project=${project}`, ...(svc ? ['--label', `com.docker.compose.service=${svc}`] : [])];
+const labels = (svc) => [
+  '--label',
+  `com.docker.compose.project=${project}`,
+  ...(svc ? ['--label', `com.docker.compose.service=${svc}`] : []),
+];
 const durationSeconds = (d) => {
   if (d === undefined) return undefined;
   let total = 0;
   for (const [, n, u] of String(d).matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * { ms: 0.001, s: 1, m: 60, h: 3600 }[u];
   return total;
 };
-const depsOf = (s) => (Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, { condition: 'service_started' }])) : s.depends_on ?? {});
+const depsOf = (s) =>
+  Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, { condition: 'service_started' }])) : (s.depends_on ?? {});
 
 /** podman run arguments for one service, in compose's meaning. */
 function runArgs(name) {
@@ -153,12 +198,14 @@ function runArgs(name) {
   for (const o of s.security_opt ?? []) a.push('--security-opt', o.replace(/^no-new-privileges:true$/, 'no-new-privileges'));
   const grace = durationSeconds(s.stop_grace_period);
   if (grace !== undefined) a.push('--stop-timeout', String(Math.ceil(grace)));
-  const env = Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => e.split(/=(.*)/s).slice(0, 2))) : s.environment ?? {};
+  const env = Array.isArray(s.environment)
+    ? Object.fromEntries(s.environment.map((e) => e.split(/=(.*)/s).slice(0, 2)))
+    : (s.environment ?? {});
   for (const [k, v] of Object.entries(env)) a.push('-e', `${k}=${v ?? ''}`);
   // File secrets are bind mounts at /run/secrets/<name>, as Docker Compose does outside Swarm.
   for (const sec of s.secrets ?? []) {
     const src = typeof sec === 'string' ? sec : sec.source;
-    const target = typeof sec === 'string' ? sec : sec.target ?? sec.source;
+    const target = typeof sec === 'string' ? sec : (sec.target ?? sec.source);
     const def = secrets[src];
     if (!def?.file) fail(`service ${name}: secret ${src} is not declared with a file`);
     const f = path.resolve(dir, def.file);
@@ -216,7 +263,10 @@ function podman(a, { check = true, quiet = false } = {}) {
   const r = spawnSync('podman', a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   // Podman 4.3 logs an error about systemd timers for every health check here; the checks
   // themselves work (this runner runs them), so that one line is noise.
-  const stderr = r.stderr.split('\n').filter((l) => l && !/systemd connection .* healthchecks/.test(l)).join('\n');
+  const stderr = r.stderr
+    .split('\n')
+    .filter((l) => l && !/systemd connection .* healthchecks/.test(l))
+    .join('\n');
   if (check && r.status !== 0) fail(`podman ${a.join(' ')} failed (${r.status}):\n${stderr}`);
   if (!quiet && stderr) console.error(stderr);
   return { status: r.status, stdout: r.stdout.trim(), stderr };
@@ -227,7 +277,8 @@ const hasHealthcheck = (name) =>
   podman(['inspect', '--format', '{{if .Config.Healthcheck}}yes{{end}}', ctr(name)], { check: false, quiet: true }).stdout === 'yes';
 
 function order(names) {
-  const seen = new Set(), out = [];
+  const seen = new Set(),
+    out = [];
   const visit = (n, trail = []) => {
     if (trail.includes(n)) fail(`dependency cycle: ${[...trail, n].join(' -> ')}`);
     if (seen.has(n)) return;
@@ -280,8 +331,10 @@ async function waitCompleted(name) {
 
 async function up(targets, dryRun = false) {
   const names = order(targets.length ? targets : Object.keys(services).filter((n) => active(services[n])));
-  const usedNets = new Set(names.flatMap((n) => (services[n].network_mode ? [] : services[n].networks ?? ['default'])));
-  const usedVols = new Set(names.flatMap((n) => (services[n].volumes ?? []).map((v) => String(v).split(':')[0]).filter((v) => v in volumes)));
+  const usedNets = new Set(names.flatMap((n) => (services[n].network_mode ? [] : (services[n].networks ?? ['default']))));
+  const usedVols = new Set(
+    names.flatMap((n) => (services[n].volumes ?? []).map((v) => String(v).split(':')[0]).filter((v) => v in volumes)),
+  );
   const cmds = [];
   for (const n of usedNets) {
     const def = networks[n] ?? {};
@@ -292,7 +345,12 @@ async function up(targets, dryRun = false) {
   for (const v of usedVols) if (!exists('volume', vol(v))) cmds.push(['volume', 'create', ...labels(), vol(v)]);
   if (dryRun) {
     for (const c of cmds) console.log(`podman ${c.join(' ')}`);
-    for (const n of names) console.log(`podman ${runArgs(n).map((x) => (/[\s"'$]/.test(x) ? `'${x}'` : x)).join(' ')}`);
+    for (const n of names)
+      console.log(
+        `podman ${runArgs(n)
+          .map((x) => (/[\s"'$]/.test(x) ? `'${x}'` : x))
+          .join(' ')}`,
+      );
     return;
   }
   for (const c of cmds) podman(c, { quiet: true });
@@ -303,7 +361,10 @@ async function up(targets, dryRun = false) {
     }
     const c = ctr(n);
     if (exists('container', c)) {
-      if (state(c) === 'running') { console.log(`compose-podman: ${n} already running`); continue; }
+      if (state(c) === 'running') {
+        console.log(`compose-podman: ${n} already running`);
+        continue;
+      }
       podman(['rm', '-f', c], { quiet: true });
     }
     if (!exists('image', services[n].image)) fail(`image ${services[n].image} for ${n} is not present; build it first`);
@@ -318,27 +379,41 @@ async function up(targets, dryRun = false) {
 }
 
 function projectContainers() {
-  const out = podman(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'], { quiet: true }).stdout;
+  const out = podman(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'], {
+    quiet: true,
+  }).stdout;
   return out ? out.split('\n') : [];
 }
 
 function down(removeVolumes) {
   const names = projectContainers();
   if (names.length) podman(['rm', '-f', '-v', '-t', '15', ...names], { check: false, quiet: true });
-  const nets = podman(['network', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}'], { quiet: true }).stdout;
+  const nets = podman(['network', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}'], {
+    quiet: true,
+  }).stdout;
   for (const n of nets ? nets.split('\n') : []) podman(['network', 'rm', '-f', n], { check: false, quiet: true });
   if (removeVolumes) {
-    const vols = podman(['volume', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}'], { quiet: true }).stdout;
+    const vols = podman(['volume', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}'], {
+      quiet: true,
+    }).stdout;
     for (const v of vols ? vols.split('\n') : []) podman(['volume', 'rm', '-f', v], { check: false, quiet: true });
   }
   console.log(`compose-podman: removed ${names.length} container(s)${removeVolumes ? ' and the volumes' : ''}`);
 }
 
 switch (command) {
-  case 'up': await up(args.filter((a) => !a.startsWith('-'))); break;
-  case 'config': await up(args, true); break;
-  case 'down': down(args.includes('-v') || args.includes('--volumes')); break;
-  case 'wait': for (const n of args) await waitHealthy(n); break;
+  case 'up':
+    await up(args.filter((a) => !a.startsWith('-')));
+    break;
+  case 'config':
+    await up(args, true);
+    break;
+  case 'down':
+    down(args.includes('-v') || args.includes('--volumes'));
+    break;
+  case 'wait':
+    for (const n of args) await waitHealthy(n);
+    break;
   case 'restart':
     for (const n of args) {
       const grace = durationSeconds(services[n]?.stop_grace_period) ?? 10;
@@ -347,7 +422,12 @@ switch (command) {
     }
     for (const n of args) if (hasHealthcheck(n)) await waitHealthy(n);
     break;
-  case 'ps': console.log(podman(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`]).stdout); break;
-  case 'logs': console.log(podman(['logs', ctr(args[0])], { quiet: true }).stdout); break;
-  default: fail('usage: compose-podman.mjs [-f file] [-p project] [--profile P] up|down [-v]|restart|wait|ps|logs|config');
+  case 'ps':
+    console.log(podman(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`]).stdout);
+    break;
+  case 'logs':
+    console.log(podman(['logs', ctr(args[0])], { quiet: true }).stdout);
+    break;
+  default:
+    fail('usage: compose-podman.mjs [-f file] [-p project] [--profile P] up|down [-v]|restart|wait|ps|logs|config');
 }

@@ -109,7 +109,11 @@ async function enroll(url: string, ticket: string, frames: Buffer[]): Promise<En
   }
 }
 
-async function login(url: string, start: { mode: 'verify' | 'identify'; username?: string }, frames: Buffer[]): Promise<LoginResult | undefined> {
+async function login(
+  url: string,
+  start: { mode: 'verify' | 'identify'; username?: string },
+  frames: Buffer[],
+): Promise<LoginResult | undefined> {
   const socket = await connect(url);
   try {
     await ask(socket, 'login:start', start);

@@ -38,26 +38,47 @@ describe('container images', () => {
     it(`${svc}: copies every workspace manifest before npm ci, and builds and ships the shared packages it imports`, () => {
       const text = dockerfile(svc);
       const workspaces = ['packages', 'services'].flatMap((d) =>
-        readdirSync(path.join(REPO_ROOT, d)).filter((w) => existsSync(path.join(REPO_ROOT, d, w, 'package.json'))).map((w) => `${d}/${w}`),
+        readdirSync(path.join(REPO_ROOT, d))
+          .filter((w) => existsSync(path.join(REPO_ROOT, d, w, 'package.json')))
+          .map((w) => `${d}/${w}`),
       );
       for (const w of workspaces) {
         const copies = text.split('\n').filter((l) => l.trim() === `COPY ${w}/package.json ${w}/`).length;
-        assert.equal(copies, 2, `${w}/package.json must be copied in the build and the runtime stage (npm ci checks the lock file against it)`);
+        assert.equal(
+          copies,
+          2,
+          `${w}/package.json must be copied in the build and the runtime stage (npm ci checks the lock file against it)`,
+        );
       }
       for (const pkg of ['contracts', 'runtime']) {
         assert.match(text, new RegExp(`^COPY packages/${pkg} packages/${pkg}$`, 'm'), `the build stage compiles packages/${pkg}`);
-        assert.match(text, new RegExp(`^COPY --from=build /src/packages/${pkg}/dist packages/${pkg}/dist$`, 'm'), `the image ships packages/${pkg}/dist`);
-        assert.equal(instructions(text).filter((l) => l.includes('npm ci') && l.includes(`--workspace @faceline/${pkg}`)).length, 2, `npm ci installs @faceline/${pkg}'s dependencies in both stages`);
+        assert.match(
+          text,
+          new RegExp(`^COPY --from=build /src/packages/${pkg}/dist packages/${pkg}/dist$`, 'm'),
+          `the image ships packages/${pkg}/dist`,
+        );
+        assert.equal(
+          instructions(text).filter((l) => l.includes('npm ci') && l.includes(`--workspace @faceline/${pkg}`)).length,
+          2,
+          `npm ci installs @faceline/${pkg}'s dependencies in both stages`,
+        );
       }
     });
 
     it(`${svc}: node is started directly, so no script puts *_FILE secrets into the environment`, () => {
       const lines = instructions(dockerfile(svc));
-      assert.deepEqual(lines.filter((l) => l.startsWith('ENTRYPOINT')), ['ENTRYPOINT []'], "the official image's docker-entrypoint.sh must be switched off too");
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith('ENTRYPOINT')),
+        ['ENTRYPOINT []'],
+        "the official image's docker-entrypoint.sh must be switched off too",
+      );
       const cmd = lines.filter((l) => l.startsWith('CMD '));
       assert.deepEqual(JSON.parse(cmd.at(-1)!.slice(4)), ['node', `services/${svc}/dist/server.js`]);
       assert.ok(!lines.some((l) => /entrypoint\.sh|faceline-entrypoint/.test(l)), 'an entrypoint script is still copied in');
-      assert.ok(!lines.some((l) => /^ENV .*(FACELINE_MASTER_KEY|PGPASSWORD|DATABASE_URL)=/.test(l)), 'a secret variable is set in the image');
+      assert.ok(
+        !lines.some((l) => /^ENV .*(FACELINE_MASTER_KEY|PGPASSWORD|DATABASE_URL)=/.test(l)),
+        'a secret variable is set in the image',
+      );
     });
   }
 

@@ -58,7 +58,11 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
     await page.goto(`/login?u=${username}`);
     await page.getByRole('button', { name: 'Sign in with my face' }).click();
     await page.waitForURL('**/me', { timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
-      const code = await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => null);
+      const code = await page
+        .locator('[data-problem]')
+        .first()
+        .getAttribute('data-problem', { timeout: 1000 })
+        .catch(() => null);
       throw new Error(fail(`sign-in did not reach /me (problem shown: ${code ?? 'none'}): ${String(err)}`));
     });
     await page.getByRole('heading', { name: 'My page' }).waitFor();
@@ -102,12 +106,22 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.waitForURL('**/enroll');
     await page.getByRole('button', { name: 'Start camera' }).click();
-    await page.locator('.progress-text').waitFor({ timeout: FLOW_TIMEOUT }).catch(() => undefined);
+    await page
+      .locator('.progress-text')
+      .waitFor({ timeout: FLOW_TIMEOUT })
+      .catch(() => undefined);
     await screenshot(page, '03-enroll-capturing');
-    await page.getByRole('heading', { name: 'Your face is enrolled' }).waitFor({ timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
-      const code = await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => null);
-      throw new Error(fail(`enrollment did not finish (problem shown: ${code ?? 'none'}): ${String(err)}`));
-    });
+    await page
+      .getByRole('heading', { name: 'Your face is enrolled' })
+      .waitFor({ timeout: FLOW_TIMEOUT })
+      .catch(async (err: unknown) => {
+        const code = await page
+          .locator('[data-problem]')
+          .first()
+          .getAttribute('data-problem', { timeout: 1000 })
+          .catch(() => null);
+        throw new Error(fail(`enrollment did not finish (problem shown: ${code ?? 'none'}): ${String(err)}`));
+      });
     await screenshot(page, '04-enroll-done');
     await page.context().close();
   });
@@ -141,9 +155,20 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
     await start.waitFor();
     await screenshot(page, '07-kiosk-start');
     await start.click();
-    await page.getByRole('heading', { name: `Hello, ${displayName}!` }).waitFor({ timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
-      throw new Error(fail(`kiosk did not greet (problem: ${await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => 'none')}): ${String(err)}`));
-    });
+    await page
+      .getByRole('heading', { name: `Hello, ${displayName}!` })
+      .waitFor({ timeout: FLOW_TIMEOUT })
+      .catch(async (err: unknown) => {
+        throw new Error(
+          fail(
+            `kiosk did not greet (problem: ${await page
+              .locator('[data-problem]')
+              .first()
+              .getAttribute('data-problem', { timeout: 1000 })
+              .catch(() => 'none')}): ${String(err)}`,
+          ),
+        );
+      });
     await page.getByText(profile.station).waitFor();
     await screenshot(page, '08-kiosk-welcome');
     await page.context().close();
@@ -215,7 +240,10 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
     await page.goto(`/login?u=${username}`);
     await page.getByRole('button', { name: 'Sign in with my face' }).click();
     // The identity matches (it is her photo), so the challenge is asked for: a turn or a blink.
-    await page.locator('.hint').filter({ hasText: /^Step 1 of \d+: / }).waitFor({ timeout: FLOW_TIMEOUT });
+    await page
+      .locator('.hint')
+      .filter({ hasText: /^Step 1 of \d+: / })
+      .waitFor({ timeout: FLOW_TIMEOUT });
     await screenshot(page, '13-liveness-challenge');
     const code = await problemCode(page);
     assert.ok(['LIVENESS_FAILED', 'CHALLENGE_EXPIRED'].includes(code), fail(`expected a liveness failure, got ${code}`));
@@ -280,6 +308,4 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
     await screenshot(page, '17-server-unreachable');
     await page.context().close();
   });
-
-
 });

@@ -47,12 +47,21 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
   let personBrowser: Browser;
   const timings: Record<string, number> = {};
 
-  const fail = (msg: string) => `${msg}\n--- service logs ---\n${stack?.logs() ?? ''}\n--- dashboard ---\n${dashboardLog.slice(-40).join('')}`;
+  const fail = (msg: string) =>
+    `${msg}\n--- service logs ---\n${stack?.logs() ?? ''}\n--- dashboard ---\n${dashboardLog.slice(-40).join('')}`;
 
   async function startDashboard(port: number): Promise<void> {
     dashboard = spawn(process.execPath, ['--import', 'tsx', 'examples/line-dashboard/src/server.ts'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', FACELINE_ISSUER: issuer, CLIENT_ID: 'line-dashboard', CLIENT_SECRET: SECRET, PUBLIC_URL: dashboardUrl },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        FACELINE_ISSUER: issuer,
+        CLIENT_ID: 'line-dashboard',
+        CLIENT_SECRET: SECRET,
+        PUBLIC_URL: dashboardUrl,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     dashboard.stdout?.on('data', (d: Buffer) => dashboardLog.push(String(d)));
@@ -60,7 +69,13 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (dashboard.exitCode !== null) throw new Error(fail(`the dashboard exited with ${dashboard.exitCode}`));
-      if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(fail('the dashboard did not start'));
@@ -73,7 +88,11 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     if (!opts.kiosk) await page.getByLabel('User name').fill(username);
     await page.getByRole('button', { name: 'Sign in with my face' }).click();
     await page.waitForURL(`${dashboardUrl}/`, { timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
-      const code = await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => null);
+      const code = await page
+        .locator('[data-problem]')
+        .first()
+        .getAttribute('data-problem', { timeout: 1000 })
+        .catch(() => null);
       throw new Error(fail(`did not come back to the dashboard (problem shown: ${code ?? 'none'}, at ${page.url()}): ${String(err)}`));
     });
   }
@@ -112,7 +131,12 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     dashboard?.kill('SIGTERM');
     await stack?.stop();
     rmSync(work, { recursive: true, force: true });
-    if (Object.keys(timings).length) console.log(`  measured: ${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}`);
+    if (Object.keys(timings).length)
+      console.log(
+        `  measured: ${Object.entries(timings)
+          .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`)
+          .join(', ')}`,
+      );
   });
 
   it('publishes a valid discovery document through the web entry point, with the JWKS auth signs with', async () => {
@@ -135,9 +159,12 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     userId = ((await (await registered).json()) as { user: { id: string } }).user.id;
     await page.waitForURL('**/enroll');
     await page.getByRole('button', { name: 'Start camera' }).click();
-    await page.getByRole('heading', { name: 'Your face is enrolled' }).waitFor({ timeout: FLOW_TIMEOUT }).catch((err: unknown) => {
-      throw new Error(fail(`enrollment did not finish: ${String(err)}`));
-    });
+    await page
+      .getByRole('heading', { name: 'Your face is enrolled' })
+      .waitFor({ timeout: FLOW_TIMEOUT })
+      .catch((err: unknown) => {
+        throw new Error(fail(`enrollment did not finish: ${String(err)}`));
+      });
     // the administrator signs in to Faceline itself and looks
     await page.goto(`/login?u=${username}`);
     await page.getByRole('button', { name: 'Sign in with my face' }).click();
@@ -146,7 +173,10 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     const row = page.locator('tr[data-client="line-dashboard"]');
     await row.waitFor();
     assert.match(await row.innerText(), /Line dashboard[\s\S]*confidential[\s\S]*user name \+ face/);
-    assert.match(await page.locator('section.oidc-clients').innerText(), new RegExp(`${issuer.replace(/[.]/g, '\\.')}/\\.well-known/openid-configuration`));
+    assert.match(
+      await page.locator('section.oidc-clients').innerText(),
+      new RegExp(`${issuer.replace(/[.]/g, '\\.')}/\\.well-known/openid-configuration`),
+    );
     await screenshot(page, 'oidc-01-admin-applications');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
@@ -242,11 +272,18 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
   });
 
   it("refuses, each with the protocol's own error: an unregistered redirect_uri, an unregistered client, a missing PKCE verifier, a replayed code", async () => {
-    const rp = await client.discovery(new URL(issuer), 'line-dashboard', undefined, client.ClientSecretBasic(SECRET), { execute: [client.allowInsecureRequests] });
+    const rp = await client.discovery(new URL(issuer), 'line-dashboard', undefined, client.ClientSecretBasic(SECRET), {
+      execute: [client.allowInsecureRequests],
+    });
     const context: BrowserContext = await personBrowser.newContext();
     const page = await context.newPage();
     const verifier = client.randomPKCECodeVerifier();
-    const params = { scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'e2e-state' };
+    const params = {
+      scope: 'openid profile',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 'e2e-state',
+    };
 
     await page.goto(client.buildAuthorizationUrl(rp, { ...params, redirect_uri: `${dashboardUrl}/elsewhere` }).href);
     assert.equal(await page.locator('main').getAttribute('data-error'), 'invalid_redirect_uri');
@@ -268,10 +305,18 @@ describe('Sign in with Faceline in Chromium', { timeout: 15 * 60_000 }, () => {
     const callback = new URL(page.url());
     assert.ok(callback.searchParams.get('code'));
     const redeem = (checks: client.AuthorizationCodeGrantChecks) =>
-      client.authorizationCodeGrant(rp, callback as URL, { expectedState: 'e2e-state', ...checks }, { redirect_uri: `${dashboardUrl}/callback` });
+      client.authorizationCodeGrant(
+        rp,
+        callback as URL,
+        { expectedState: 'e2e-state', ...checks },
+        { redirect_uri: `${dashboardUrl}/callback` },
+      );
     await assert.rejects(redeem({}), (e: { error?: string }) => e.error === 'invalid_grant', 'without the PKCE verifier');
     const tokens = await redeem({ pkceCodeVerifier: verifier });
-    const { payload } = await jwtVerify(tokens.id_token as string, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), { issuer, audience: 'line-dashboard' });
+    const { payload } = await jwtVerify(tokens.id_token as string, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), {
+      issuer,
+      audience: 'line-dashboard',
+    });
     assert.equal(payload.sub, userId);
     assert.equal((await client.fetchUserInfo(rp, tokens.access_token, userId)).preferred_username, username);
     await assert.rejects(redeem({ pkceCodeVerifier: verifier }), (e: { error?: string }) => e.error === 'invalid_grant', 'a replayed code');

@@ -48,7 +48,11 @@ describe('passkeys and trusted kiosks in Chromium', { timeout: 15 * 60_000 }, ()
     await page.goto(`/login?u=${username}`);
     await page.getByRole('button', { name: 'Sign in with my face' }).click();
     await page.waitForURL('**/me', { timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
-      const code = await page.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => null);
+      const code = await page
+        .locator('[data-problem]')
+        .first()
+        .getAttribute('data-problem', { timeout: 1000 })
+        .catch(() => null);
       throw new Error(fail(`sign-in did not reach /me (problem shown: ${code ?? 'none'}): ${String(err)}`));
     });
     await page.getByRole('heading', { name: 'My page' }).waitFor();
@@ -58,12 +62,23 @@ describe('passkeys and trusted kiosks in Chromium', { timeout: 15 * 60_000 }, ()
     buildWebApp(path.join(work, 'public'));
     stack = await startStack({ dataDir: path.join(work, 'data'), publicDir: path.join(work, 'public'), env: { LIVENESS: 'false' } });
     browser = await launchWithCamera(feed);
-    context = await browser.newContext({ baseURL: stack.webUrl.replace('127.0.0.1', 'localhost'), locale: 'en-US', viewport: { width: 1100, height: 900 } });
+    context = await browser.newContext({
+      baseURL: stack.webUrl.replace('127.0.0.1', 'localhost'),
+      locale: 'en-US',
+      viewport: { width: 1100, height: 900 },
+    });
     page = await context.newPage();
     cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable', { enableUI: false });
     ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     }));
   });
 
@@ -82,9 +97,12 @@ describe('passkeys and trusted kiosks in Chromium', { timeout: 15 * 60_000 }, ()
     await page.getByRole('button', { name: 'Continue to face enrollment' }).click();
     await page.waitForURL('**/enroll');
     await page.getByRole('button', { name: 'Start camera' }).click();
-    await page.getByRole('heading', { name: 'Your face is enrolled' }).waitFor({ timeout: FLOW_TIMEOUT }).catch((err: unknown) => {
-      throw new Error(fail(`enrollment did not finish: ${String(err)}`));
-    });
+    await page
+      .getByRole('heading', { name: 'Your face is enrolled' })
+      .waitFor({ timeout: FLOW_TIMEOUT })
+      .catch((err: unknown) => {
+        throw new Error(fail(`enrollment did not finish: ${String(err)}`));
+      });
 
     await signInByFace();
     const me = await api('/api/v1/me');
@@ -94,7 +112,11 @@ describe('passkeys and trusted kiosks in Chromium', { timeout: 15 * 60_000 }, ()
     const box = page.locator('[data-problem="STEP_UP_REQUIRED"]');
     await box.waitFor();
     await box.getByText('Add a passkey on your personal page').waitFor();
-    assert.equal(await box.getByRole('button', { name: 'Sign in again with my passkey' }).count(), 0, 'no passkey yet: nothing to confirm with');
+    assert.equal(
+      await box.getByRole('button', { name: 'Sign in again with my passkey' }).count(),
+      0,
+      'no passkey yet: nothing to confirm with',
+    );
     assert.equal((await api('/api/v1/admin/users')).json.error.code, 'STEP_UP_REQUIRED');
     await screenshot(page, '30-admin-step-up-needed');
   });
@@ -106,17 +128,28 @@ describe('passkeys and trusted kiosks in Chromium', { timeout: 15 * 60_000 }, ()
     assert.match(page.url(), /\/me#passkeys$/);
     await section.getByLabel('Name of the new passkey').fill('Test laptop');
     await section.getByRole('button', { name: 'Add a passkey' }).click();
-    await section.locator('tr[data-passkey="Test laptop"]').waitFor({ timeout: 30_000 }).catch(async (err: unknown) => {
-      const code = await section.locator('[data-problem]').first().getAttribute('data-problem', { timeout: 1000 }).catch(() => null);
-      throw new Error(fail(`the passkey was not added (problem shown: ${code ?? 'none'}): ${String(err)}`));
-    });
+    await section
+      .locator('tr[data-passkey="Test laptop"]')
+      .waitFor({ timeout: 30_000 })
+      .catch(async (err: unknown) => {
+        const code = await section
+          .locator('[data-problem]')
+          .first()
+          .getAttribute('data-problem', { timeout: 1000 })
+          .catch(() => null);
+        throw new Error(fail(`the passkey was not added (problem shown: ${code ?? 'none'}): ${String(err)}`));
+      });
     await section.getByText('Passkey added.').waitFor();
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.equal(credentials.length, 1, 'the authenticator holds one credential');
     assert.equal(credentials[0]!.rpId, 'localhost');
     const list = await api('/api/v1/me/passkeys');
     assert.equal(list.json.passkeys.length, 1);
-    assert.equal(list.json.passkeys[0].id, credentials[0]!.credentialId.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'the server stored the same credential');
+    assert.equal(
+      list.json.passkeys[0].id,
+      credentials[0]!.credentialId.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+      'the server stored the same credential',
+    );
     await screenshot(page, '31-passkey-added');
   });
 
@@ -155,7 +188,10 @@ describe('passkeys and trusted kiosks in Chromium', { timeout: 15 * 60_000 }, ()
     assert.ok(device.expires > Date.now() / 1000 + 300 * 86_400, 'long-lived');
     assert.equal(await page.evaluate(() => document.cookie.includes('faceline_device')), false);
     const devices = await api('/api/v1/admin/devices');
-    assert.deepEqual(devices.json.devices.map((d: any) => [d.name, d.current]), [['Line 4 kiosk', true]]);
+    assert.deepEqual(
+      devices.json.devices.map((d: any) => [d.name, d.current]),
+      [['Line 4 kiosk', true]],
+    );
     await screenshot(page, '33-kiosk-trusted');
   });
 });

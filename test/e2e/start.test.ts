@@ -20,7 +20,11 @@ interface Run {
 }
 
 function runStart(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['scripts/start.mjs'], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
   child.stderr.on('data', (d: Buffer) => (out += d));
@@ -39,7 +43,10 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 
 async function portsClosed(ports: number[]): Promise<boolean> {
   for (const port of ports) {
-    const open = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+    const open = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      () => true,
+      () => false,
+    );
     if (open) return false;
   }
   return true;
@@ -50,7 +57,13 @@ describe('npm start', { timeout: 300_000 }, () => {
     const data = mkdtempSync(path.join(tmpdir(), 'faceline-start-'));
     const ports = [await freePort(), await freePort(), await freePort()];
     const [web, auth, vision] = ports as [number, number, number];
-    const run = runStart({ PORT: String(web), AUTH_PORT: String(auth), VISION_PORT: String(vision), FACELINE_DATA_DIR: data, LOG_LEVEL: 'warn' });
+    const run = runStart({
+      PORT: String(web),
+      AUTH_PORT: String(auth),
+      VISION_PORT: String(vision),
+      FACELINE_DATA_DIR: data,
+      LOG_LEVEL: 'warn',
+    });
     try {
       const up = await waitFor(() => run.output().includes('Faceline is running'), 240_000);
       assert.ok(up, `no address printed:\n${run.output()}`);
@@ -91,7 +104,13 @@ describe('npm start', { timeout: 300_000 }, () => {
     const ports = [await freePort(), await freePort(), await freePort()];
     const [web, auth, vision] = ports as [number, number, number];
     // A DATABASE_URL auth refuses: auth exits with a configuration error during start-up.
-    const run = runStart({ PORT: String(web), AUTH_PORT: String(auth), VISION_PORT: String(vision), FACELINE_DATA_DIR: data, DATABASE_URL: 'mysql://nope' });
+    const run = runStart({
+      PORT: String(web),
+      AUTH_PORT: String(auth),
+      VISION_PORT: String(vision),
+      FACELINE_DATA_DIR: data,
+      DATABASE_URL: 'mysql://nope',
+    });
     try {
       const code = await Promise.race([run.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 120_000).unref())]);
       assert.notEqual(code, 'timeout', `start.mjs kept running:\n${run.output()}`);

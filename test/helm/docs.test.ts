@@ -30,7 +30,8 @@ function schemaAt(key: string): Schema | undefined {
     if (cur?.type !== 'object') return undefined;
     if (cur.properties?.[part]) cur = cur.properties[part];
     else if (cur.additionalProperties && typeof cur.additionalProperties === 'object') cur = cur.additionalProperties;
-    else if (cur.additionalProperties === undefined) return {}; // inside a free-form Kubernetes object
+    else if (cur.additionalProperties === undefined)
+      return {}; // inside a free-form Kubernetes object
     else return undefined;
   }
   return cur && resolve(cur);
@@ -59,7 +60,10 @@ describe('helm chart: documentation and schema', () => {
       for (const part of leaf.split('.')) v = (v as Record<string, unknown>)[part];
       const type = Array.isArray(v) ? 'array' : v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v;
       const allowed = [node.type].flat();
-      assert.ok(allowed.includes(type) || (type === 'integer' && allowed.includes('number')), `${leaf}: value is ${type}, schema wants ${allowed}`);
+      assert.ok(
+        allowed.includes(type) || (type === 'integer' && allowed.includes('number')),
+        `${leaf}: value is ${type}, schema wants ${allowed}`,
+      );
     }
   });
 
@@ -92,7 +96,11 @@ describe('helm chart: documentation and schema', () => {
     assert.ok(block?.[1], 'no yaml block after the marker');
     const fleet = parse(block[1]) as {
       helm: { chart: string; valuesFiles: string[] };
-      targetCustomizations: { name: string; clusterSelector: { matchLabels: Record<string, string> }; helm: { values: Record<string, unknown> } }[];
+      targetCustomizations: {
+        name: string;
+        clusterSelector: { matchLabels: Record<string, string> };
+        helm: { values: Record<string, unknown> };
+      }[];
     };
     assert.equal(fleet.helm.chart, './chart');
     const files = fleet.helm.valuesFiles.map((f) => path.join(VALUES_DIR, path.basename(f)));
@@ -104,7 +112,8 @@ describe('helm chart: documentation and schema', () => {
         writeFileSync(file, stringify(target.helm.values));
         const objs = render({ files: [...files, file] });
         const site = target.clusterSelector.matchLabels['faceline.io/site'];
-        const terms = podSpec(deployment(objs, 'vision')).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+        const terms = podSpec(deployment(objs, 'vision')).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+          .nodeSelectorTerms;
         assert.deepEqual(terms, [{ matchExpressions: [{ key: 'faceline.io/site', operator: 'In', values: [site] }] }], target.name);
         // each cluster is its own site of the plant: auth in site mode under the cluster's name
         const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'fl-faceline-auth');
@@ -127,14 +136,23 @@ describe('helm chart: documentation and schema', () => {
     const questions = (parse(readFileSync(path.join(CHART, 'questions.yaml'), 'utf8')) as { questions: Question[] }).questions;
     const all = questions.flatMap((q) => [q, ...(q.subquestions ?? [])]);
     assert.ok(all.length >= 10);
-    const jsType: Record<string, string> = { boolean: 'boolean', int: 'number', enum: 'string', string: 'string', hostname: 'string', secret: 'string', storageclass: 'string' };
+    const jsType: Record<string, string> = {
+      boolean: 'boolean',
+      int: 'number',
+      enum: 'string',
+      string: 'string',
+      hostname: 'string',
+      secret: 'string',
+      storageclass: 'string',
+    };
     for (const q of all) {
       let v: unknown = values;
       for (const part of q.variable.split('.')) v = (v as Record<string, unknown> | undefined)?.[part];
       assert.notEqual(v, undefined, `${q.variable} is not a value`);
       assert.equal(typeof v, jsType[q.type], `${q.variable}: question type ${q.type}, value ${typeof v}`);
       assert.deepEqual(q.default, v, `${q.variable}: question default differs from values.yaml`);
-      if (q.options) assert.deepEqual([...q.options].sort(), [...((schemaAt(q.variable)?.enum ?? []) as string[])].sort(), `${q.variable} options`);
+      if (q.options)
+        assert.deepEqual([...q.options].sort(), [...((schemaAt(q.variable)?.enum ?? []) as string[])].sort(), `${q.variable} options`);
     }
   });
 });

@@ -83,7 +83,11 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       return send(200, {
         kind: 'APIResourceList',
         groupVersion: discovery,
-        resources: resources.map((r) => ({ ...r, singularName: r.kind.toLowerCase(), verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] })),
+        resources: resources.map((r) => ({
+          ...r,
+          singularName: r.kind.toLowerCase(),
+          verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
+        })),
       });
     }
     const obj = store.get(url);

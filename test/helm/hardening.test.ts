@@ -9,7 +9,9 @@ const COMPONENTS = ['web', 'auth', 'vision'] as const;
 const PORTS = { web: 8080, auth: 8081, vision: 8082 };
 
 function workloads(objs: K8sObject[]): K8sObject[] {
-  return objs.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind) || (o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test'));
+  return objs.filter(
+    (o) => ['Deployment', 'StatefulSet'].includes(o.kind) || (o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test'),
+  );
 }
 
 describe('helm chart: hardening', () => {
@@ -60,10 +62,12 @@ describe('helm chart: hardening', () => {
     assert.equal(podSpec(deployment(renderSet('single-node'), 'web')).containers[0].volumeMounts.length, 1, 'web needs no secrets');
     assert.equal(podSpec(deployment(renderSet('single-node'), 'vision')).containers[0].volumeMounts.length, 1, 'vision needs no secrets');
     const pg = podSpec(find(renderSet('single-node'), 'StatefulSet', fullName('postgresql')));
-    assert.deepEqual(
-      pg.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(),
-      ['/run/secrets/postgresql', '/tmp', '/var/lib/postgresql/data', '/var/run/postgresql'],
-    );
+    assert.deepEqual(pg.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(), [
+      '/run/secrets/postgresql',
+      '/tmp',
+      '/var/lib/postgresql/data',
+      '/var/run/postgresql',
+    ]);
   });
 
   it('probes: startup and liveness on /healthz, readiness on /readyz, on the named http port', () => {
@@ -136,7 +140,11 @@ describe('helm chart: hardening', () => {
     const objs = renderSet('hybrid');
     assert.equal(podSpec(deployment(objs, 'vision')).containers[0].image, 'ghcr.io/faceline/vision:0.1.0');
     const custom = render({
-      set: ['global.imageRegistry=registry.plant.local:5000', `web.image.digest=sha256:${'a'.repeat(64)}`, 'global.imagePullSecrets[0]=plant-pull'],
+      set: [
+        'global.imageRegistry=registry.plant.local:5000',
+        `web.image.digest=sha256:${'a'.repeat(64)}`,
+        'global.imagePullSecrets[0]=plant-pull',
+      ],
     });
     assert.equal(podSpec(deployment(custom, 'web')).containers[0].image, `registry.plant.local:5000/faceline/web@sha256:${'a'.repeat(64)}`);
     assert.equal(podSpec(deployment(custom, 'auth')).containers[0].image, 'registry.plant.local:5000/faceline/auth:0.1.0');
@@ -215,22 +223,34 @@ describe('helm chart: hardening', () => {
         assert.equal(ms, 5000, `${set}/${c}`);
         // preStop, then SHUTDOWN_GRACE_SECONDS of draining, must end before the kubelet's SIGKILL
         const grace = Number(find(objs, 'ConfigMap', fullName(c)).data.SHUTDOWN_GRACE_SECONDS);
-        assert.ok(ms / 1000 + grace < spec.terminationGracePeriodSeconds, `${set}/${c}: ${ms / 1000} + ${grace} >= ${spec.terminationGracePeriodSeconds}`);
+        assert.ok(
+          ms / 1000 + grace < spec.terminationGracePeriodSeconds,
+          `${set}/${c}: ${ms / 1000} + ${grace} >= ${spec.terminationGracePeriodSeconds}`,
+        );
       }
     }
     // the rendered command is valid JavaScript that waits and exits cleanly
-    const quick = podSpec(deployment(render({ set: ['web.preStopDelaySeconds=1'] }), 'web')).containers[0].lifecycle.preStop.exec.command as string[];
+    const quick = podSpec(deployment(render({ set: ['web.preStopDelaySeconds=1'] }), 'web')).containers[0].lifecycle.preStop.exec
+      .command as string[];
     const run = spawnSync(process.execPath, quick.slice(1), { encoding: 'utf8', timeout: 20_000 });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stderr, '');
     const off = render({ set: ['vision.preStopDelaySeconds=0'] });
     assert.equal(podSpec(deployment(off, 'vision')).containers[0].lifecycle, undefined);
     assert.equal(find(off, 'ConfigMap', fullName('vision')).data.SHUTDOWN_GRACE_SECONDS, '25');
-    assert.equal(find(render({ set: ['auth.preStopDelaySeconds=10', 'auth.terminationGracePeriodSeconds=60'] }), 'ConfigMap', fullName('auth')).data.SHUTDOWN_GRACE_SECONDS, '45');
-    assert.throws(() => render({ set: ['web.preStopDelaySeconds=25'] }), /web\.terminationGracePeriodSeconds \(30\) must be at least web\.preStopDelaySeconds \(25\) \+ 6/);
+    assert.equal(
+      find(render({ set: ['auth.preStopDelaySeconds=10', 'auth.terminationGracePeriodSeconds=60'] }), 'ConfigMap', fullName('auth')).data
+        .SHUTDOWN_GRACE_SECONDS,
+      '45',
+    );
+    assert.throws(
+      () => render({ set: ['web.preStopDelaySeconds=25'] }),
+      /web\.terminationGracePeriodSeconds \(30\) must be at least web\.preStopDelaySeconds \(25\) \+ 6/,
+    );
   });
 
   it('rolling updates never drop below the wanted replica count', () => {
-    for (const c of COMPONENTS) assert.deepEqual(deployment(renderSet('hybrid'), c).spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
+    for (const c of COMPONENTS)
+      assert.deepEqual(deployment(renderSet('hybrid'), c).spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
   });
 });

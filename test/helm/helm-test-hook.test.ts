@@ -26,7 +26,11 @@ async function serve(routes: Routes): Promise<{ url: string; hits: string[]; clo
   return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-async function runHook(web: Routes, auth: Routes, env: Record<string, string> = {}): Promise<{ code: number; out: string; webHits: string[]; authHits: string[] }> {
+async function runHook(
+  web: Routes,
+  auth: Routes,
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; webHits: string[]; authHits: string[] }> {
   const w = await serve(web);
   const a = await serve(auth);
   try {
@@ -56,7 +60,11 @@ describe('helm chart: the helm test hook', () => {
     assert.deepEqual(container.command, ['node', '-e']);
     assert.equal(container.image, 'ghcr.io/faceline/auth:0.1.0');
     const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    assert.deepEqual(env, { WEB_URL: 'http://fl-faceline-web:8080', AUTH_URL: 'http://fl-faceline-auth:8081', OIDC_ISSUER: 'https://login.example.com' });
+    assert.deepEqual(env, {
+      WEB_URL: 'http://fl-faceline-web:8080',
+      AUTH_URL: 'http://fl-faceline-auth:8081',
+      OIDC_ISSUER: 'https://login.example.com',
+    });
   });
 
   it('passes when web and auth are healthy, auth is ready and the JWKS has public keys', async () => {

@@ -37,7 +37,11 @@ describe('k3s: Traefik keeps client addresses', () => {
     const guide = readFileSync(path.join(ROOT, 'docs', 'kubernetes.md'), 'utf8');
     assert.match(guide, /deploy\/k3s\/traefik-config\.yaml/);
     const edge = helm(['install', RELEASE, CHART, '--namespace', 'faceline', '--dry-run=client', '-f', valuesFile('edge-site')]);
-    assert.doesNotMatch(edge.stdout.slice(edge.stdout.indexOf('NOTES:')), /traefik-config/, 'a site without an Ingress needs no Traefik setting');
+    assert.doesNotMatch(
+      edge.stdout.slice(edge.stdout.indexOf('NOTES:')),
+      /traefik-config/,
+      'a site without an Ingress needs no Traefik setting',
+    );
   });
 
   it('the chart LoadBalancer keeps client addresses too', () => {
@@ -54,7 +58,8 @@ interface Expression {
 
 /** Does the pod's required node affinity accept a node with these labels? */
 function admits(spec: K8sObject, labels: Record<string, string>): boolean {
-  const terms: { matchExpressions: Expression[] }[] = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  const terms: { matchExpressions: Expression[] }[] =
+    spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
   if (terms.length === 0) return true;
   return terms.some((t) =>
     t.matchExpressions.every((e) => {
@@ -87,7 +92,8 @@ describe('k3s: a site cluster (edge-site.yaml) comes up on stock k3s', () => {
   it('the LoadBalancer port is free: Traefik, whose ServiceLB pods hold 80 and 443 on every node, is disabled or the port differs', () => {
     const lb = find(objs, 'Service', `${RELEASE}-faceline-lb`);
     const traefikPorts = (config.disable ?? []).includes('traefik') ? [] : [80, 443];
-    for (const p of lb.spec.ports as { port: number }[]) assert.ok(!traefikPorts.includes(p.port), `port ${p.port} collides with Traefik's svclb`);
+    for (const p of lb.spec.ports as { port: number }[])
+      assert.ok(!traefikPorts.includes(p.port), `port ${p.port} collides with Traefik's svclb`);
     assert.deepEqual(config.disable, ['traefik']);
     assert.equal(lb.spec.ports[0].port, 80, 'terminals open http://<node>/');
   });

@@ -23,7 +23,10 @@ interface Endpoint {
 const NS_LABELS: Record<string, Record<string, string>> = {};
 const nsLabels = (ns: string): Record<string, string> => NS_LABELS[ns] ?? { 'kubernetes.io/metadata.name': ns };
 
-function matches(selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined, labels: Record<string, string>): boolean {
+function matches(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined,
+  labels: Record<string, string>,
+): boolean {
   if (!selector) return true;
   if (selector.matchExpressions?.length) throw new Error('matchExpressions not modelled');
   return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
@@ -39,7 +42,10 @@ function ipIn(ip: string, cidr: string): boolean {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function peerMatches(peer: any, policyNs: string, other: Endpoint): boolean {
-  if (peer.ipBlock) return other.ip !== undefined && ipIn(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c: string) => ipIn(other.ip!, c));
+  if (peer.ipBlock)
+    return (
+      other.ip !== undefined && ipIn(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c: string) => ipIn(other.ip!, c))
+    );
   if (!other.pod) return false;
   const nsOk = peer.namespaceSelector ? matches(peer.namespaceSelector, nsLabels(other.pod.namespace)) : other.pod.namespace === policyNs;
   const podOk = peer.podSelector ? matches(peer.podSelector, other.pod.labels) : true;
@@ -49,7 +55,11 @@ function peerMatches(peer: any, policyNs: string, other: Endpoint): boolean {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function portMatches(ports: any[] | undefined, target: Pod | undefined, port: number, protocol: string): boolean {
   if (!ports || ports.length === 0) return true;
-  return ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || p.port === port || (typeof p.port === 'string' && target?.ports[p.port] === port)));
+  return ports.some(
+    (p) =>
+      (p.protocol ?? 'TCP') === protocol &&
+      (p.port === undefined || p.port === port || (typeof p.port === 'string' && target?.ports[p.port] === port)),
+  );
 }
 
 /** Kubernetes semantics: a pod selected by a policy of a direction allows only what one of those policies' rules allows. */
@@ -57,7 +67,10 @@ function check(policies: K8sObject[], from: Endpoint, to: Endpoint, port: number
   const direction = (self: Endpoint, other: Endpoint, type: 'Ingress' | 'Egress'): boolean => {
     if (!self.pod) return true;
     const selecting = policies.filter(
-      (p) => (p.metadata.namespace ?? NAMESPACE) === self.pod!.namespace && matches(p.spec.podSelector, self.pod!.labels) && p.spec.policyTypes.includes(type),
+      (p) =>
+        (p.metadata.namespace ?? NAMESPACE) === self.pod!.namespace &&
+        matches(p.spec.podSelector, self.pod!.labels) &&
+        p.spec.policyTypes.includes(type),
     );
     if (selecting.length === 0) return true;
     const key = type === 'Ingress' ? 'from' : 'to';
@@ -78,11 +91,14 @@ function check(policies: K8sObject[], from: Endpoint, to: Endpoint, port: number
 const allowed = (policies: K8sObject[], from: Endpoint, to: Endpoint, port: number, protocol = 'TCP'): boolean =>
   check(policies, from, to, port, protocol, 'both');
 /** The receiver's ingress rules alone allow it (each side must hold on its own). */
-const admitted = (policies: K8sObject[], from: Endpoint, to: Endpoint, port: number): boolean => check(policies, from, to, port, 'TCP', 'ingress');
+const admitted = (policies: K8sObject[], from: Endpoint, to: Endpoint, port: number): boolean =>
+  check(policies, from, to, port, 'TCP', 'ingress');
 
 function podsOf(objs: K8sObject[]): Record<string, Pod> {
   const pods: Record<string, Pod> = {};
-  for (const w of objs.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind) || (o.kind === 'Pod' && o.metadata.name === fullName('test')))) {
+  for (const w of objs.filter(
+    (o) => ['Deployment', 'StatefulSet'].includes(o.kind) || (o.kind === 'Pod' && o.metadata.name === fullName('test')),
+  )) {
     const spec = w.kind === 'Pod' ? w.spec : w.spec.template.spec;
     const labels = w.kind === 'Pod' ? w.metadata.labels : w.spec.template.metadata.labels;
     const ports: Record<string, number> = {};
@@ -154,7 +170,11 @@ describe('helm chart: NetworkPolicies', () => {
       });
 
       it('the metrics namespace may scrape the services (web on its metrics port, which nobody else reaches)', () => {
-        for (const [c, port] of [['web', 9464], ['auth', 8081], ['vision', 8082]] as const) {
+        for (const [c, port] of [
+          ['web', 9464],
+          ['auth', 8081],
+          ['vision', 8082],
+        ] as const) {
           assert.ok(allowed(policies, prometheus, p(c), port), `prometheus cannot scrape ${c}`);
         }
         for (const from of [traefik, p('test'), neighbour, foreign, internet]) {
@@ -167,7 +187,10 @@ describe('helm chart: NetworkPolicies', () => {
           assert.ok(allowed(policies, p('auth'), p('postgresql'), 5432));
           for (const from of [p('web'), p('vision'), p('test'), traefik, prometheus, neighbour, foreign]) {
             assert.ok(!allowed(policies, from, p('postgresql'), 5432), `${JSON.stringify(from).slice(0, 80)} reaches the database`);
-            assert.ok(!admitted(policies, from, p('postgresql'), 5432), `the database's ingress admits ${JSON.stringify(from).slice(0, 80)}`);
+            assert.ok(
+              !admitted(policies, from, p('postgresql'), 5432),
+              `the database's ingress admits ${JSON.stringify(from).slice(0, 80)}`,
+            );
           }
         });
       }
@@ -193,7 +216,8 @@ describe('helm chart: NetworkPolicies', () => {
     const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
     const pods = podsOf(objs);
     for (const from of [internet, foreign]) assert.ok(allowed(policies, from, { pod: pods.web }, 8080));
-    for (const from of [internet, foreign]) assert.ok(!allowed(policies, from, { pod: pods.web }, 9464), 'web metrics reachable through the LoadBalancer rule');
+    for (const from of [internet, foreign])
+      assert.ok(!allowed(policies, from, { pod: pods.web }, 9464), 'web metrics reachable through the LoadBalancer rule');
     assert.ok(allowed(policies, prometheus, { pod: pods.web }, 9464));
     assert.ok(allowed(policies, { pod: pods.web }, { pod: pods.auth }, 8081));
     assert.ok(!allowed(policies, internet, { pod: pods.auth }, 8081));
@@ -205,9 +229,13 @@ describe('helm chart: NetworkPolicies', () => {
     const components = ['web', 'auth', 'vision', 'postgresql', 'test'];
     const plain = render({ files: [valuesFile('single-node')] });
     const plainPolicies = plain.filter((o) => o.kind === 'NetworkPolicy');
-    for (const c of components) assert.ok(!allowed(plainPolicies, { pod: podsOf(plain)[c] }, nodeLocal, 53, 'UDP'), `${c} reaches 169.254.20.10 without ipBlocks`);
+    for (const c of components)
+      assert.ok(!allowed(plainPolicies, { pod: podsOf(plain)[c] }, nodeLocal, 53, 'UDP'), `${c} reaches 169.254.20.10 without ipBlocks`);
 
-    const objs = render({ files: [valuesFile('single-node')], set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10/32', 'networkPolicy.dns.ipBlocks[1]=10.43.0.10/32'] });
+    const objs = render({
+      files: [valuesFile('single-node')],
+      set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10/32', 'networkPolicy.dns.ipBlocks[1]=10.43.0.10/32'],
+    });
     const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
     const pods = podsOf(objs);
     for (const c of components) {
@@ -220,7 +248,11 @@ describe('helm chart: NetworkPolicies', () => {
       assert.ok(!allowed(policies, from, { ip: '169.254.20.11' }, 53, 'UDP'), `${c} reaches a neighbouring address`);
     }
     assert.ok(!allowed(policies, { pod: pods.vision }, internet, 443), 'vision reaches the internet');
-    assert.notEqual(renderRaw({ set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10'] }).status, 0, 'an address without a prefix length was accepted');
+    assert.notEqual(
+      renderRaw({ set: ['networkPolicy.dns.ipBlocks[0]=169.254.20.10'] }).status,
+      0,
+      'an address without a prefix length was accepted',
+    );
   });
 
   it('site.yaml: the replication link to the hub (and nothing else) passes the database and auth policies', () => {
@@ -242,7 +274,7 @@ describe('helm chart: NetworkPolicies', () => {
     assert.ok(!allowed(policies, { pod: pods.web }, { pod: pods.postgresql }, 5432));
   });
 
-  it('hub.yaml: auth reaches the CloudNativePG pods and the sites\' databases on the PostgreSQL port only', () => {
+  it("hub.yaml: auth reaches the CloudNativePG pods and the sites' databases on the PostgreSQL port only", () => {
     const objs = renderSet('hub');
     const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
     const auth = { pod: podsOf(objs).auth };
@@ -310,12 +342,24 @@ describe('helm chart: Ingress and load balancer', () => {
     assert.deepEqual(cloud.spec.tls, [{ hosts: ['faceline.example.org'], secretName: 'faceline-example-org-tls' }]);
     assert.equal(cloud.metadata.annotations?.['cert-manager.io/cluster-issuer'], undefined);
     const issuer = find(
-      render({ set: ['ingress.hostname=a.example', 'ingress.extraHostnames[0]=b.example', 'ingress.tls.enabled=true', 'ingress.tls.issuer=ca', 'ingress.className=haproxy'] }),
+      render({
+        set: [
+          'ingress.hostname=a.example',
+          'ingress.extraHostnames[0]=b.example',
+          'ingress.tls.enabled=true',
+          'ingress.tls.issuer=ca',
+          'ingress.className=haproxy',
+        ],
+      }),
       'Ingress',
       'fl-faceline',
     );
     assert.equal(issuer.metadata.annotations['cert-manager.io/issuer'], 'ca');
-    assert.equal(issuer.metadata.annotations['traefik.ingress.kubernetes.io/router.tls'], undefined, 'Traefik annotation on another controller');
+    assert.equal(
+      issuer.metadata.annotations['traefik.ingress.kubernetes.io/router.tls'],
+      undefined,
+      'Traefik annotation on another controller',
+    );
     assert.equal(issuer.spec.ingressClassName, 'haproxy');
     assert.deepEqual(routes(issuer), { 'a.example': expected, 'b.example': expected });
     assert.deepEqual(issuer.spec.tls[0].hosts, ['a.example', 'b.example']);
@@ -373,12 +417,18 @@ describe('helm chart: Ingress and load balancer', () => {
       }
     }
     if (!best) return { status: 404 };
-    for (const ref of (best.ing.metadata.annotations?.['traefik.ingress.kubernetes.io/router.middlewares'] ?? '').split(',').filter(Boolean)) {
+    for (const ref of (best.ing.metadata.annotations?.['traefik.ingress.kubernetes.io/router.middlewares'] ?? '')
+      .split(',')
+      .filter(Boolean)) {
       const m = ref.match(/^(.+)-(.+?)@kubernetescrd$/);
       const mw = objs.find((o) => o.kind === 'Middleware' && m && `${NAMESPACE}-${o.metadata.name}` === `${m[1]}-${m[2]}`);
       assert.ok(mw, `Middleware ${ref} is not rendered`);
       assert.equal(mw.apiVersion, 'traefik.io/v1alpha1');
-      if (mw.spec.redirectScheme) return { status: mw.spec.redirectScheme.permanent ? 301 : 302, location: `${mw.spec.redirectScheme.scheme}://${u.host}${u.pathname}` };
+      if (mw.spec.redirectScheme)
+        return {
+          status: mw.spec.redirectScheme.permanent ? 301 : 302,
+          location: `${mw.spec.redirectScheme.scheme}://${u.host}${u.pathname}`,
+        };
     }
     return { status: 200, backend: best.backend };
   }
@@ -386,7 +436,10 @@ describe('helm chart: Ingress and load balancer', () => {
   it('http:// is redirected to https:// with TLS on Traefik (instead of 404), and https:// still reaches the services', () => {
     const objs = renderSet('hybrid');
     assert.deepEqual(traefik(objs, 'http://login.example.com/kiosk'), { status: 301, location: 'https://login.example.com/kiosk' });
-    assert.deepEqual(traefik(objs, 'http://login.example.com/api/v1/info'), { status: 301, location: 'https://login.example.com/api/v1/info' });
+    assert.deepEqual(traefik(objs, 'http://login.example.com/api/v1/info'), {
+      status: 301,
+      location: 'https://login.example.com/api/v1/info',
+    });
     assert.deepEqual(traefik(objs, 'https://login.example.com/kiosk'), { status: 200, backend: 'fl-faceline-web' });
     assert.deepEqual(traefik(objs, 'https://login.example.com/socket.io/'), { status: 200, backend: 'fl-faceline-auth' });
     assert.deepEqual(traefik(objs, 'http://elsewhere.example.com/'), { status: 404 });
@@ -414,10 +467,18 @@ describe('helm chart: Ingress and load balancer', () => {
         const portOf = (name: string): number => container.ports.find((p: { name: string }) => p.name === name).containerPort;
         // every public way in ends at the port named http
         for (const ing of objs.filter((o) => o.kind === 'Ingress')) {
-          for (const rule of ing.spec.rules) for (const p of rule.http.paths) if (p.backend.service.name === fullName('web')) assert.equal(p.backend.service.port.name, 'http', set);
+          for (const rule of ing.spec.rules)
+            for (const p of rule.http.paths)
+              if (p.backend.service.name === fullName('web')) assert.equal(p.backend.service.port.name, 'http', set);
         }
-        for (const svc of objs.filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer')) assert.deepEqual(svc.spec.ports.map((p: { targetPort: string }) => p.targetPort), ['http'], set);
-        if (set === 'hybrid') assert.deepEqual(traefik(objs, 'https://login.example.com/metrics'), { status: 200, backend: fullName('web') });
+        for (const svc of objs.filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer'))
+          assert.deepEqual(
+            svc.spec.ports.map((p: { targetPort: string }) => p.targetPort),
+            ['http'],
+            set,
+          );
+        if (set === 'hybrid')
+          assert.deepEqual(traefik(objs, 'https://login.example.com/metrics'), { status: 200, backend: fullName('web') });
         const cm = find(objs, 'ConfigMap', fullName('web')).data;
         assert.equal(Number(cm.METRICS_PORT), portOf('metrics'), set);
         assert.notEqual(portOf('metrics'), portOf('http'), set);
@@ -458,16 +519,36 @@ describe('helm chart: Ingress and load balancer', () => {
       'gatewayApi.parentRefs[0].sectionName=https',
       'gatewayApi.hostnames[0]=login.example.com',
     ];
-    const objs = render({ set: [...gateway, 'gatewayApi.httpsRedirect.enabled=true', 'gatewayApi.httpsRedirect.parentRefs[0].name=public', 'gatewayApi.httpsRedirect.parentRefs[0].sectionName=http'] });
+    const objs = render({
+      set: [
+        ...gateway,
+        'gatewayApi.httpsRedirect.enabled=true',
+        'gatewayApi.httpsRedirect.parentRefs[0].name=public',
+        'gatewayApi.httpsRedirect.parentRefs[0].sectionName=http',
+      ],
+    });
     const redirect = find(objs, 'HTTPRoute', 'fl-faceline-https-redirect');
     assert.deepEqual(redirect.spec.parentRefs, [{ name: 'public', sectionName: 'http' }]);
     assert.deepEqual(redirect.spec.hostnames, ['login.example.com']);
-    assert.deepEqual(redirect.spec.rules, [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }]);
+    assert.deepEqual(redirect.spec.rules, [
+      { filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] },
+    ]);
     assert.deepEqual(find(objs, 'HTTPRoute', 'fl-faceline').spec.parentRefs, [{ name: 'public', sectionName: 'https' }]);
     assert.equal(render({ set: gateway }).filter((o) => o.kind === 'HTTPRoute').length, 1, 'off by default');
-    assert.throws(() => render({ set: [...gateway, 'gatewayApi.httpsRedirect.enabled=true'] }), /gatewayApi.httpsRedirect.enabled needs gatewayApi.httpsRedirect.parentRefs/);
     assert.throws(
-      () => render({ set: [...gateway, 'gatewayApi.parentRefs[0].sectionName=', 'gatewayApi.httpsRedirect.enabled=true', 'gatewayApi.httpsRedirect.parentRefs[0].name=public'] }),
+      () => render({ set: [...gateway, 'gatewayApi.httpsRedirect.enabled=true'] }),
+      /gatewayApi.httpsRedirect.enabled needs gatewayApi.httpsRedirect.parentRefs/,
+    );
+    assert.throws(
+      () =>
+        render({
+          set: [
+            ...gateway,
+            'gatewayApi.parentRefs[0].sectionName=',
+            'gatewayApi.httpsRedirect.enabled=true',
+            'gatewayApi.httpsRedirect.parentRefs[0].name=public',
+          ],
+        }),
       /needs a sectionName on every parentRef/,
     );
   });
@@ -494,19 +575,25 @@ describe('helm chart: Ingress and load balancer', () => {
     assert.deepEqual(Object.keys(route.spec).sort(), ['hostnames', 'parentRefs', 'rules']);
     assert.deepEqual(route.spec.parentRefs, [{ name: 'public', namespace: 'gateway-system' }]);
     assert.deepEqual(route.spec.hostnames, ['login.example.com']);
-    const summary = route.spec.rules.map((r: { matches: { path: { type: string; value: string } }[]; backendRefs: { name: string; port: number }[] }) => [
-      r.matches.map((m) => `${m.path.type} ${m.path.value}`),
-      r.backendRefs.map((b) => `${b.name}:${b.port}`),
-    ]);
+    const summary = route.spec.rules.map(
+      (r: { matches: { path: { type: string; value: string } }[]; backendRefs: { name: string; port: number }[] }) => [
+        r.matches.map((m) => `${m.path.type} ${m.path.value}`),
+        r.backendRefs.map((b) => `${b.name}:${b.port}`),
+      ],
+    );
     assert.deepEqual(summary, [
       [['PathPrefix /api', 'PathPrefix /socket.io', 'PathPrefix /.well-known', 'PathPrefix /oidc'], ['fl-faceline-auth:8081']],
       [['PathPrefix /'], ['fl-faceline-web:8080']],
     ]);
     for (const rule of route.spec.rules) {
-      for (const k of Object.keys(rule)) assert.ok(['matches', 'backendRefs', 'sessionPersistence'].includes(k), `unknown HTTPRoute rule field ${k}`);
+      for (const k of Object.keys(rule))
+        assert.ok(['matches', 'backendRefs', 'sessionPersistence'].includes(k), `unknown HTTPRoute rule field ${k}`);
       for (const b of rule.backendRefs) {
         const svc = find(objs, 'Service', b.name);
-        assert.ok(svc.spec.ports.some((p: { port: number }) => p.port === b.port), `${b.name} has no port ${b.port}`);
+        assert.ok(
+          svc.spec.ports.some((p: { port: number }) => p.port === b.port),
+          `${b.name} has no port ${b.port}`,
+        );
       }
     }
     assert.deepEqual(route.spec.rules[0].sessionPersistence, { sessionName: 'faceline_auth', type: 'Cookie' });

@@ -62,7 +62,10 @@ function tolerates(o: K8sObject, taint: { key: string; value?: string; effect: s
   );
 }
 
-const edgeNode = { labels: { [EDGE_KEY]: 'true', 'kubernetes.io/hostname': 'line7-ipc' }, taint: { key: EDGE_KEY, value: 'true', effect: 'NoSchedule' } };
+const edgeNode = {
+  labels: { [EDGE_KEY]: 'true', 'kubernetes.io/hostname': 'line7-ipc' },
+  taint: { key: EDGE_KEY, value: 'true', effect: 'NoSchedule' },
+};
 const cloudNode = { labels: { 'kubernetes.io/hostname': 'cloud-1', 'topology.kubernetes.io/zone': 'fsn1' } };
 
 describe('helm chart: placement', () => {
@@ -160,7 +163,11 @@ describe('helm chart: placement', () => {
       for (const w of workloads) {
         assert.deepEqual(required(w), [[{ key: 'faceline.io/site', operator: 'In', values: ['line-7'] }]], w.metadata.name);
         assert.ok(!admits(w, { 'faceline.io/site': 'line-8' }), `${w.metadata.name} admitted at another site`);
-        for (const key of UPLINK) assert.ok(tolerations(w).some((t) => t.key === key && t.tolerationSeconds === undefined), `${w.metadata.name}: ${key}`);
+        for (const key of UPLINK)
+          assert.ok(
+            tolerations(w).some((t) => t.key === key && t.tolerationSeconds === undefined),
+            `${w.metadata.name}: ${key}`,
+          );
       }
     });
   });
@@ -168,20 +175,35 @@ describe('helm chart: placement', () => {
   describe('configuration of the label, the taint and overrides', () => {
     it('an edge label without a value is matched with Exists / DoesNotExist', () => {
       const objs = render({
-        set: ['global.edge.nodeLabel.key=openyurt.io/is-edge-worker', 'global.edge.nodeLabel.value=', 'vision.placement=edge', 'web.placement=cloud'],
+        set: [
+          'global.edge.nodeLabel.key=openyurt.io/is-edge-worker',
+          'global.edge.nodeLabel.value=',
+          'vision.placement=edge',
+          'web.placement=cloud',
+        ],
       });
       assert.deepEqual(required(deployment(objs, 'vision')), [[{ key: 'openyurt.io/is-edge-worker', operator: 'Exists' }]]);
       assert.deepEqual(required(deployment(objs, 'web')), [[{ key: 'openyurt.io/is-edge-worker', operator: 'DoesNotExist' }]]);
     });
 
     it('a taint with a value is tolerated with Equal; no taint key means no taint toleration', () => {
-      const withValue = render({ set: ['global.edge.taint.key=site', 'global.edge.taint.value=line-7', 'global.edge.taint.effect=NoExecute', 'vision.placement=edge'] });
+      const withValue = render({
+        set: [
+          'global.edge.taint.key=site',
+          'global.edge.taint.value=line-7',
+          'global.edge.taint.effect=NoExecute',
+          'vision.placement=edge',
+        ],
+      });
       assert.deepEqual(
         tolerations(deployment(withValue, 'vision')).find((t) => t.key === 'site'),
         { key: 'site', operator: 'Equal', value: 'line-7', effect: 'NoExecute' },
       );
       const untainted = render({ set: ['global.edge.taint.key=', 'vision.placement=edge'] });
-      assert.deepEqual(tolerations(deployment(untainted, 'vision')).map((t) => t.key), UPLINK);
+      assert.deepEqual(
+        tolerations(deployment(untainted, 'vision')).map((t) => t.key),
+        UPLINK,
+      );
     });
 
     it('tolerateUplinkLoss=false leaves the default eviction in place', () => {

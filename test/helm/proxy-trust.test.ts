@@ -26,7 +26,10 @@ const configMap = (objs: K8sObject[], c: string): Record<string, string> => find
 async function authSees(objs: K8sObject[], peer: string, xff?: string): Promise<string> {
   // the database addresses reach auth as mounted secret files, not through the ConfigMap
   const cm = configMap(objs, 'auth');
-  const secrets = cm.AUTH_MODE && cm.AUTH_MODE !== 'single' ? { DATABASE_URL: 'postgres://f@db/f', ...(cm.AUTH_MODE === 'site' ? { HUB_DATABASE_URL: 'postgres://f@hub/f' } : {}) } : {};
+  const secrets =
+    cm.AUTH_MODE && cm.AUTH_MODE !== 'single'
+      ? { DATABASE_URL: 'postgres://f@db/f', ...(cm.AUTH_MODE === 'site' ? { HUB_DATABASE_URL: 'postgres://f@hub/f' } : {}) }
+      : {};
   const { trustProxy } = loadAuthConfig({ ...cm, ...secrets, LOG_LEVEL: 'silent' });
   // as services/auth/src/app.ts builds it
   const app = Fastify({ trustProxy: trustFunction(trustProxy) });
@@ -61,7 +64,12 @@ async function authSeesThroughWeb(objs: K8sObject[], clientXff?: string): Promis
   await upstream.listen({ host: '127.0.0.1', port: 0 });
   const webCm = configMap(objs, 'web');
   assert.ok(webCm.AUTH_URL, 'web does not forward to auth in this value set');
-  const config = loadWebConfig({ ...webCm, AUTH_URL: `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`, WEB_PUBLIC_DIR: publicDir, LOG_LEVEL: 'silent' });
+  const config = loadWebConfig({
+    ...webCm,
+    AUTH_URL: `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`,
+    WEB_PUBLIC_DIR: publicDir,
+    LOG_LEVEL: 'silent',
+  });
   const { app: web } = await buildWeb({ config });
   try {
     const res = await web.inject({ url: '/api/whoami', remoteAddress: CLIENT, headers: clientXff ? { 'x-forwarded-for': clientXff } : {} });
@@ -78,14 +86,16 @@ describe('helm chart: client addresses behind the ingress controller and the Loa
 
   it('auth trusts the private ranges, where every common cluster puts its pods, unless a value set narrows them to its pod CIDR', () => {
     assert.equal(configMap(render(), 'auth').TRUST_PROXY, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7');
-    for (const set of VALUE_SETS) assert.ok(configMap(renderSet(set), 'auth').TRUST_PROXY!.includes('10.42.0.0/16') || set === 'cloud-only', set);
+    for (const set of VALUE_SETS)
+      assert.ok(configMap(renderSet(set), 'auth').TRUST_PROXY!.includes('10.42.0.0/16') || set === 'cloud-only', set);
   });
 
   it('auth behind the ingress controller or web: its pod address is trusted in every value set, so clients are not all counted as the proxy', async () => {
     for (const set of VALUE_SETS) {
       const objs = renderSet(set);
       // the proxy's own peer, i.e. what it wrote: a client, whatever private or public address it has
-      for (const client of [CLIENT, '192.168.7.21', '10.8.0.5']) assert.equal(await authSees(objs, TRAEFIK_POD, client), client, `${set}: ${client}`);
+      for (const client of [CLIENT, '192.168.7.21', '10.8.0.5'])
+        assert.equal(await authSees(objs, TRAEFIK_POD, client), client, `${set}: ${client}`);
     }
   });
 
@@ -108,14 +118,22 @@ describe('helm chart: client addresses behind the ingress controller and the Loa
   });
 
   it('web.trustProxy=auto: true behind the Ingress, false as soon as the LoadBalancer makes web an entry point', () => {
-    for (const set of ['single-node', 'hybrid', 'cloud-only'] as const) assert.equal(configMap(renderSet(set), 'web').TRUST_PROXY, 'true', set);
+    for (const set of ['single-node', 'hybrid', 'cloud-only'] as const)
+      assert.equal(configMap(renderSet(set), 'web').TRUST_PROXY, 'true', set);
     assert.equal(configMap(render({ set: ['loadBalancer.enabled=true', 'ingress.enabled=false'] }), 'web').TRUST_PROXY, 'false');
-    assert.equal(configMap(render({ set: ['loadBalancer.enabled=true'] }), 'web').TRUST_PROXY, 'false', 'Ingress and LoadBalancer together');
+    assert.equal(
+      configMap(render({ set: ['loadBalancer.enabled=true'] }), 'web').TRUST_PROXY,
+      'false',
+      'Ingress and LoadBalancer together',
+    );
     assert.equal(configMap(render({ files: [valuesFile('edge-site')], set: ['web.trustProxy=auto'] }), 'web').TRUST_PROXY, 'false');
   });
 
   it('refuses web.trustProxy=true with the LoadBalancer unless a proxy in front is declared, and then honours it', async () => {
-    for (const args of [{ set: ['loadBalancer.enabled=true', 'ingress.enabled=false', 'web.trustProxy=true'] }, { files: [valuesFile('edge-site')], set: ['web.trustProxy=true'] }]) {
+    for (const args of [
+      { set: ['loadBalancer.enabled=true', 'ingress.enabled=false', 'web.trustProxy=true'] },
+      { files: [valuesFile('edge-site')], set: ['web.trustProxy=true'] },
+    ]) {
       const r = renderRaw(args);
       assert.notEqual(r.status, 0, 'rendered a web that believes any client');
       assert.match(r.stderr, /web\.trustProxy=true with loadBalancer\.enabled: clients reach web directly/);
@@ -133,14 +151,26 @@ describe('helm chart: client addresses behind the ingress controller and the Loa
     assert.equal(await authSees(cidr, '192.0.2.1', FORGED), '192.0.2.1', 'a peer outside the trusted range is the client itself');
     const outer = render({ set: ['auth.trustProxy=10.42.0.0/16\\,198.51.100.4'] });
     assert.equal(configMap(outer, 'auth').TRUST_PROXY, '10.42.0.0/16,198.51.100.4');
-    assert.equal(await authSees(outer, TRAEFIK_POD, `${FORGED}, ${CLIENT}, 198.51.100.4`), CLIENT, 'a second proxy in front: the address it saw');
-    for (const bad of ['auth.trustProxy=-1', 'auth.trustProxy=10.42.0.0/16;rm', 'auth.trustProxy=a b']) assert.notEqual(renderRaw({ set: [bad] }).status, 0, bad);
+    assert.equal(
+      await authSees(outer, TRAEFIK_POD, `${FORGED}, ${CLIENT}, 198.51.100.4`),
+      CLIENT,
+      'a second proxy in front: the address it saw',
+    );
+    for (const bad of ['auth.trustProxy=-1', 'auth.trustProxy=10.42.0.0/16;rm', 'auth.trustProxy=a b'])
+      assert.notEqual(renderRaw({ set: [bad] }).status, 0, bad);
   });
 
   it('refuses hop counts and false for auth, which would count every client as the proxy (one attacker locks out the plant)', async () => {
     // a hop count trusts whatever sits that many hops in front, whatever its address: a client
     // that reaches auth directly names its own address
-    assert.equal(await authSees([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: fullName('auth') }, data: { TRUST_PROXY: '1' } }], '192.0.2.9', FORGED), FORGED);
+    assert.equal(
+      await authSees(
+        [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: fullName('auth') }, data: { TRUST_PROXY: '1' } }],
+        '192.0.2.9',
+        FORGED,
+      ),
+      FORGED,
+    );
     for (const value of ['1', '2', 'false']) {
       const r = renderRaw({ set: [`auth.trustProxy=${value}`] });
       assert.notEqual(r.status, 0, `auth.trustProxy=${value} was accepted`);

@@ -27,7 +27,12 @@ describe('helm chart: Rancher and Fleet installs', () => {
   });
 
   it('renders with --set global.cattle.clusterId=x and other keys under global it does not define', () => {
-    for (const set of ['global.cattle.clusterId=x', 'global.fleet.clusterLabels.site=line-7', 'global.cattle.psp.enabled=false', 'global.somethingNew=1']) {
+    for (const set of [
+      'global.cattle.clusterId=x',
+      'global.fleet.clusterLabels.site=line-7',
+      'global.cattle.psp.enabled=false',
+      'global.somethingNew=1',
+    ]) {
       const r = renderRaw({ set: [set] });
       assert.equal(r.status, 0, `--set ${set}: ${r.stderr}`);
     }
@@ -36,7 +41,12 @@ describe('helm chart: Rancher and Fleet installs', () => {
   });
 
   it('still checks the global values it defines', () => {
-    for (const set of ['global.logLevel=loud', 'global.imageRegistry[0]=x', 'global.edge.taint.effect=Sometimes', 'global.systemDefaultRegistry[0]=x']) {
+    for (const set of [
+      'global.logLevel=loud',
+      'global.imageRegistry[0]=x',
+      'global.edge.taint.effect=Sometimes',
+      'global.systemDefaultRegistry[0]=x',
+    ]) {
       assert.notEqual(renderRaw({ set: [set] }).status, 0, `--set ${set} was accepted`);
     }
   });

@@ -4,7 +4,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { CHART, FIXTURES, RELEASE, VALUE_SETS, fullName, helm, helmBin, parseManifests, render, renderRaw, renderSet, valuesFile, type K8sObject } from './chart.js';
+import {
+  CHART,
+  FIXTURES,
+  RELEASE,
+  VALUE_SETS,
+  fullName,
+  helm,
+  helmBin,
+  parseManifests,
+  render,
+  renderRaw,
+  renderSet,
+  valuesFile,
+  type K8sObject,
+} from './chart.js';
 import { unknownFields, validateWithModels } from './validate.js';
 
 const kinds = (objs: K8sObject[]): string[] => objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
@@ -86,7 +100,10 @@ describe('helm chart: lint and render', () => {
   });
 
   it('each ServiceMonitor selects exactly one Service, so no pod is scraped twice (vision has a headless Service, web a LoadBalancer one)', () => {
-    const selects = (selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }, labels: Record<string, string>): boolean =>
+    const selects = (
+      selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] },
+      labels: Record<string, string>,
+    ): boolean =>
       Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
       (selector.matchExpressions ?? []).every((e) => {
         const has = Object.hasOwn(labels, e.key);
@@ -164,7 +181,13 @@ describe('helm chart: lint and render', () => {
   });
 
   it('each single wrong value is rejected on its own', () => {
-    for (const set of ['web.replicaCount=x', 'vision.placement=Edge', 'global.edge.taint.effect=Sometimes', 'ingress.nope=1', 'auth.visionUrls[0]=vision:8082']) {
+    for (const set of [
+      'web.replicaCount=x',
+      'vision.placement=Edge',
+      'global.edge.taint.effect=Sometimes',
+      'ingress.nope=1',
+      'auth.visionUrls[0]=vision:8082',
+    ]) {
       const r = renderRaw({ set: [set] });
       assert.notEqual(r.status, 0, `--set ${set} was accepted`);
     }

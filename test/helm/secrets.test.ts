@@ -3,12 +3,29 @@
 // values and existing Secrets win, and every consumer points at the right key.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { NAMESPACE, RELEASE, deployment, find, fullName, helmAsync, parseManifests, podSpec, render, renderSet, templateArgs, valuesFile, type K8sObject } from './chart.js';
+import {
+  NAMESPACE,
+  RELEASE,
+  deployment,
+  find,
+  fullName,
+  helmAsync,
+  parseManifests,
+  podSpec,
+  render,
+  renderSet,
+  templateArgs,
+  valuesFile,
+  type K8sObject,
+} from './chart.js';
 import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
 const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
-const envOf = (objs: K8sObject[], c: string): { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[] =>
+const envOf = (
+  objs: K8sObject[],
+  c: string,
+): { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[] =>
   podSpec(deployment(objs, c)).containers[0].env ?? [];
 const secretData = (objs: K8sObject[], name: string): Record<string, string> => find(objs, 'Secret', name).data;
 const envValue = (objs: K8sObject[], c: string, name: string): string | undefined => envOf(objs, c).find((e) => e.name === name)?.value;
@@ -21,7 +38,8 @@ function secretFiles(objs: K8sObject[]): Record<string, string> {
   const volume = spec.volumes.find((v: { name: string }) => v.name === 'secrets');
   assert.equal(volume.projected.defaultMode, 0o440);
   const out: Record<string, string> = {};
-  for (const src of volume.projected.sources) for (const item of src.secret.items) out[`/run/secrets/faceline/${item.path}`] = `${src.secret.name}/${item.key}`;
+  for (const src of volume.projected.sources)
+    for (const item of src.secret.items) out[`/run/secrets/faceline/${item.path}`] = `${src.secret.name}/${item.key}`;
   return out;
 }
 
@@ -51,7 +69,11 @@ describe('helm chart: secrets', () => {
 
   async function renderAgainstCluster(set: string[] = []): Promise<K8sObject[]> {
     const r = await helmAsync(
-      templateArgs({ files: [valuesFile('single-node')], set, extraArgs: ['--dry-run=server', '--disable-openapi-validation', '--kubeconfig', api.kubeconfig] }),
+      templateArgs({
+        files: [valuesFile('single-node')],
+        set,
+        extraArgs: ['--dry-run=server', '--disable-openapi-validation', '--kubeconfig', api.kubeconfig],
+      }),
     );
     assert.equal(r.status, 0, r.stderr);
     return parseManifests(r.stdout);
@@ -60,14 +82,25 @@ describe('helm chart: secrets', () => {
   it('first install: a random 32-byte master key and a random database password', async () => {
     const first = await renderAgainstCluster();
     const second = await renderAgainstCluster();
-    assert.ok(api.requests.includes(`GET /api/v1/namespaces/${NAMESPACE}/secrets/${fullName('auth')}`), 'the chart did not look up its Secret');
+    assert.ok(
+      api.requests.includes(`GET /api/v1/namespaces/${NAMESPACE}/secrets/${fullName('auth')}`),
+      'the chart did not look up its Secret',
+    );
     const key = unb64(secretData(first, fullName('auth')).FACELINE_MASTER_KEY!);
     assert.equal(Buffer.from(key, 'base64').length, 32, `master key "${key}" is not 32 bytes of base64`);
     const password = unb64(secretData(first, fullName('postgresql')).POSTGRES_PASSWORD!);
     assert.match(password, /^[A-Za-z0-9]{32}$/);
-    assert.notEqual(secretData(second, fullName('auth')).FACELINE_MASTER_KEY, secretData(first, fullName('auth')).FACELINE_MASTER_KEY, 'two installs share a key');
+    assert.notEqual(
+      secretData(second, fullName('auth')).FACELINE_MASTER_KEY,
+      secretData(first, fullName('auth')).FACELINE_MASTER_KEY,
+      'two installs share a key',
+    );
     for (const name of [fullName('auth'), fullName('postgresql')]) {
-      assert.equal(find(first, 'Secret', name).metadata.annotations['helm.sh/resource-policy'], 'keep', `${name} would be deleted on uninstall`);
+      assert.equal(
+        find(first, 'Secret', name).metadata.annotations['helm.sh/resource-policy'],
+        'keep',
+        `${name} would be deleted on uninstall`,
+      );
     }
   });
 
@@ -90,10 +123,15 @@ describe('helm chart: secrets', () => {
   });
 
   it('secrets reach auth as files named by *_FILE variables, never as env values', () => {
-    for (const objs of [renderSet('single-node'), renderSet('hybrid'), render({ set: ['database.mode=external', 'database.external.url=postgres://a:b@h/db'] })]) {
+    for (const objs of [
+      renderSet('single-node'),
+      renderSet('hybrid'),
+      render({ set: ['database.mode=external', 'database.external.url=postgres://a:b@h/db'] }),
+    ]) {
       for (const e of envOf(objs, 'auth')) assert.equal(e.valueFrom, undefined, `${e.name} comes from a Secret as an env variable`);
       const files = secretFiles(objs);
-      for (const e of envOf(objs, 'auth').filter((x) => x.name.endsWith('_FILE'))) assert.ok(files[e.value!], `${e.name} points at ${e.value}, which is not mounted`);
+      for (const e of envOf(objs, 'auth').filter((x) => x.name.endsWith('_FILE')))
+        assert.ok(files[e.value!], `${e.name} points at ${e.value}, which is not mounted`);
     }
   });
 
@@ -107,9 +145,16 @@ describe('helm chart: secrets', () => {
       '/run/secrets/faceline/PGPASSWORD': 'fl-faceline-postgresql/POSTGRES_PASSWORD',
     });
     const pg = podSpec(find(objs, 'StatefulSet', fullName('postgresql')));
-    assert.equal(pg.containers[0].env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD_FILE').value, '/run/secrets/postgresql/POSTGRES_PASSWORD');
+    assert.equal(
+      pg.containers[0].env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD_FILE').value,
+      '/run/secrets/postgresql/POSTGRES_PASSWORD',
+    );
     const vol = pg.volumes.find((v: { name: string }) => v.name === 'secrets');
-    assert.deepEqual(vol.secret, { secretName: 'fl-faceline-postgresql', defaultMode: 0o440, items: [{ key: 'POSTGRES_PASSWORD', path: 'POSTGRES_PASSWORD' }] });
+    assert.deepEqual(vol.secret, {
+      secretName: 'fl-faceline-postgresql',
+      defaultMode: 0o440,
+      items: [{ key: 'POSTGRES_PASSWORD', path: 'POSTGRES_PASSWORD' }],
+    });
   });
 
   it('external database from an existing Secret (CloudNativePG): no URL in the chart Secret', () => {
@@ -132,7 +177,12 @@ describe('helm chart: secrets', () => {
 
   it('existing Secrets replace the generated ones', () => {
     const objs = render({
-      set: ['auth.existingSecret=vault-faceline', 'auth.secretKeys.masterKey=key', 'postgresql.existingSecret=vault-pg', 'postgresql.existingSecretKey=pw'],
+      set: [
+        'auth.existingSecret=vault-faceline',
+        'auth.secretKeys.masterKey=key',
+        'postgresql.existingSecret=vault-pg',
+        'postgresql.existingSecretKey=pw',
+      ],
     });
     assert.equal(objs.filter((o) => o.kind === 'Secret').length, 0, 'the chart still generates a Secret');
     assert.deepEqual(secretFiles(objs), {
@@ -140,7 +190,9 @@ describe('helm chart: secrets', () => {
       '/run/secrets/faceline/PGPASSWORD': 'vault-pg/pw',
     });
     const pg = podSpec(find(objs, 'StatefulSet', fullName('postgresql')));
-    assert.deepEqual(pg.volumes.find((v: { name: string }) => v.name === 'secrets').secret.items, [{ key: 'pw', path: 'POSTGRES_PASSWORD' }]);
+    assert.deepEqual(pg.volumes.find((v: { name: string }) => v.name === 'secrets').secret.items, [
+      { key: 'pw', path: 'POSTGRES_PASSWORD' },
+    ]);
     assert.equal(pg.volumes.find((v: { name: string }) => v.name === 'secrets').secret.secretName, 'vault-pg');
   });
 

@@ -10,7 +10,9 @@ import { deployment, find, fullName, podSpec, render, renderSet, valuesFile, typ
 const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 const config = (objs: K8sObject[]): Record<string, string> => find(objs, 'ConfigMap', fullName('auth')).data;
 const env = (objs: K8sObject[]): Record<string, string> =>
-  Object.fromEntries((podSpec(deployment(objs, 'auth')).containers[0].env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value ?? '']));
+  Object.fromEntries(
+    (podSpec(deployment(objs, 'auth')).containers[0].env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value ?? '']),
+  );
 /** file under /run/secrets/faceline -> "secret/key" */
 function files(objs: K8sObject[]): Record<string, string> {
   const vol = podSpec(deployment(objs, 'auth')).volumes.find((v: { name: string }) => v.name === 'secrets');
@@ -56,8 +58,13 @@ describe('helm chart: hub and sites', () => {
     assert.match(init, /CREATE ROLE :"role" LOGIN REPLICATION PASSWORD :'pw'/);
     assert.match(init, /ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO :"role"/);
     assert.match(init, /-v role="replicator"/);
-    assert.deepEqual(c.volumeMounts.find((m: { name: string }) => m.name === 'init'), { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true });
-    const secrets = sts.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'secrets').projected.sources.map((s: { secret: { name: string; items: { key: string }[] } }) => `${s.secret.name}/${s.secret.items[0]!.key}`);
+    assert.deepEqual(
+      c.volumeMounts.find((m: { name: string }) => m.name === 'init'),
+      { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
+    );
+    const secrets = sts.spec.template.spec.volumes
+      .find((v: { name: string }) => v.name === 'secrets')
+      .projected.sources.map((s: { secret: { name: string; items: { key: string }[] } }) => `${s.secret.name}/${s.secret.items[0]!.key}`);
     assert.deepEqual(secrets, ['fl-faceline-postgresql/POSTGRES_PASSWORD', 'fl-faceline-replication/REPLICATION_PASSWORD']);
     const repl = find(objs, 'Secret', 'fl-faceline-replication');
     assert.equal(repl.metadata.annotations['helm.sh/resource-policy'], 'keep');
@@ -70,7 +77,11 @@ describe('helm chart: hub and sites', () => {
   it('a site given the hub URL gets a chart Secret with both hub URLs', () => {
     const objs = render({
       files: [valuesFile('site')],
-      set: ['auth.site.existingSecret=', 'auth.site.hubUrl=postgres://faceline:pw@hub.example.com:5432/faceline?sslmode=require', 'auth.site.hubReplicationUrl=postgres://replicator:rp@hub.example.com:5432/faceline'],
+      set: [
+        'auth.site.existingSecret=',
+        'auth.site.hubUrl=postgres://faceline:pw@hub.example.com:5432/faceline?sslmode=require',
+        'auth.site.hubReplicationUrl=postgres://replicator:rp@hub.example.com:5432/faceline',
+      ],
     });
     const s = find(objs, 'Secret', 'fl-faceline-hub').data;
     assert.equal(unb64(s.HUB_DATABASE_URL), 'postgres://faceline:pw@hub.example.com:5432/faceline?sslmode=require');
@@ -88,9 +99,18 @@ describe('helm chart: hub and sites', () => {
     assert.equal(files(objs).HUB_SITES, 'faceline-hub-sites/HUB_SITES');
     const listed = render({
       files: [valuesFile('hub')],
-      set: ['auth.hub.existingSecret=', 'auth.hub.sites[0].name=line-7', 'auth.hub.sites[0].url=postgres://replicator:a@10.107.7.5:5432/faceline', 'auth.hub.sites[1].name=line-8', 'auth.hub.sites[1].url=postgres://replicator:b@10.107.8.5:5432/faceline'],
+      set: [
+        'auth.hub.existingSecret=',
+        'auth.hub.sites[0].name=line-7',
+        'auth.hub.sites[0].url=postgres://replicator:a@10.107.7.5:5432/faceline',
+        'auth.hub.sites[1].name=line-8',
+        'auth.hub.sites[1].url=postgres://replicator:b@10.107.8.5:5432/faceline',
+      ],
     });
-    assert.equal(unb64(find(listed, 'Secret', 'fl-faceline-hub-sites').data.HUB_SITES), 'line-7=postgres://replicator:a@10.107.7.5:5432/faceline\nline-8=postgres://replicator:b@10.107.8.5:5432/faceline');
+    assert.equal(
+      unb64(find(listed, 'Secret', 'fl-faceline-hub-sites').data.HUB_SITES),
+      'line-7=postgres://replicator:a@10.107.7.5:5432/faceline\nline-8=postgres://replicator:b@10.107.8.5:5432/faceline',
+    );
     assert.equal(files(listed).HUB_SITES, 'fl-faceline-hub-sites/HUB_SITES');
   });
 
@@ -99,7 +119,10 @@ describe('helm chart: hub and sites', () => {
   });
 
   it('refuses a half-configured site, settings of another mode, and bad site names', () => {
-    assert.throws(() => render({ set: ['auth.mode=site'] }), /auth.mode=site needs auth.site.id[\s\S]*auth.mode=site needs auth.site.hubUrl or auth.site.existingSecret/);
+    assert.throws(
+      () => render({ set: ['auth.mode=site'] }),
+      /auth.mode=site needs auth.site.id[\s\S]*auth.mode=site needs auth.site.hubUrl or auth.site.existingSecret/,
+    );
     assert.throws(() => render({ set: ['auth.site.id=line-7'] }), /auth.site.\* is only used with auth.mode=site/);
     assert.throws(() => render({ files: [valuesFile('site')], set: ['auth.hub.existingSecret=x'] }), /only used with auth.mode=hub/);
     assert.throws(() => render({ files: [valuesFile('site')], set: ['auth.site.id=Line_7'] }), /auth.site.id/);

@@ -24,7 +24,11 @@ for (const [gv, dir, kinds] of [
 }
 
 /** Kinds from CRDs that kubernetes-models does not ship; checked structurally in the tests. */
-export const CRD_KINDS = new Set(['monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/HTTPRoute', 'traefik.io/v1alpha1/Middleware']);
+export const CRD_KINDS = new Set([
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  'gateway.networking.k8s.io/v1/HTTPRoute',
+  'traefik.io/v1alpha1/Middleware',
+]);
 
 export function validateWithModels(obj: K8sObject): string[] {
   const key = `${obj.apiVersion}/${obj.kind}`;

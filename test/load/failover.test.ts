@@ -79,7 +79,10 @@ describe('load run: failover and overload through HAProxy', { timeout: 240_000 }
   it('runs to the end and reports every fault check', () => {
     assert.ok(checks.length > 0, `the harness produced no result (exit ${exitCode}):\n${output.slice(-4000)}`);
     for (const { phase, name } of EXPECTED) {
-      assert.ok(checks.some((c) => c.phase === phase && name.test(c.name)), `missing check ${phase}: ${name}\n${output.slice(-2000)}`);
+      assert.ok(
+        checks.some((c) => c.phase === phase && name.test(c.name)),
+        `missing check ${phase}: ${name}\n${output.slice(-2000)}`,
+      );
     }
   });
 
@@ -93,6 +96,9 @@ describe('load run: failover and overload through HAProxy', { timeout: 240_000 }
 
   it('no replica exits on its own', () => {
     const crashes = checks.filter((c) => /keeps running/.test(c.name) && !c.ok);
-    assert.deepEqual(crashes.map((c) => c.detail), []);
+    assert.deepEqual(
+      crashes.map((c) => c.detail),
+      [],
+    );
   });
 });

@@ -19,8 +19,15 @@ const layout = {
   dir,
   ingressPort: 18080,
   visionPort: 18082,
-  auth: [{ name: 'auth1', port: 18101 }, { name: 'auth2', port: 18102 }],
-  vision: [{ name: 'vision1', port: 18201 }, { name: 'vision2', port: 18202 }, { name: 'vision3', port: 18203 }],
+  auth: [
+    { name: 'auth1', port: 18101 },
+    { name: 'auth2', port: 18102 },
+  ],
+  vision: [
+    { name: 'vision1', port: 18201 },
+    { name: 'vision2', port: 18202 },
+    { name: 'vision3', port: 18203 },
+  ],
   web: [{ name: 'web1', port: 18301 }],
   maxFrameBytes: 1_048_576,
 };
@@ -82,12 +89,30 @@ describe('HAProxy configuration of the load run', () => {
 
 describe('load figures', () => {
   const s = (server: string, total: number, wretr = 0): ServerStats => ({
-    backend: 'vision', server, status: 'UP', total, hrsp2xx: total, hrsp4xx: 0, hrsp5xx: 0, econ: 0, eresp: 0, wretr, wredis: 0, checkDowns: 0,
+    backend: 'vision',
+    server,
+    status: 'UP',
+    total,
+    hrsp2xx: total,
+    hrsp4xx: 0,
+    hrsp5xx: 0,
+    econ: 0,
+    eresp: 0,
+    wretr,
+    wredis: 0,
+    checkDowns: 0,
   });
 
   it('takes per-server differences of two stats snapshots', () => {
     const d = diffStats([s('vision1', 10), s('vision2', 5)], [s('vision1', 25, 2), s('vision2', 5), s('vision3', 7)]);
-    assert.deepEqual(d.map((x) => [x.server, x.total, x.wretr]), [['vision1', 15, 2], ['vision2', 0, 0], ['vision3', 7, 0]]);
+    assert.deepEqual(
+      d.map((x) => [x.server, x.total, x.wretr]),
+      [
+        ['vision1', 15, 2],
+        ['vision2', 0, 0],
+        ['vision3', 7, 0],
+      ],
+    );
   });
 
   it('computes nearest-rank percentiles', () => {
@@ -100,16 +125,36 @@ describe('load figures', () => {
 
   it('summarises logins by outcome and error code, and bins them per second', () => {
     const ev = (t: number, ok: boolean, ms: number, code?: string): LoginEvent => ({
-      t, ms, ok, code, phase: 'x', replica: 'auth1', restarts: 0, frameErrors: [], frames: 1, stages: { connect: 0, start: 0, frames: 0, session: 0 },
+      t,
+      ms,
+      ok,
+      code,
+      phase: 'x',
+      replica: 'auth1',
+      restarts: 0,
+      frameErrors: [],
+      frames: 1,
+      stages: { connect: 0, start: 0, frames: 0, session: 0 },
     });
-    const events = [ev(100, true, 200), ev(900, true, 400), ev(1500, false, 50, 'RECOGNITION_UNAVAILABLE'), ev(1600, false, 60, 'RECOGNITION_UNAVAILABLE')];
+    const events = [
+      ev(100, true, 200),
+      ev(900, true, 400),
+      ev(1500, false, 50, 'RECOGNITION_UNAVAILABLE'),
+      ev(1600, false, 60, 'RECOGNITION_UNAVAILABLE'),
+    ];
     const sum = summarizeLogins(events, 2);
     assert.equal(sum.ok, 2);
     assert.equal(sum.failed, 2);
     assert.equal(sum.perSecond, 1);
     assert.deepEqual(sum.errors, { RECOGNITION_UNAVAILABLE: 2 });
     const tl = timeline(events, 2000);
-    assert.deepEqual(tl.map((p) => [p.ok, p.failed]), [[2, 0], [0, 2]]);
+    assert.deepEqual(
+      tl.map((p) => [p.ok, p.failed]),
+      [
+        [2, 0],
+        [0, 2],
+      ],
+    );
     const svg = renderChart(tl, [{ label: 'a', from: 0, to: 2000 }], 'title <&>', [{ t: 1000, label: 'kill' }]);
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(svg, /title &lt;&amp;&gt;/);

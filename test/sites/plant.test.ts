@@ -77,7 +77,10 @@ describe('plant network: a hub and two sites, uplink cut, WAN delay, staleness',
   it('runs to the end and reports every check', () => {
     assert.ok(checks.length > 0, `the harness produced no result (exit ${exitCode}):\n${output.slice(-4000)}`);
     for (const { phase, name } of EXPECTED) {
-      assert.ok(checks.some((c) => c.phase === phase && name.test(c.name)), `missing check ${phase}: ${name}\n${output.slice(-2000)}`);
+      assert.ok(
+        checks.some((c) => c.phase === phase && name.test(c.name)),
+        `missing check ${phase}: ${name}\n${output.slice(-2000)}`,
+      );
     }
     assert.equal(exitCode, checks.every((c) => c.ok) ? 0 : 1);
   });

@@ -66,7 +66,12 @@ export class Faceline {
   /** Where to send the browser, and what to remember until it comes back. */
   async start(opts: { kiosk: boolean; fresh: boolean }): Promise<{ url: URL; pending: Pending }> {
     const config = await this.configuration();
-    const pending: Pending = { verifier: client.randomPKCECodeVerifier(), state: client.randomState(), nonce: client.randomNonce(), at: Date.now() };
+    const pending: Pending = {
+      verifier: client.randomPKCECodeVerifier(),
+      state: client.randomState(),
+      nonce: client.randomNonce(),
+      at: Date.now(),
+    };
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: this.redirectUri,
       scope: SCOPE,

@@ -9,10 +9,14 @@ export const ACR_TEXT: Record<string, string> = {
 };
 
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
-const time = (seconds: number | undefined) => (seconds ? `${new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC` : '–');
+const time = (seconds: number | undefined) =>
+  seconds ? `${new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC` : '–';
 
 function layout(line: string, title: string, body: string): string {
   return `<!DOCTYPE html>
@@ -61,7 +65,10 @@ export function dashboardPage(line: string, s: SignedIn): string {
   const amr = Array.isArray(c.amr) ? (c.amr as string[]).join(', ') : '–';
   const acr = String(c.acr ?? '');
   const rows = Object.entries(c)
-    .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td data-claim="${escapeHtml(k)}">${escapeHtml(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr><th scope="row">${escapeHtml(k)}</th><td data-claim="${escapeHtml(k)}">${escapeHtml(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`,
+    )
     .join('');
   return layout(
     line,

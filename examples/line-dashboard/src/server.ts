@@ -25,7 +25,11 @@ const PENDING_MS = 10 * 60_000;
 
 function cookies(req: IncomingMessage): Record<string, string> {
   return Object.fromEntries(
-    (req.headers.cookie ?? '').split(';').map((p) => p.trim().split('=')).filter((kv) => kv.length === 2).map(([k, v]) => [k, decodeURIComponent(v as string)]),
+    (req.headers.cookie ?? '')
+      .split(';')
+      .map((p) => p.trim().split('='))
+      .filter((kv) => kv.length === 2)
+      .map(([k, v]) => [k, decodeURIComponent(v as string)]),
   );
 }
 
@@ -62,14 +66,18 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const session = jar.dashboard_session ? sessions.get(jar.dashboard_session) : undefined;
 
   if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, 'ok', { 'content-type': 'text/plain' });
-  if (req.method === 'GET' && url.pathname === '/style.css') return send(res, 200, STYLE, { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' });
+  if (req.method === 'GET' && url.pathname === '/style.css')
+    return send(res, 200, STYLE, { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' });
 
   if (req.method === 'GET' && url.pathname === '/') {
     return send(res, 200, session ? dashboardPage(cfg.line, session) : signedOutPage(cfg.line));
   }
 
   if (req.method === 'GET' && url.pathname === '/login') {
-    const { url: to, pending } = await faceline.start({ kiosk: url.searchParams.get('mode') === 'kiosk', fresh: url.searchParams.has('fresh') });
+    const { url: to, pending } = await faceline.start({
+      kiosk: url.searchParams.get('mode') === 'kiosk',
+      fresh: url.searchParams.has('fresh'),
+    });
     const id = randomBytes(18).toString('base64url');
     pendings.set(id, pending);
     return redirect(res, to.href, [cookie('dashboard_login', id, PENDING_MS / 1000)]);
@@ -80,7 +88,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (jar.dashboard_login) pendings.delete(jar.dashboard_login);
     const error = url.searchParams.get('error');
     if (error) return send(res, 400, errorPage(cfg.line, error, url.searchParams.get('error_description') ?? undefined));
-    if (!pending || Date.now() - pending.at > PENDING_MS) return send(res, 400, errorPage(cfg.line, 'no_pending_sign_in', 'start again from the dashboard'));
+    if (!pending || Date.now() - pending.at > PENDING_MS)
+      return send(res, 400, errorPage(cfg.line, 'no_pending_sign_in', 'start again from the dashboard'));
     try {
       const signedIn = await faceline.finish(url, pending);
       const sid = randomBytes(24).toString('base64url');
@@ -122,6 +131,8 @@ const server = createServer((req, res) => {
 });
 server.listen(cfg.port, cfg.host, () => {
   const { port } = server.address() as { port: number };
-  console.log(JSON.stringify({ level: 'info', msg: 'line dashboard listening', port, issuer: cfg.issuer.href, publicUrl: cfg.publicUrl.href }));
+  console.log(
+    JSON.stringify({ level: 'info', msg: 'line dashboard listening', port, issuer: cfg.issuer.href, publicUrl: cfg.publicUrl.href }),
+  );
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => server.close(() => process.exit(0)));

@@ -17,7 +17,10 @@ if (!FormatRegistry.Has('uuid')) {
   FormatRegistry.Set('uuid', (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v));
 }
 if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
+  FormatRegistry.Set(
+    'date-time',
+    (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)),
+  );
 }
 
 /** Prefix of every auth HTTP route (the web service forwards `/api` and `/socket.io` to auth). */
@@ -140,7 +143,9 @@ export const RegisterRequest = Type.Object(
   {
     username: Username,
     displayName: DisplayName,
-    setupToken: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'one-time setup token: makes this account the first administrator' })),
+    setupToken: Type.Optional(
+      Type.String({ minLength: 16, maxLength: 200, description: 'one-time setup token: makes this account the first administrator' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -392,7 +397,7 @@ export const AuditEvent = Type.Object({
   outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
   userId: Type.Union([Type.Null(), Type.String()]),
   username: Type.Union([Type.Null(), Type.String()]),
-  actorId: Type.Union([Type.Null(), Type.String(), ], { description: 'who acted, when not the user (admin)' }),
+  actorId: Type.Union([Type.Null(), Type.String()], { description: 'who acted, when not the user (admin)' }),
   ip: Type.Union([Type.Null(), Type.String()]),
   userAgent: Type.Union([Type.Null(), Type.String()]),
   mode: Type.Union([Type.Null(), Type.Literal('verify'), Type.Literal('identify'), Type.Literal('enroll')]),
@@ -400,7 +405,9 @@ export const AuditEvent = Type.Object({
   distance: Type.Union([Type.Null(), Type.Number()]),
   liveness: Type.Union([Type.Null(), Type.Literal('passed'), Type.Literal('failed'), Type.Literal('off')]),
   details: Type.Union([Type.Null(), Type.Record(Type.String(), Type.Unknown())]),
-  site: Type.Union([Type.Null(), Type.String()], { description: 'the site whose auth recorded the event; null for the hub (or a single installation)' }),
+  site: Type.Union([Type.Null(), Type.String()], {
+    description: 'the site whose auth recorded the event; null for the hub (or a single installation)',
+  }),
 });
 export type AuditEvent = Static<typeof AuditEvent>;
 
@@ -424,7 +431,12 @@ export const AuditResponse = Type.Object({
 export type AuditResponse = Static<typeof AuditResponse>;
 
 /** The audit events that make up a person's own sign-in history (GET /api/v1/me/audit). */
-export const SIGN_IN_EVENT_TYPES = ['login.succeeded', 'login.failed', 'login.cancelled', 'login.abandoned'] as const satisfies readonly AuditEventType[];
+export const SIGN_IN_EVENT_TYPES = [
+  'login.succeeded',
+  'login.failed',
+  'login.cancelled',
+  'login.abandoned',
+] as const satisfies readonly AuditEventType[];
 type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
 
 /**
@@ -432,20 +444,32 @@ type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
  * Unlike the administrators' AuditEvent it carries no match distance (derived from the face)
  * and no other person's data.
  */
-export const MyAuditEvent = Type.Object({
-  id: Type.String(),
-  at: IsoDateTime,
-  type: Type.Union([Type.Literal('login.succeeded'), Type.Literal('login.failed'), Type.Literal('login.cancelled'), Type.Literal('login.abandoned')]),
-  outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
-  mode: Type.Union([Type.Null(), Type.Literal('verify'), Type.Literal('identify')]),
-  code: Type.Union([Type.Null(), Type.String({ description: 'error code of a failure' })]),
-  liveness: Type.Union([Type.Null(), Type.Literal('passed'), Type.Literal('failed'), Type.Literal('off')]),
-  ip: Type.Union([Type.Null(), Type.String()]),
-  userAgent: Type.Union([Type.Null(), Type.String()]),
-}, { additionalProperties: false });
+export const MyAuditEvent = Type.Object(
+  {
+    id: Type.String(),
+    at: IsoDateTime,
+    type: Type.Union([
+      Type.Literal('login.succeeded'),
+      Type.Literal('login.failed'),
+      Type.Literal('login.cancelled'),
+      Type.Literal('login.abandoned'),
+    ]),
+    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+    mode: Type.Union([Type.Null(), Type.Literal('verify'), Type.Literal('identify')]),
+    code: Type.Union([Type.Null(), Type.String({ description: 'error code of a failure' })]),
+    liveness: Type.Union([Type.Null(), Type.Literal('passed'), Type.Literal('failed'), Type.Literal('off')]),
+    ip: Type.Union([Type.Null(), Type.String()]),
+    userAgent: Type.Union([Type.Null(), Type.String()]),
+  },
+  { additionalProperties: false },
+);
 export type MyAuditEvent = Static<typeof MyAuditEvent>;
 // the schema's literal list and SIGN_IN_EVENT_TYPES must agree (compile-time check)
-type SameSignInTypes = [MyAuditEvent['type']] extends [SignInEventType] ? ([SignInEventType] extends [MyAuditEvent['type']] ? true : never) : never;
+type SameSignInTypes = [MyAuditEvent['type']] extends [SignInEventType]
+  ? [SignInEventType] extends [MyAuditEvent['type']]
+    ? true
+    : never
+  : never;
 const signInTypesAgree: SameSignInTypes = true;
 void signInTypesAgree;
 

@@ -65,7 +65,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
 
 /** The status a code answers with; 500 for anything that is not a known code. */
 export function statusOfCode(code: string): number {
-  return  Object.hasOwn(STATUS_BY_CODE, code) ? STATUS_BY_CODE[code as ErrorCode] : 500;
+  return Object.hasOwn(STATUS_BY_CODE, code) ? STATUS_BY_CODE[code as ErrorCode] : 500;
 }
 
 /**

@@ -53,25 +53,33 @@ export const OIDC_SCOPES = ['openid', 'profile', 'groups', 'offline_access'] as 
 
 // ---------------------------------------------------------------- interaction API (browser)
 
-export const InteractionParams = Type.Object({ uid: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
+export const InteractionParams = Type.Object(
+  { uid: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) },
+  { additionalProperties: false },
+);
 export type InteractionParams = Static<typeof InteractionParams>;
 
 /** GET /oidc/interaction/{uid}/details — what the sign-in page needs to know. */
 export const InteractionDetails = Type.Object({
   uid: Type.String(),
-  prompt: Type.Union([Type.Literal('login'), Type.Literal('consent')], { description: 'login: a face login is needed; consent: the person must allow a third-party client' }),
+  prompt: Type.Union([Type.Literal('login'), Type.Literal('consent')], {
+    description: 'login: a face login is needed; consent: the person must allow a third-party client',
+  }),
   client: Type.Object({
     clientId: Type.String(),
     name: Type.String(),
     firstParty: Type.Boolean(),
   }),
-  mode: Type.Union([Type.Literal('verify'), Type.Literal('identify')], { description: 'verify: 1:1 with a user name; identify: kiosk, face only' }),
+  mode: Type.Union([Type.Literal('verify'), Type.Literal('identify')], {
+    description: 'verify: 1:1 with a user name; identify: kiosk, face only',
+  }),
   loginHint: Type.Union([Type.Null(), Type.String()], { description: 'user name suggested by the client (login_hint)' }),
-  freshLogin: Type.Boolean({ description: 'a face login during this interaction is required (prompt=login, max_age, kiosk); an older Faceline session does not do' }),
-  signedIn: Type.Union([
-    Type.Null(),
-    Type.Object({ username: Type.String(), displayName: Type.String(), authTime: IsoDateTime }),
-  ], { description: 'the Faceline session of this browser, when it may finish the interaction without a new face login' }),
+  freshLogin: Type.Boolean({
+    description: 'a face login during this interaction is required (prompt=login, max_age, kiosk); an older Faceline session does not do',
+  }),
+  signedIn: Type.Union([Type.Null(), Type.Object({ username: Type.String(), displayName: Type.String(), authTime: IsoDateTime })], {
+    description: 'the Faceline session of this browser, when it may finish the interaction without a new face login',
+  }),
   scopes: Type.Array(Type.String(), { description: 'scopes the client asks for' }),
   expiresAt: IsoDateTime,
 });

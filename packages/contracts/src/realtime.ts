@@ -270,4 +270,4 @@ export interface ServerToClientEvents {
 }
 
 // biome-ignore lint/complexity/noBannedTypes: Socket.IO's type for "no events between servers" is an empty map
-export type InterServerEvents = {}
+export type InterServerEvents = {};

@@ -11,15 +11,9 @@ export const IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as co
 
 export const AnalyzeQuery = Type.Object(
   {
-    largestOnly: Type.Optional(
-      Type.Boolean({ default: false, description: 'return only the largest face' }),
-    ),
-    maxFaces: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'at most this many faces, largest first' }),
-    ),
-    embeddings: Type.Optional(
-      Type.Boolean({ default: true, description: 'compute the 128-D embedding of each returned face' }),
-    ),
+    largestOnly: Type.Optional(Type.Boolean({ default: false, description: 'return only the largest face' })),
+    maxFaces: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'at most this many faces, largest first' })),
+    embeddings: Type.Optional(Type.Boolean({ default: true, description: 'compute the 128-D embedding of each returned face' })),
     minFaceSize: Type.Optional(
       Type.Integer({ minimum: 16, maximum: 4096, default: 40, description: 'ignore faces smaller than this (px, box side)' }),
     ),
@@ -57,7 +51,7 @@ export const Quality = Type.Object(
     pitch: Type.Number({ description: 'degrees, positive = looking up' }),
     roll: Type.Number({ description: 'degrees, positive = head tilted clockwise in the image' }),
     eyeOpenness: Type.Object({
-      left: Type.Number({ description: 'eye aspect ratio of the person\'s left eye; about 0.25-0.35 open, below ~0.18 closed' }),
+      left: Type.Number({ description: "eye aspect ratio of the person's left eye; about 0.25-0.35 open, below ~0.18 closed" }),
       right: Type.Number(),
     }),
   },
@@ -110,7 +104,11 @@ export const Face = Type.Object(
     landmarks: Type.Array(Point, { minItems: 68, maxItems: 68, description: 'iBUG 68-point layout, source-image pixels' }),
     quality: Quality,
     embedding: Type.Optional(
-      Type.Array(Type.Number(), { minItems: 128, maxItems: 128, description: 'raw descriptor (not normalised); compare with Euclidean distance' }),
+      Type.Array(Type.Number(), {
+        minItems: 128,
+        maxItems: 128,
+        description: 'raw descriptor (not normalised); compare with Euclidean distance',
+      }),
     ),
     texture: Type.Optional(FaceTexture),
   },

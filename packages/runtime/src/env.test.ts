@@ -10,9 +10,15 @@ const range = { min: 0, max: 100_000 };
 
 test('integers: decimal spellings of a whole number, nothing else', () => {
   const env = readEnv({ A: '1000', B: '1e3', C: ' 1000.0 ', D: '1e+4', E: '0x10', F: '12px', G: 'Infinity', H: '1.5' });
-  assert.deepEqual([env.int('A', 0, range), env.int('B', 0, range), env.int('C', 0, range), env.int('D', 0, range)], [1000, 1000, 1000, 10_000]);
+  assert.deepEqual(
+    [env.int('A', 0, range), env.int('B', 0, range), env.int('C', 0, range), env.int('D', 0, range)],
+    [1000, 1000, 1000, 10_000],
+  );
   assert.deepEqual([env.int('E', 7, range), env.int('F', 7, range), env.int('G', 7, range), env.int('H', 7, range)], [7, 7, 7, 7]);
-  assert.deepEqual(env.problems.map((p) => p.split(' ')[0]), ['E', 'F', 'G', 'H']);
+  assert.deepEqual(
+    env.problems.map((p) => p.split(' ')[0]),
+    ['E', 'F', 'G', 'H'],
+  );
   assert.match(env.problems[0]!, /^E must be an integer between 0 and 100000, got "0x10"$/);
 });
 
@@ -35,7 +41,10 @@ test('empty and blank values are unset: the default applies', () => {
 
 test('booleans', () => {
   const env = readEnv({ A: 'YES', B: 'off', C: '1', D: '0', E: 'maybe' });
-  assert.deepEqual([env.bool('A', false), env.bool('B', true), env.bool('C', false), env.bool('D', true), env.bool('E', true)], [true, false, true, false, true]);
+  assert.deepEqual(
+    [env.bool('A', false), env.bool('B', true), env.bool('C', false), env.bool('D', true), env.bool('E', true)],
+    [true, false, true, false, true],
+  );
   assert.deepEqual(env.problems, ['E must be true or false, got "maybe"']);
 });
 
@@ -49,7 +58,10 @@ test('enums name every allowed value', () => {
 test('durations: a whole number in the unit, or with its own unit', () => {
   const env = readEnv({ A: '5000', B: '5s', C: '1.5m', D: '2h', E: '250ms', F: '5 parsecs', G: '1.5' });
   const r = { min: 0, max: 10 * 3_600_000, unit: 'ms' as const };
-  assert.deepEqual([env.duration('A', 0, r), env.duration('B', 0, r), env.duration('C', 0, r), env.duration('D', 0, r), env.duration('E', 0, r)], [5000, 5000, 90_000, 7_200_000, 250]);
+  assert.deepEqual(
+    [env.duration('A', 0, r), env.duration('B', 0, r), env.duration('C', 0, r), env.duration('D', 0, r), env.duration('E', 0, r)],
+    [5000, 5000, 90_000, 7_200_000, 250],
+  );
   assert.equal(env.duration('A', 0, { ...r, unit: 's' }), 5_000_000);
   assert.equal(env.duration('F', 1, r), 1);
   assert.equal(env.duration('G', 1, r), 1);
@@ -96,7 +108,8 @@ test('done() throws one ConfigError with every problem', () => {
   env.problem('A and B disagree');
   assert.throws(
     () => env.done(),
-    (err: unknown) => err instanceof ConfigError && err.problems.length === 3 && /invalid configuration:\n {2}- A must be/.test(err.message),
+    (err: unknown) =>
+      err instanceof ConfigError && err.problems.length === 3 && /invalid configuration:\n {2}- A must be/.test(err.message),
   );
   assert.doesNotThrow(() => readEnv({}).done());
 });

@@ -120,7 +120,9 @@ export class EnvReader {
     const m = DURATION.exec(raw);
     const ms = m ? Number(m[1]) * UNIT_MS[(m[2] ?? range.unit).toLowerCase()]! : NaN;
     if (!Number.isFinite(ms) || (m?.[2] === undefined && !Number.isInteger(Number(m?.[1]))) || ms < range.min || ms > range.max) {
-      this.problems.push(`${name} must be a duration between ${range.min} ms and ${range.max} ms (a whole number of ${range.unit === 'ms' ? 'milliseconds' : 'seconds'}, or with ms, s, m or h), got "${raw}"`);
+      this.problems.push(
+        `${name} must be a duration between ${range.min} ms and ${range.max} ms (a whole number of ${range.unit === 'ms' ? 'milliseconds' : 'seconds'}, or with ms, s, m or h), got "${raw}"`,
+      );
       return fallbackMs;
     }
     return Math.round(ms);

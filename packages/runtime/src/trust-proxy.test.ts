@@ -30,7 +30,10 @@ test('TRUST_PROXY: an address proxy-addr cannot read is a problem', () => {
 });
 
 test('trustFunction: a hop count trusts that many nearest hops, addresses only themselves', () => {
-  assert.deepEqual([0, 1, 2].map((hop) => trustFunction(2)('198.51.100.7', hop)), [true, true, false]);
+  assert.deepEqual(
+    [0, 1, 2].map((hop) => trustFunction(2)('198.51.100.7', hop)),
+    [true, true, false],
+  );
   assert.equal(trustFunction(0)('10.0.0.1', 0), false);
   assert.equal(trustFunction('10.42.0.0/16')('10.42.1.2', 0), true);
   assert.equal(trustFunction('10.42.0.0/16')('198.51.100.7', 0), false);

@@ -32,7 +32,13 @@ export function trustFunction(trust: TrustProxy): TrustFunction {
     if (trust === true) fn = () => true;
     else if (trust === false) fn = () => false;
     else if (typeof trust === 'number') fn = (_address, hop) => hop < trust;
-    else fn = proxyAddr.compile(trust.split(',').map((s) => s.trim()).filter(Boolean));
+    else
+      fn = proxyAddr.compile(
+        trust
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
     compiled.set(trust, fn);
   }
   return fn;

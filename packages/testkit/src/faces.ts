@@ -45,7 +45,9 @@ export function requireFaces(dir = facesDir()): string {
 }
 
 export function loadCatalog(dir = requireFaces()): CatalogEntry[] {
-  const lines = readFileSync(path.join(dir, 'CATALOG.tsv'), 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readFileSync(path.join(dir, 'CATALOG.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   const header = lines.shift()?.split('\t') ?? [];
   const col = (name: string) => {
     const i = header.indexOf(name);
@@ -53,7 +55,13 @@ export function loadCatalog(dir = requireFaces()): CatalogEntry[] {
     return i;
   };
   const [iRepo, iId, iPath, iBytes, iWh, iKind, iNotes] = [
-    col('source_repo'), col('identity'), col('path'), col('bytes'), col('width_x_height'), col('kind'), col('notes'),
+    col('source_repo'),
+    col('identity'),
+    col('path'),
+    col('bytes'),
+    col('width_x_height'),
+    col('kind'),
+    col('notes'),
   ];
   return lines.map((line) => {
     const c = line.split('\t');

@@ -25,7 +25,9 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 };
 const line = (name: string, xs: number[]) =>
-  console.log(`${name.padEnd(44)} p50 ${pct(xs, 50).toFixed(1).padStart(6)} ms   p95 ${pct(xs, 95).toFixed(1).padStart(6)} ms   (${xs.length})`);
+  console.log(
+    `${name.padEnd(44)} p50 ${pct(xs, 50).toFixed(1).padStart(6)} ms   p95 ${pct(xs, 95).toFixed(1).padStart(6)} ms   (${xs.length})`,
+  );
 
 async function backend(): Promise<Backend> {
   const c = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
@@ -52,14 +54,21 @@ async function main(): Promise<void> {
   const issuer = replica.url;
   console.log(`Sign in with Faceline: one auth replica on ${kind}, node ${process.version}`);
   try {
-    const rp = await client.discovery(new URL(issuer), 'dashboard', undefined, client.ClientSecretBasic(SECRET), { execute: [client.allowInsecureRequests] });
+    const rp = await client.discovery(new URL(issuer), 'dashboard', undefined, client.ClientSecretBasic(SECRET), {
+      execute: [client.allowInsecureRequests],
+    });
     const info = { ip: '127.0.0.1', userAgent: 'bench', deviceId: null };
     const { user } = await replica.ctx.users.register({ username: 'bench', displayName: 'Bench' }, info);
 
     /** A browser with a provider session: the first sign-in goes through the interaction. */
     async function signedInBrowser(): Promise<FakeBrowser> {
       const b = new FakeBrowser(issuer);
-      const { grant } = await replica.ctx.sessions.issueGrant(user.id, 'verify', { liveness: true, amr: ['face'], acr: ACR.FACE_LIVENESS, deviceId: null }, info);
+      const { grant } = await replica.ctx.sessions.issueGrant(
+        user.id,
+        'verify',
+        { liveness: true, amr: ['face'], acr: ACR.FACE_LIVENESS, deviceId: null },
+        info,
+      );
       b.setCookie('faceline_access', (await replica.ctx.sessions.exchangeGrant(grant, info)).accessToken);
       const first = await b.navigate(await authorizationUrl().then((a) => a.url));
       const uid = new URL(first.location ?? first.url).searchParams.get('uid') as string;
@@ -72,8 +81,12 @@ async function main(): Promise<void> {
       const state = client.randomState();
       const nonce = client.randomNonce();
       const url = client.buildAuthorizationUrl(rp, {
-        redirect_uri: `${RP}/cb`, scope: 'openid profile groups', state, nonce,
-        code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+        redirect_uri: `${RP}/cb`,
+        scope: 'openid profile groups',
+        state,
+        nonce,
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
       });
       return { url, verifier, state, nonce };
     }
@@ -114,13 +127,19 @@ async function main(): Promise<void> {
             const req = await authorizationUrl();
             const hop = await b.navigate(req.url);
             await timed(exchanges, () =>
-              client.authorizationCodeGrant(rp, new URL(hop.location as string), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce }),
+              client.authorizationCodeGrant(rp, new URL(hop.location as string), {
+                pkceCodeVerifier: req.verifier,
+                expectedState: req.state,
+                expectedNonce: req.nonce,
+              }),
             );
           }
         }),
       );
       const seconds = (performance.now() - t0) / 1000;
-      console.log(`\n${parallel} relying parties at once: ${(exchanges.length / seconds).toFixed(1)} complete sign-ins/s (authorize + code exchange)`);
+      console.log(
+        `\n${parallel} relying parties at once: ${(exchanges.length / seconds).toFixed(1)} complete sign-ins/s (authorize + code exchange)`,
+      );
       line('token endpoint: code exchange', exchanges);
     }
 

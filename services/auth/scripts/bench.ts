@@ -29,7 +29,7 @@ const quick = process.argv.includes('--quick');
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 function gaussian(r: () => number) {
   let u = 0;
@@ -43,9 +43,13 @@ const pct = (xs: number[], p: number) => {
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 async function benchSearch(): Promise<void> {
-  console.log(`\n1:N search (one thread, ${DIMS}-D, node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}; load average ${os.loadavg()[0]!.toFixed(2)})`);
+  console.log(
+    `\n1:N search (one thread, ${DIMS}-D, node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}; load average ${os.loadavg()[0]!.toFixed(2)})`,
+  );
   console.log('now: int8 filter + exact float32 re-check; before: exhaustive float32 scan (same index, queries alternating)');
-  console.log('templates   build    p50 genuine now / before   p95 genuine now / before   p50 impostor now / before   p95 impostor now / before   exact rows   MB per million');
+  console.log(
+    'templates   build    p50 genuine now / before   p95 genuine now / before   p50 impostor now / before   p95 impostor now / before   exact rows   MB per million',
+  );
   for (const n of quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
     const r = rng(n);
     global.gc?.();
@@ -63,7 +67,7 @@ async function benchSearch(): Promise<void> {
     global.gc?.();
     const heap1 = process.memoryUsage();
     // tables (WebAssembly memory) + the JavaScript side (ids, maps), per million templates
-    const perMillion = (b: number) => (b / n) * 1e6 / 2 ** 20;
+    const perMillion = (b: number) => ((b / n) * 1e6) / 2 ** 20;
     const tables = perMillion(index.tableBytes);
     const js = perMillion(heap1.heapUsed - heap0.heapUsed);
     const queries = n >= 1_000_000 ? 40 : 200;
@@ -87,8 +91,16 @@ async function benchSearch(): Promise<void> {
     };
     for (let k = 0; k < queries; k++) {
       const base = keep[k % keep.length]!;
-      time(Float32Array.from(base, (x) => x + gaussian(r) * 0.015), lat.gNow, lat.gBefore);
-      time(Float32Array.from({ length: DIMS }, () => gaussian(r) * 0.07), lat.iNow, lat.iBefore);
+      time(
+        Float32Array.from(base, (x) => x + gaussian(r) * 0.015),
+        lat.gNow,
+        lat.gBefore,
+      );
+      time(
+        Float32Array.from({ length: DIMS }, () => gaussian(r) * 0.07),
+        lat.iNow,
+        lat.iBefore,
+      );
     }
     const pair = (now: number[], before: number[], p: number) => `${ms(pct(now, p))} / ${ms(pct(before, p))}`.padStart(25);
     console.log(
@@ -116,10 +128,25 @@ async function benchFlows(): Promise<void> {
   try {
     // tokens
     // the bench measures throughput, not the brute-force limits: slow logins that time out must not lock the account
-    const noLimits = { backoffAfter: 1000, lockAfter: 100_000, ipMaxFailures: 1_000_000, pairBackoffAfter: 1000, loginStartsPerWindow: 1_000_000 };
-    let replica = await startReplica(store, vision.url, { liveness: false, ...noLimits });
+    const noLimits = {
+      backoffAfter: 1000,
+      lockAfter: 100_000,
+      ipMaxFailures: 1_000_000,
+      pairBackoffAfter: 1000,
+      loginStartsPerWindow: 1_000_000,
+    };
+    const replica = await startReplica(store, vision.url, { liveness: false, ...noLimits });
     const tokens = replica.ctx.tokens;
-    const signed = await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', amr: ['face'], acr: 'urn:faceline:acr:face-liveness', authTime: new Date().toISOString() });
+    const signed = await tokens.signAccessToken({
+      userId: 'u',
+      sessionId: 's',
+      username: 'bench',
+      displayName: 'Bench',
+      role: 'user',
+      amr: ['face'],
+      acr: 'urn:faceline:acr:face-liveness',
+      authTime: new Date().toISOString(),
+    });
     const dur = quick ? 1000 : 3000;
     let n = 0;
     let t0 = performance.now();
@@ -131,7 +158,16 @@ async function benchFlows(): Promise<void> {
     n = 0;
     t0 = performance.now();
     while (performance.now() - t0 < dur / 2) {
-      await tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'bench', displayName: 'Bench', role: 'user', amr: ['face'], acr: 'urn:faceline:acr:face-liveness', authTime: new Date().toISOString() });
+      await tokens.signAccessToken({
+        userId: 'u',
+        sessionId: 's',
+        username: 'bench',
+        displayName: 'Bench',
+        role: 'user',
+        amr: ['face'],
+        acr: 'urn:faceline:acr:face-liveness',
+        authTime: new Date().toISOString(),
+      });
       n++;
     }
     const signRate = n / ((performance.now() - t0) / 1000);
@@ -139,18 +175,33 @@ async function benchFlows(): Promise<void> {
 
     // enroll two people
     const obama = ['obama.jpg', 'obama_small.jpg', 'obama_partial_face.jpg'].map((f) => photo(`face_recognition/barack_obama/${f}`));
-    const d3 = ['d3_frame_t01.18.jpg', 'd3_frame_t03.55.jpg', 'd3_frame_t05.91.jpg'].map((f) => photo(`liveportrait/anon_lp_d3_woman/${f}`));
-    for (const [u, frames] of [['obama', obama], ['anna', d3]] as const) {
+    const d3 = ['d3_frame_t01.18.jpg', 'd3_frame_t03.55.jpg', 'd3_frame_t05.91.jpg'].map((f) =>
+      photo(`liveportrait/anon_lp_d3_woman/${f}`),
+    );
+    for (const [u, frames] of [
+      ['obama', obama],
+      ['anna', d3],
+    ] as const) {
       const reg = await http(replica.url, 'POST', '/api/v1/users', { body: { username: u, displayName: u } });
       const res = await enroll(replica.url, reg.json.enrollmentTicket, [...frames]);
       if (!res.result?.ok) throw new Error(`could not enroll ${u}: ${JSON.stringify(res.result)}`);
     }
-    const clip = mjpegFrames(path.join(facesDir(), 'webcam/anon_lp_d3_woman_480x480.mjpeg')).filter((_, i) => i % 2 === 0).slice(0, 12);
+    const clip = mjpegFrames(path.join(facesDir(), 'webcam/anon_lp_d3_woman_480x480.mjpeg'))
+      .filter((_, i) => i % 2 === 0)
+      .slice(0, 12);
 
     console.log(`\nfull logins against the real vision service (${kind}, vision workers ${os.availableParallelism()}, one auth replica)`);
-    console.log('flow                          clients  logins/s   p50        p95        frames/login  ok       frames refused busy (retried)');
+    console.log(
+      'flow                          clients  logins/s   p50        p95        frames/login  ok       frames refused busy (retried)',
+    );
     const seconds = quick ? 4 : 10;
-    const run = async (label: string, mode: 'verify' | 'identify', username: string | undefined, frames: (i: number) => Buffer[], clients: number) => {
+    const run = async (
+      label: string,
+      mode: 'verify' | 'identify',
+      username: string | undefined,
+      frames: (i: number) => Buffer[],
+      clients: number,
+    ) => {
       const lat: number[] = [];
       let ok = 0;
       let framesSent = 0;

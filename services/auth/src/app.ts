@@ -48,7 +48,9 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     if ((req.routeOptions.config as { crossSite?: boolean } | undefined)?.crossSite) return;
     if (originAllowed(req.headers.origin, req.host, policy)) return;
     req.log.warn({ origin: String(req.headers.origin).slice(0, 200) }, 'refused a request with cookies from another origin');
-    return reply.code(403).send({ error: { code: ErrorCode.FORBIDDEN, message: 'requests with cookies are accepted from this site only' } });
+    return reply
+      .code(403)
+      .send({ error: { code: ErrorCode.FORBIDDEN, message: 'requests with cookies are accepted from this site only' } });
   });
 
   // hostile text (NUL, lone surrogates; invisible characters in names) is a 400 before any route
@@ -74,7 +76,9 @@ export async function buildApp(ctx: AppContext): Promise<AuthApp> {
     }
     const fe = err as FastifyError;
     if (fe.validation) {
-      return reply.code(400).send({ error: { code: ErrorCode.VALIDATION_FAILED, message: fe.message, details: { context: fe.validationContext } } });
+      return reply
+        .code(400)
+        .send({ error: { code: ErrorCode.VALIDATION_FAILED, message: fe.message, details: { context: fe.validationContext } } });
     }
     if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ error: { code: ErrorCode.PAYLOAD_TOO_LARGE, message: 'request body too large' } });

@@ -86,7 +86,11 @@ test('secret files: missing, empty, or set together with the variable are report
 test('hub and site modes: single stays the default, a site needs its name and the hub, PGlite cannot replicate', () => {
   assert.equal(loadConfig({}).mode, 'single');
   const site = loadConfig({
-    AUTH_MODE: 'site', SITE_ID: 'line-7', DATABASE_URL: 'postgres://f@site-db/f', HUB_DATABASE_URL: 'postgres://f@hub-db/f', SITE_MAX_STALENESS_SECONDS: '3600',
+    AUTH_MODE: 'site',
+    SITE_ID: 'line-7',
+    DATABASE_URL: 'postgres://f@site-db/f',
+    HUB_DATABASE_URL: 'postgres://f@hub-db/f',
+    SITE_MAX_STALENESS_SECONDS: '3600',
   });
   assert.equal(site.siteId, 'line-7');
   assert.equal(site.hubReplicationUrl, 'postgres://f@hub-db/f', 'the replication URL defaults to the hub URL');
@@ -104,11 +108,22 @@ test('hub and site modes: single stays the default, a site needs its name and th
 });
 
 test('HUB_SITES: one site per line or comma, names checked, passwords kept out of error messages', () => {
-  const hub = loadConfig({ AUTH_MODE: 'hub', DATABASE_URL: 'postgres://f@hub-db/f', HUB_SITES: 'line-7=postgres://r:pw@10.0.7.5:5432/f\nline-8=postgres://r:pw@10.0.8.5:5432/f' });
-  assert.deepEqual(hub.hubSites.map((s) => s.name), ['line-7', 'line-8']);
+  const hub = loadConfig({
+    AUTH_MODE: 'hub',
+    DATABASE_URL: 'postgres://f@hub-db/f',
+    HUB_SITES: 'line-7=postgres://r:pw@10.0.7.5:5432/f\nline-8=postgres://r:pw@10.0.8.5:5432/f',
+  });
+  assert.deepEqual(
+    hub.hubSites.map((s) => s.name),
+    ['line-7', 'line-8'],
+  );
   assert.equal(hub.hubSites[1]?.url, 'postgres://r:pw@10.0.8.5:5432/f');
   try {
-    loadConfig({ AUTH_MODE: 'hub', DATABASE_URL: 'postgres://f@hub-db/f', HUB_SITES: 'line-7=postgres://r:secret@a/f,line-7=postgres://r:secret@b/f,bad entry,Line_9=postgres://x@c/f' });
+    loadConfig({
+      AUTH_MODE: 'hub',
+      DATABASE_URL: 'postgres://f@hub-db/f',
+      HUB_SITES: 'line-7=postgres://r:secret@a/f,line-7=postgres://r:secret@b/f,bad entry,Line_9=postgres://x@c/f',
+    });
     assert.fail('should throw');
   } catch (err) {
     assert.ok(err instanceof ConfigError);
@@ -142,6 +157,9 @@ test('connection timeouts: defaults, overrides, and headers no longer than the w
   assert.deepEqual([d.headersTimeoutMs, d.requestTimeoutMs, d.keepAliveTimeoutMs], [10_000, 30_000, 72_000]);
   const c = loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '65000' });
   assert.deepEqual([c.headersTimeoutMs, c.requestTimeoutMs, c.keepAliveTimeoutMs], [2000, 5000, 65_000]);
-  assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '9000', REQUEST_TIMEOUT_MS: '5000' }), /HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/);
+  assert.throws(
+    () => loadConfig({ HEADERS_TIMEOUT_MS: '9000', REQUEST_TIMEOUT_MS: '5000' }),
+    /HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/,
+  );
   assert.throws(() => loadConfig({ KEEP_ALIVE_TIMEOUT_MS: '0' }), ConfigError);
 });

@@ -201,7 +201,10 @@ export function loadConfig(source: Env = process.env): AuthConfig {
   const rawOrigins = str('ALLOWED_ORIGINS');
   if (rawOrigins) {
     allowedOrigins = [];
-    for (const o of rawOrigins.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const o of rawOrigins
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       try {
         const u = new URL(o);
         if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o.replace(/\/$/, '')) throw new Error('not an origin');
@@ -216,7 +219,9 @@ export function loadConfig(source: Env = process.env): AuthConfig {
   const oidcSwitch = str('OIDC') === undefined ? undefined : bool('OIDC', true);
   if (oidcSwitch === true && !publicUrl) env.problem('OIDC=true needs PUBLIC_URL: it is the issuer of the OpenID Connect provider');
   if (publicUrl && new URL(publicUrl).pathname !== '/' && oidcSwitch !== false) {
-    env.problem('PUBLIC_URL must be an origin without a path (e.g. https://faceline.example.com) for the OpenID Connect provider, or set OIDC=false');
+    env.problem(
+      'PUBLIC_URL must be an origin without a path (e.g. https://faceline.example.com) for the OpenID Connect provider, or set OIDC=false',
+    );
   }
   const oidc = oidcSwitch ?? Boolean(publicUrl);
   const clientSources: { clients: OidcClientRegistration[]; problems: string[] }[] = [];
@@ -233,13 +238,15 @@ export function loadConfig(source: Env = process.env): AuthConfig {
   const oidcClients = mergeRegistrations(clientSources);
   for (const p of oidcClients.problems) env.problem(p);
   const oidcLoginPath = str('OIDC_LOGIN_PATH') ?? '/authorize';
-  if (!/^\/[A-Za-z0-9/_-]*$/.test(oidcLoginPath)) env.problem(`OIDC_LOGIN_PATH must be a path on the web app such as /authorize, got "${oidcLoginPath}"`);
+  if (!/^\/[A-Za-z0-9/_-]*$/.test(oidcLoginPath))
+    env.problem(`OIDC_LOGIN_PATH must be a path on the web app such as /authorize, got "${oidcLoginPath}"`);
   const mode = env.enum<AuthMode>('AUTH_MODE', ['single', 'hub', 'site'], 'single');
   const siteId = str('SITE_ID');
   const hubDatabaseUrl = secret('HUB_DATABASE_URL');
   const hubReplicationUrl = secret('HUB_REPLICATION_URL') ?? hubDatabaseUrl;
   const validSite = (name: string, what: string) => {
-    if (!SITE_NAME.test(name) || name.length > SITE_NAME_MAX) env.problem(`${what} must be lowercase letters and digits with single dashes, at most ${SITE_NAME_MAX} characters, got "${name}"`);
+    if (!SITE_NAME.test(name) || name.length > SITE_NAME_MAX)
+      env.problem(`${what} must be lowercase letters and digits with single dashes, at most ${SITE_NAME_MAX} characters, got "${name}"`);
   };
   if (mode === 'hub' || mode === 'site') {
     if (!databaseUrl) env.problem(`AUTH_MODE=${mode} needs DATABASE_URL: PostgreSQL, because PGlite cannot take part in replication`);
@@ -247,12 +254,18 @@ export function loadConfig(source: Env = process.env): AuthConfig {
   if (mode === 'site') {
     if (!siteId) env.problem('AUTH_MODE=site needs SITE_ID, the name of this site (e.g. line-7)');
     else validSite(siteId, 'SITE_ID');
-    if (!hubDatabaseUrl) env.problem('AUTH_MODE=site needs HUB_DATABASE_URL (or HUB_DATABASE_URL_FILE), the hub database for enrollment, deletion, roles and keys');
+    if (!hubDatabaseUrl)
+      env.problem(
+        'AUTH_MODE=site needs HUB_DATABASE_URL (or HUB_DATABASE_URL_FILE), the hub database for enrollment, deletion, roles and keys',
+      );
   } else {
     if (siteId) env.problem('SITE_ID is only used with AUTH_MODE=site');
     if (hubDatabaseUrl) env.problem('HUB_DATABASE_URL is only used with AUTH_MODE=site');
   }
-  for (const [name, value] of [['HUB_DATABASE_URL', hubDatabaseUrl], ['HUB_REPLICATION_URL', hubReplicationUrl]] as const) {
+  for (const [name, value] of [
+    ['HUB_DATABASE_URL', hubDatabaseUrl],
+    ['HUB_REPLICATION_URL', hubReplicationUrl],
+  ] as const) {
     if (value && !/^postgres(ql)?:\/\//.test(value)) env.problem(`${name} must start with postgres:// or postgresql://`);
   }
   const hubSites: HubSite[] = [];
@@ -260,7 +273,10 @@ export function loadConfig(source: Env = process.env): AuthConfig {
   if (rawSites) {
     if (mode !== 'hub') env.problem('HUB_SITES is only used with AUTH_MODE=hub');
     // one site per line (or comma): name=postgres://…; a comma inside a password must be percent-encoded
-    for (const entry of rawSites.split(/[\n,]/).map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of rawSites
+      .split(/[\n,]/)
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const at = entry.indexOf('=');
       const name = at > 0 ? entry.slice(0, at).trim() : '';
       const url = at > 0 ? entry.slice(at + 1).trim() : '';
@@ -277,14 +293,20 @@ export function loadConfig(source: Env = process.env): AuthConfig {
   // The first administrator comes only from a one-time setup token (see bootstrap.service.ts).
   // The old switches made whoever registered first, or first took a listed name, an admin.
   if (str('FIRST_USER_IS_ADMIN') !== undefined && bool('FIRST_USER_IS_ADMIN', false)) {
-    env.problem('FIRST_USER_IS_ADMIN was removed (anyone could race to be first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+    env.problem(
+      'FIRST_USER_IS_ADMIN was removed (anyone could race to be first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN',
+    );
   }
   if (str('ADMIN_USERNAMES') !== undefined) {
-    env.problem('ADMIN_USERNAMES was removed (anyone could register a listed name first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN');
+    env.problem(
+      'ADMIN_USERNAMES was removed (anyone could register a listed name first): the first administrator registers with the setup link auth logs at start, or with FACELINE_SETUP_TOKEN',
+    );
   }
   const setupToken = secret('FACELINE_SETUP_TOKEN');
   if (setupToken !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(setupToken)) {
-    env.problem('FACELINE_SETUP_TOKEN must be 16 to 200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-" (it goes into a link), e.g. `openssl rand -hex 24`');
+    env.problem(
+      'FACELINE_SETUP_TOKEN must be 16 to 200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-" (it goes into a link), e.g. `openssl rand -hex 24`',
+    );
   }
 
   const headersTimeoutMs = num('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
@@ -293,7 +315,9 @@ export function loadConfig(source: Env = process.env): AuthConfig {
 
   const dataDir = path.resolve(str('FACELINE_DATA_DIR') ?? DEFAULT_DATA_DIR);
   if (str('FACELINE_KEY_DIR') !== undefined && (masterKey || env.has('FACELINE_MASTER_KEY_FILE'))) {
-    env.problem('FACELINE_KEY_DIR is the folder of the generated key file; with FACELINE_MASTER_KEY or FACELINE_MASTER_KEY_FILE set it would be ignored: set only one');
+    env.problem(
+      'FACELINE_KEY_DIR is the folder of the generated key file; with FACELINE_MASTER_KEY or FACELINE_MASTER_KEY_FILE set it would be ignored: set only one',
+    );
   }
 
   const accessTokenTtlSeconds = num('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86_400);

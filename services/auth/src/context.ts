@@ -81,9 +81,16 @@ export class MasterKeyMismatchError extends Error {
 export async function createContext(config: AuthConfig, log: Logger, opts: { vision?: VisionClient } = {}): Promise<AppContext> {
   const metrics = createMetrics();
   if (!config.liveness) log.warn('LIVENESS is off: a photo of an enrolled person can log in. Use only for testing.');
-  if (config.challengeSeed) log.warn('LIVENESS_CHALLENGE_SEED is set: every challenge is the same fixed sequence. Use only for tests and demos.');
+  if (config.challengeSeed)
+    log.warn('LIVENESS_CHALLENGE_SEED is set: every challenge is the same fixed sequence. Use only for tests and demos.');
 
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, databasePassword: config.databasePassword, dataDir: config.dataDir, poolSize: config.databasePoolSize, log });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    databasePassword: config.databasePassword,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    log,
+  });
   // a site writes identities at the hub, across its uplink (docs/sites.md)
   const hub =
     config.mode === 'site'
@@ -92,7 +99,13 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
   let site: SiteService | undefined;
   try {
     await migrate(db, log);
-    const masterKey = resolveMasterKey({ configured: config.masterKey, keyDir: config.keyDir, dataDir: config.dataDir, sharedDatabase: Boolean(config.databaseUrl), log });
+    const masterKey = resolveMasterKey({
+      configured: config.masterKey,
+      keyDir: config.keyDir,
+      dataDir: config.dataDir,
+      sharedDatabase: Boolean(config.databaseUrl),
+      log,
+    });
     const meta = new MetaRepository();
     const fingerprint = keyFingerprint(masterKey);
     if ((await meta.setIfAbsent(db, 'master_key_fingerprint', fingerprint)) !== fingerprint) throw new MasterKeyMismatchError();
@@ -101,7 +114,11 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     const siteName = config.mode === 'site' ? (config.siteId as string) : '';
     const replication = new ReplicationRepository();
     site = new SiteService({
-      cfg: config, log, db, repo: replication, hub,
+      cfg: config,
+      log,
+      db,
+      repo: replication,
+      hub,
       setup: config.mode === 'single' ? undefined : new ReplicationSetup(config, db, replication, meta, log, hub),
       onStatus: (s) => {
         if (s.stalenessSeconds !== null) metrics.siteStaleness.set(s.stalenessSeconds);
@@ -120,15 +137,25 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     // the kiosk thresholds hold their false-accept promise only up to the population they were
     // evaluated for; beyond it, say so once (and again each time it is crossed anew)
     let overPopulation = false;
-    const templates: TemplateService = new TemplateService(db, new TemplateRepository(), new Sealer(masterKey, 'templates'), log, (n) => {
-      metrics.indexSize.set(n);
-      const people = templates.index.users;
-      metrics.enrolledPeople.set(people);
-      if (config.kiosk && people > config.kioskPopulation && !overPopulation) {
-        log.warn({ people, kioskPopulation: config.kioskPopulation }, 'more people enrolled than KIOSK_POPULATION: re-evaluate the kiosk thresholds (npm run eval:faces) or split kiosks by line');
-      }
-      overPopulation = people > config.kioskPopulation;
-    }, site.authority);
+    const templates: TemplateService = new TemplateService(
+      db,
+      new TemplateRepository(),
+      new Sealer(masterKey, 'templates'),
+      log,
+      (n) => {
+        metrics.indexSize.set(n);
+        const people = templates.index.users;
+        metrics.enrolledPeople.set(people);
+        if (config.kiosk && people > config.kioskPopulation && !overPopulation) {
+          log.warn(
+            { people, kioskPopulation: config.kioskPopulation },
+            'more people enrolled than KIOSK_POPULATION: re-evaluate the kiosk thresholds (npm run eval:faces) or split kiosks by line',
+          );
+        }
+        overPopulation = people > config.kioskPopulation;
+      },
+      site.authority,
+    );
     const tokens = new TokenService(db, new SigningKeyRepository(), new Sealer(masterKey, 'signing-keys'), config, log, site.authority);
     const bruteForce = new BruteForceService(db, new AttemptRepository(siteName), config);
     const sessionRepo = new SessionRepository();
@@ -143,14 +170,42 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     // administrators away from a trusted kiosk confirm their face login with a passkey
     sessions.stepUp = passkeys;
     const liveFlows = new LiveFlowRepository();
-    const userService = new UserService(db, users, new AuditRepository(siteName), templates, tickets, sessions, bruteForce, audit, config, bootstrap, log, site.authority);
+    const userService = new UserService(
+      db,
+      users,
+      new AuditRepository(siteName),
+      templates,
+      tickets,
+      sessions,
+      bruteForce,
+      audit,
+      config,
+      bootstrap,
+      log,
+      site.authority,
+    );
     const enrollment = new EnrollmentService({
-      config, db, users: userService, vision, templates, tickets: ticketRepo, liveFlows, audit,
+      config,
+      db,
+      users: userService,
+      vision,
+      templates,
+      tickets: ticketRepo,
+      liveFlows,
+      audit,
       onOutcome: (o) => metrics.enrollments.inc({ outcome: o }),
       authority: site,
     });
     const login = new LoginService({
-      config, db, users, liveFlows, vision, templates, bruteForce, sessions, audit,
+      config,
+      db,
+      users,
+      liveFlows,
+      vision,
+      templates,
+      bruteForce,
+      sessions,
+      audit,
       onOutcome: (mode, outcome, ms) => {
         metrics.logins.inc({ mode, outcome });
         metrics.loginDuration.observe({ mode, outcome }, ms / 1000);
@@ -167,7 +222,14 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
     await templates.startSync(config.indexResyncSeconds);
     const oidc = config.oidc
       ? new OidcService({
-          config, log, db, repo: new OidcRepository(), users, tokens, sessions, audit,
+          config,
+          log,
+          db,
+          repo: new OidcRepository(),
+          users,
+          tokens,
+          sessions,
+          audit,
           // the provider's cookies are signed with a key every replica derives alike
           cookieKey: deriveKey(masterKey, 'oidc-cookies').toString('base64url'),
         })
@@ -185,7 +247,25 @@ export async function createContext(config: AuthConfig, log: Logger, opts: { vis
 
     const running = site;
     return {
-      config, log, metrics, db, vision, visionHealth, templates, tokens, sessions, tickets, devices, passkeys, bruteForce, users: userService, enrollment, login, oidc, site: running, setup,
+      config,
+      log,
+      metrics,
+      db,
+      vision,
+      visionHealth,
+      templates,
+      tokens,
+      sessions,
+      tickets,
+      devices,
+      passkeys,
+      bruteForce,
+      users: userService,
+      enrollment,
+      login,
+      oidc,
+      site: running,
+      setup,
       async close() {
         clearInterval(housekeeping);
         visionHealth.stop();

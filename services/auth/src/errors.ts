@@ -56,8 +56,10 @@ export function retryAfterSeconds(code: ErrorCode): number {
 
 // node errors of a connection that cannot be made or was lost, and PostgreSQL's SQLSTATEs for
 // "connection exception" (08…), shutdown/starting up (57P01-57P03) and too many connections
-const DB_DOWN_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|08\d{3}|08P01|57P0[123]|53300)$/;
-const DB_DOWN_MESSAGES = /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Connection terminated due to connection timeout/;
+const DB_DOWN_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|08\d{3}|08P01|57P0[123]|53300)$/;
+const DB_DOWN_MESSAGES =
+  /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Connection terminated due to connection timeout/;
 
 /** True when the error means the database cannot be reached now (as opposed to a bad query). */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {

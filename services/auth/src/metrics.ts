@@ -45,11 +45,23 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    enrolledPeople: new Gauge({ name: 'faceline_auth_enrolled_people', help: 'People with at least one template in the 1:N index', registers: [registry] }),
+    enrolledPeople: new Gauge({
+      name: 'faceline_auth_enrolled_people',
+      help: 'People with at least one template in the 1:N index',
+      registers: [registry],
+    }),
     indexSize: new Gauge({ name: 'faceline_auth_index_templates', help: 'Templates in the in-memory 1:N index', registers: [registry] }),
     sockets: new Gauge({ name: 'faceline_auth_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
-    siteStaleness: new Gauge({ name: 'faceline_auth_site_staleness_seconds', help: 'Site mode: seconds since the newest hub heartbeat in this site\'s copy', registers: [registry] }),
-    hubReachable: new Gauge({ name: 'faceline_auth_hub_reachable', help: 'Site mode: 1 when the last probe reached the hub, 0 when not', registers: [registry] }),
+    siteStaleness: new Gauge({
+      name: 'faceline_auth_site_staleness_seconds',
+      help: "Site mode: seconds since the newest hub heartbeat in this site's copy",
+      registers: [registry],
+    }),
+    hubReachable: new Gauge({
+      name: 'faceline_auth_hub_reachable',
+      help: 'Site mode: 1 when the last probe reached the hub, 0 when not',
+      registers: [registry],
+    }),
     visionReady: new Gauge({
       name: 'faceline_auth_vision_ready',
       help: '1 when at least one vision address answers its readiness probe (probed every 5 s), else 0; auth stays ready either way',

@@ -23,7 +23,13 @@ export async function describeApi(app: FastifyInstance): Promise<void> {
           'Accounts, sessions, administration and JWKS of the Faceline auth service. Enrollment and face login run over Socket.IO (path /socket.io); their events are typed in @faceline/contracts realtime.ts.',
       },
       tags: [
-        { name: 'system' }, { name: 'tokens' }, { name: 'accounts' }, { name: 'me' }, { name: 'sessions' }, { name: 'admin' }, { name: 'oidc' },
+        { name: 'system' },
+        { name: 'tokens' },
+        { name: 'accounts' },
+        { name: 'me' },
+        { name: 'sessions' },
+        { name: 'admin' },
+        { name: 'oidc' },
       ],
       components: {
         securitySchemes: {

@@ -61,7 +61,7 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
       await store?.drop();
     });
 
-    test('the administrators\' audit log pages through every event exactly once, newest first', async () => {
+    test("the administrators' audit log pages through every event exactly once, newest first", async () => {
       const { rows } = await r.ctx.db.query<{ id: string }>('SELECT id::text AS id FROM audit_events');
       assert.ok(rows.length > 1000 && rows.some((x) => Number(x.id) > 1000), 'ids beyond 1000 exist');
       const ids = await allPages(r, '/api/v1/admin/audit', adminCookie);
@@ -69,14 +69,20 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
       assert.deepEqual(ids, descending(rows.map((x) => x.id)), 'every event, newest first');
 
       // an event written now is the first one on the first page
-      await r.ctx.db.query(`INSERT INTO audit_events (type, outcome, user_id, username) VALUES ('profile.updated', 'success', $1, 'worker')`, [userId]);
+      await r.ctx.db.query(
+        `INSERT INTO audit_events (type, outcome, user_id, username) VALUES ('profile.updated', 'success', $1, 'worker')`,
+        [userId],
+      );
       const first = await http(r.url, 'GET', '/api/v1/admin/audit?limit=5', { cookie: adminCookie });
       const newest = await r.ctx.db.query<{ id: string }>('SELECT max(id)::text AS id FROM audit_events');
       assert.equal(first.json.events[0].id, newest.rows[0]!.id);
-      assert.deepEqual(first.json.events.map((e: { id: string }) => e.id), descending(first.json.events.map((e: { id: string }) => e.id)));
+      assert.deepEqual(
+        first.json.events.map((e: { id: string }) => e.id),
+        descending(first.json.events.map((e: { id: string }) => e.id)),
+      );
     });
 
-    test('a person\'s own sign-in history pages through every sign-in exactly once, newest first', async () => {
+    test("a person's own sign-in history pages through every sign-in exactly once, newest first", async () => {
       const { rows } = await r.ctx.db.query<{ id: string }>(
         `SELECT id::text AS id FROM audit_events WHERE user_id = $1 AND type IN ('login.succeeded', 'login.failed')`,
         [userId],

@@ -16,7 +16,7 @@ const PARALLEL = 20;
 
 function setupTokenFrom(lines: Record<string, unknown>[]): string | undefined {
   const line = lines.find((l) => typeof l.setupPath === 'string' && !String(l.setupPath).includes('<'));
-  return line ? new URLSearchParams(String(line.setupPath).split('?')[1]).get('setup') ?? undefined : undefined;
+  return line ? (new URLSearchParams(String(line.setupPath).split('?')[1]).get('setup') ?? undefined) : undefined;
 }
 
 async function admins(r: Replica): Promise<number> {
@@ -66,12 +66,18 @@ describe('first administrator on PostgreSQL', { timeout: 180_000 }, () => {
     assert.match(String(line?.msg), /first administrator/);
     const { rows } = await a.ctx.db.query<{ token_hash: string }>('SELECT token_hash FROM setup_tokens');
     assert.equal(rows.length, 2);
-    assert.ok(rows.every((r) => r.token_hash !== tokenA && r.token_hash !== tokenB), 'the tokens themselves are not stored');
+    assert.ok(
+      rows.every((r) => r.token_hash !== tokenA && r.token_hash !== tokenB),
+      'the tokens themselves are not stored',
+    );
   });
 
   test(`${PARALLEL} parallel registrations on an empty database without the token: no administrator`, async () => {
     const res = await registerMany([a, b], 'plain');
-    assert.deepEqual(res.map((r) => r.status), Array(PARALLEL).fill(201));
+    assert.deepEqual(
+      res.map((r) => r.status),
+      Array(PARALLEL).fill(201),
+    );
     assert.ok(res.every((r) => r.json.user.role === 'user'));
     assert.equal(await admins(a), 0);
   });
@@ -83,9 +89,16 @@ describe('first administrator on PostgreSQL', { timeout: 180_000 }, () => {
     assert.equal(created.length, 1, `statuses: ${res.map((r) => r.status).join(',')}`);
     assert.equal(created[0]!.json.user.role, 'admin');
     const refused = res.filter((r) => r.status !== 201);
-    assert.ok(refused.every((r) => r.status === 403 && r.json.error.code === ErrorCode.SETUP_TOKEN_INVALID), 'the others are refused, not made ordinary users');
+    assert.ok(
+      refused.every((r) => r.status === 403 && r.json.error.code === ErrorCode.SETUP_TOKEN_INVALID),
+      'the others are refused, not made ordinary users',
+    );
     assert.equal(await admins(a), 1);
-    assert.equal((await a.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users')).rows[0]!.n, 1, 'refused registrations created nothing');
+    assert.equal(
+      (await a.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users')).rows[0]!.n,
+      1,
+      'refused registrations created nothing',
+    );
     // the other replica's link is spent as well: there is an administrator now
     const other = await http(b.url, 'POST', '/api/v1/users', { body: { username: 'late', displayName: 'Late', setupToken: tokenB } });
     assert.equal(other.status, 403);
@@ -141,14 +154,16 @@ describe('FACELINE_SETUP_TOKEN on PostgreSQL', { timeout: 120_000 }, () => {
     await store?.drop();
   });
 
-  test('the operator\'s token makes the first administrator once, and is never printed', async () => {
+  test("the operator's token makes the first administrator once, and is never printed", async () => {
     const log = capturingLogger();
     const r = await startReplica(store, UNREACHABLE_VISION, { setupToken: TOKEN }, { log: log.log });
     replicas.push(r);
     assert.equal(r.ctx.setup.state, 'configured-token');
     assert.ok(!log.text().includes(TOKEN), 'the configured token stays out of the log');
     assert.match(log.text(), /FACELINE_SETUP_TOKEN/);
-    const wrong = await http(r.url, 'POST', '/api/v1/users', { body: { username: 'guess', displayName: 'Guess', setupToken: 'not-the-token-0123456789' } });
+    const wrong = await http(r.url, 'POST', '/api/v1/users', {
+      body: { username: 'guess', displayName: 'Guess', setupToken: 'not-the-token-0123456789' },
+    });
     assert.equal(wrong.status, 403);
     assert.equal(wrong.json.error.code, ErrorCode.SETUP_TOKEN_INVALID);
     const ok = await http(r.url, 'POST', '/api/v1/users', { body: { username: 'boss', displayName: 'Boss', setupToken: TOKEN } });

@@ -68,7 +68,10 @@ describe('connections auth does not hold', { timeout: 120_000 }, () => {
     const paths = ['/', '/nope', '/api/v1/config', '/socket.io', '/.well-known/jwks.json?x=1', '/socket.iox/'];
     const probes = await Promise.all(Array.from({ length: 20 }, (_, i) => rawConnection(r.url, upgrade(paths[i % paths.length]!))));
     try {
-      const allClosed = await Promise.race([Promise.all(probes.map((p) => p.closed)).then(() => true), new Promise<false>((res) => setTimeout(() => res(false), 1000))]);
+      const allClosed = await Promise.race([
+        Promise.all(probes.map((p) => p.closed)).then(() => true),
+        new Promise<false>((res) => setTimeout(() => res(false), 1000)),
+      ]);
       assert.ok(allClosed, 'the server closed every connection');
       for (const p of probes) assert.match(p.received(), /^HTTP\/1\.1 404 /, 'answered, not left waiting');
       assert.ok(await eventually(async () => (await openConnections(r)) === 0, 1000), 'and the server side is gone too');
@@ -85,7 +88,10 @@ describe('connections auth does not hold', { timeout: 120_000 }, () => {
     const silent = await rawConnection(r.url, '');
     const slowHeaders = await rawConnection(r.url, 'GET /healthz HTTP/1.1\r\n');
     const dribble = setInterval(() => slowHeaders.socket.writable && slowHeaders.socket.write('X-Slow: 1\r\n'), 50);
-    const slowBody = await rawConnection(r.url, 'POST /api/v1/users HTTP/1.1\r\nHost: auth\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    const slowBody = await rawConnection(
+      r.url,
+      'POST /api/v1/users HTTP/1.1\r\nHost: auth\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+    );
     const idle = await rawConnection(r.url, 'GET /healthz HTTP/1.1\r\nHost: auth\r\n\r\n');
     try {
       // generous deadline: what matters is that they close at all (Node's defaults: a minute and more)
@@ -94,7 +100,7 @@ describe('connections auth does not hold', { timeout: 120_000 }, () => {
         new Promise<false>((res) => setTimeout(() => res(false), 15_000)),
       ]);
       assert.ok(closed, 'the server ended every one of them');
-    assert.ok(await eventually(async () => (await openConnections(r)) === 0, 5000), 'none left on the server');
+      assert.ok(await eventually(async () => (await openConnections(r)) === 0, 5000), 'none left on the server');
       assert.match(slowHeaders.received(), /^HTTP\/1\.1 408 /);
       assert.match(idle.received(), /^HTTP\/1\.1 200 /, 'the kept-alive one was answered first');
     } finally {

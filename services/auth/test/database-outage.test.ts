@@ -32,7 +32,10 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_
 
 const bin = findPgBin();
 
-describe('auth while PostgreSQL is down and after it is back', { skip: bin ? false : 'no PostgreSQL server binaries (initdb, pg_ctl)', timeout: 180_000 }, () => {
+describe('auth while PostgreSQL is down and after it is back', {
+  skip: bin ? false : 'no PostgreSQL server binaries (initdb, pg_ctl)',
+  timeout: 180_000,
+}, () => {
   let pgp: PrivatePostgres;
   let store: Store;
   let a: Replica;
@@ -42,7 +45,15 @@ describe('auth while PostgreSQL is down and after it is back', { skip: bin ? fal
     pgp = await PrivatePostgres.create(bin as string);
     await pgp.start();
     const dataDir = mkdtempSync(path.join(tmpdir(), 'faceline-auth-outage-'));
-    store = { backend: 'postgres', databaseUrl: pgp.url(), dataDir, masterKey: randomBytes(32), async drop() { rmSync(dataDir, { recursive: true, force: true }); } };
+    store = {
+      backend: 'postgres',
+      databaseUrl: pgp.url(),
+      dataDir,
+      masterKey: randomBytes(32),
+      async drop() {
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
     a = await startReplica(store, UNREACHABLE_VISION);
     b = await startReplica(store, UNREACHABLE_VISION);
   });
@@ -61,7 +72,9 @@ describe('auth while PostgreSQL is down and after it is back', { skip: bin ? fal
       await pgp.stop('fast');
 
       const res = await fetch(`${a.url}/api/v1/users`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'during', displayName: 'During' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'during', displayName: 'During' }),
       });
       const body = (await res.json()) as { error: { code: string; retryable?: boolean } };
       assert.equal(res.status, 503);
@@ -111,6 +124,10 @@ describe('auth while PostgreSQL is down and after it is back', { skip: bin ? fal
 
     // and notifications flow again over the new connection
     const [t2] = await b.ctx.templates.replaceForUser(userId, [{ embedding: embedding(2), quality: QUALITY }]);
-    await until('replica a to follow a notification', async () => (a.ctx.templates.index.has(t2!.id) && !a.ctx.templates.index.has(t!.id) ? true : undefined), 15_000);
+    await until(
+      'replica a to follow a notification',
+      async () => (a.ctx.templates.index.has(t2!.id) && !a.ctx.templates.index.has(t!.id) ? true : undefined),
+      15_000,
+    );
   });
 });

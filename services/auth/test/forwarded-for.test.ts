@@ -49,29 +49,52 @@ describe('client address behind and around a proxy', { timeout: 120_000 }, () =>
     assert.equal(await kioskStart(direct, '198.51.100.1'), undefined, 'not limited yet');
     await exhaust(direct, '127.0.0.1');
     for (let i = 2; i < 8; i++) {
-      assert.equal(await kioskStart(direct, `198.51.100.${i}`), ErrorCode.RATE_LIMITED, `header 198.51.100.${i} is not an address of its own`);
+      assert.equal(
+        await kioskStart(direct, `198.51.100.${i}`),
+        ErrorCode.RATE_LIMITED,
+        `header 198.51.100.${i} is not an address of its own`,
+      );
     }
-    assert.equal(await kioskStart(direct, '198.51.100.9, 10.9.9.9'), ErrorCode.RATE_LIMITED, 'naming the trusted proxy in the header does not help');
+    assert.equal(
+      await kioskStart(direct, '198.51.100.9, 10.9.9.9'),
+      ErrorCode.RATE_LIMITED,
+      'naming the trusted proxy in the header does not help',
+    );
   });
 
   test('HTTP, direct: a rotating X-Forwarded-For does not escape the per-address registration limit', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await http(direct.url, 'POST', '/api/v1/users', { body: { username: `rot${i}`, displayName: 'R' }, headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+      const res = await http(direct.url, 'POST', '/api/v1/users', {
+        body: { username: `rot${i}`, displayName: 'R' },
+        headers: { 'x-forwarded-for': `203.0.113.${i}` },
+      });
       statuses.push(res.status);
     }
     assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
     const { rows } = await direct.ctx.db.query<{ ip: string }>(`SELECT DISTINCT ip FROM audit_events WHERE type = 'user.registered'`);
-    assert.deepEqual(rows.map((r) => r.ip), ['127.0.0.1'], 'the audit log names the real peer');
+    assert.deepEqual(
+      rows.map((r) => r.ip),
+      ['127.0.0.1'],
+      'the audit log names the real peer',
+    );
   });
 
   test('through a trusted proxy the forwarded address counts, on Socket.IO and HTTP alike', async () => {
     await direct.stop();
-    proxied = await startReplica(store, UNREACHABLE_VISION, { ipMaxFailures: 3, registrationsPerIp: 3, liveness: false, trustProxy: 'loopback' });
+    proxied = await startReplica(store, UNREACHABLE_VISION, {
+      ipMaxFailures: 3,
+      registrationsPerIp: 3,
+      liveness: false,
+      trustProxy: 'loopback',
+    });
     await exhaust(proxied, '198.51.100.50');
     assert.equal(await kioskStart(proxied, '198.51.100.50'), ErrorCode.RATE_LIMITED);
     assert.equal(await kioskStart(proxied, '198.51.100.51'), undefined, 'another client behind the same proxy is not limited');
-    const reg = await http(proxied.url, 'POST', '/api/v1/users', { body: { username: 'viaproxy', displayName: 'P' }, headers: { 'x-forwarded-for': '198.51.100.51' } });
+    const reg = await http(proxied.url, 'POST', '/api/v1/users', {
+      body: { username: 'viaproxy', displayName: 'P' },
+      headers: { 'x-forwarded-for': '198.51.100.51' },
+    });
     assert.equal(reg.status, 201);
     const { rows } = await proxied.ctx.db.query<{ ip: string }>(`SELECT ip FROM audit_events WHERE username = 'viaproxy'`);
     assert.equal(rows[0]?.ip, '198.51.100.51');

@@ -12,7 +12,11 @@ import { connect, http } from './support/client.js';
 
 const UNREACHABLE_VISION = 'http://127.0.0.1:9';
 
-async function socketOutcome(url: string, headers: Record<string, string>, transports: ('websocket' | 'polling')[] = ['websocket']): Promise<'connected' | 'refused'> {
+async function socketOutcome(
+  url: string,
+  headers: Record<string, string>,
+  transports: ('websocket' | 'polling')[] = ['websocket'],
+): Promise<'connected' | 'refused'> {
   try {
     const s = await connect(url, { headers, transports });
     s.disconnect();
@@ -52,15 +56,26 @@ describe('Origin checks in auth', { timeout: 120_000 }, () => {
   test('state-changing HTTP requests with cookies from another site are refused', async () => {
     const host = new URL(plain.url).host;
     const cookie = 'faceline_access=not-a-token';
-    const evil = await http(plain.url, 'PATCH', '/api/v1/me', { body: { displayName: 'x' }, cookie, headers: { origin: 'https://evil.example' } });
+    const evil = await http(plain.url, 'PATCH', '/api/v1/me', {
+      body: { displayName: 'x' },
+      cookie,
+      headers: { origin: 'https://evil.example' },
+    });
     assert.equal(evil.status, 403);
     assert.equal(evil.json.error.code, ErrorCode.FORBIDDEN);
     const logout = await http(plain.url, 'POST', '/api/v1/sessions/logout', { cookie, headers: { origin: 'https://evil.example' } });
     assert.equal(logout.status, 403);
     // same origin, or no cookie (Bearer clients are not exposed to CSRF), reach the route
-    const same = await http(plain.url, 'PATCH', '/api/v1/me', { body: { displayName: 'x' }, cookie, headers: { origin: `http://${host}` } });
+    const same = await http(plain.url, 'PATCH', '/api/v1/me', {
+      body: { displayName: 'x' },
+      cookie,
+      headers: { origin: `http://${host}` },
+    });
     assert.equal(same.status, 401, same.text);
-    const noCookie = await http(plain.url, 'PATCH', '/api/v1/me', { body: { displayName: 'x' }, headers: { origin: 'https://evil.example' } });
+    const noCookie = await http(plain.url, 'PATCH', '/api/v1/me', {
+      body: { displayName: 'x' },
+      headers: { origin: 'https://evil.example' },
+    });
     assert.equal(noCookie.status, 401, noCookie.text);
     // reading is not state-changing
     const read = await http(plain.url, 'GET', '/api/v1/config', { cookie, headers: { origin: 'https://evil.example' } });
@@ -73,7 +88,10 @@ describe('Origin checks in auth', { timeout: 120_000 }, () => {
     assert.equal(await socketOutcome(listed.url, { origin: 'https://app.example' }), 'connected');
     assert.equal(await socketOutcome(listed.url, { origin: 'http://localhost:5173' }), 'connected');
     assert.equal(await socketOutcome(listed.url, { origin: `http://${host}` }), 'refused');
-    const r = await http(listed.url, 'POST', '/api/v1/sessions/logout', { cookie: 'faceline_refresh=x', headers: { origin: `http://${host}` } });
+    const r = await http(listed.url, 'POST', '/api/v1/sessions/logout', {
+      cookie: 'faceline_refresh=x',
+      headers: { origin: `http://${host}` },
+    });
     assert.equal(r.status, 403);
   });
 

@@ -80,7 +80,10 @@ test('enrolled on one replica, recognised 1:N on the other (index synced by NOTI
   const s = await http(a.url, 'POST', '/api/v1/sessions', { body: { grant: kiosk.result.grant } });
   assert.equal(s.status, 200, s.text);
   assert.equal((await http(b.url, 'GET', '/api/v1/me', { bearer: s.json.accessToken })).status, 200);
-  await jwtVerify(s.json.accessToken, createRemoteJWKSet(new URL(`${b.url}/.well-known/jwks.json`)), { issuer: 'faceline', audience: 'faceline' });
+  await jwtVerify(s.json.accessToken, createRemoteJWKSet(new URL(`${b.url}/.well-known/jwks.json`)), {
+    issuer: 'faceline',
+    audience: 'faceline',
+  });
   const cookie = cookieHeader(s.setCookies);
   assert.equal((await http(b.url, 'POST', '/api/v1/sessions/logout', { cookie })).status, 204);
   assert.equal((await http(a.url, 'GET', '/api/v1/me', { bearer: s.json.accessToken })).json.error.code, ErrorCode.SESSION_REVOKED);
@@ -96,7 +99,15 @@ test('enrolled on one replica, recognised 1:N on the other (index synced by NOTI
 
 test('failed attempts on one replica count on the other', async () => {
   const reg = await http(b.url, 'POST', '/api/v1/users', { body: { username: 'obama2', displayName: 'Barack again' } });
-  assert.ok((await enroll(b.url, reg.json.enrollmentTicket, OBAMA.map((o, i) => variant(o, 10 + i)))).result?.ok);
+  assert.ok(
+    (
+      await enroll(
+        b.url,
+        reg.json.enrollmentTicket,
+        OBAMA.map((o, i) => variant(o, 10 + i)),
+      )
+    ).result?.ok,
+  );
   for (const r of [a, b]) {
     const f = await login(r.url, { mode: 'verify', username: 'obama2' }, [variant(BIDEN, Math.random() * 1e9)]);
     assert.equal(!f.result?.ok && f.result?.error.code, ErrorCode.FACE_MISMATCH);
@@ -131,13 +142,35 @@ test('with no vision reachable the browser gets RECOGNITION_UNAVAILABLE and may 
 
 test('signing keys rotate: a new key signs, the old one stays published until its tokens expire', async () => {
   const before = (await http(a.url, 'GET', '/.well-known/jwks.json')).json.keys as { kid: string }[];
-  const oldToken = (await a.ctx.tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'x', displayName: 'X', role: 'user', amr: ['face'], acr: 'urn:faceline:acr:face', authTime: new Date().toISOString() })).token;
+  const oldToken = (
+    await a.ctx.tokens.signAccessToken({
+      userId: 'u',
+      sessionId: 's',
+      username: 'x',
+      displayName: 'X',
+      role: 'user',
+      amr: ['face'],
+      acr: 'urn:faceline:acr:face',
+      authTime: new Date().toISOString(),
+    })
+  ).token;
   // the current key reaches the end of its signing period
   await a.ctx.db.query('UPDATE signing_keys SET retire_at = now()');
   await a.ctx.tokens.ensureCurrentKey();
   const after = (await http(a.url, 'GET', '/.well-known/jwks.json')).json.keys as { kid: string }[];
   assert.equal(after.length, before.length + 1);
-  const newToken = (await a.ctx.tokens.signAccessToken({ userId: 'u', sessionId: 's', username: 'x', displayName: 'X', role: 'user', amr: ['face'], acr: 'urn:faceline:acr:face', authTime: new Date().toISOString() })).token;
+  const newToken = (
+    await a.ctx.tokens.signAccessToken({
+      userId: 'u',
+      sessionId: 's',
+      username: 'x',
+      displayName: 'X',
+      role: 'user',
+      amr: ['face'],
+      acr: 'urn:faceline:acr:face',
+      authTime: new Date().toISOString(),
+    })
+  ).token;
   const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).kid as string;
   assert.notEqual(kidOf(newToken), kidOf(oldToken), 'new tokens use the new key');
   // replica B has not seen the new key yet: it reloads on the unknown kid (at most once a second)

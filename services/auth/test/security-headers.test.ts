@@ -18,7 +18,7 @@ function assertHardened(res: Response, what: string): void {
   assert.match(csp, /frame-ancestors 'none'/, what);
 }
 
-describe('security headers on auth\'s own answers', { timeout: 120_000 }, () => {
+describe("security headers on auth's own answers", { timeout: 120_000 }, () => {
   let store: Store;
   let plain: Replica;
   let proxied: Replica;

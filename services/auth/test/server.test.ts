@@ -49,7 +49,9 @@ test('server.ts refuses to start with a master key that did not create the datab
   await assert.rejects(startChild('services/auth/src/server.ts', env, { timeoutMs: 120_000 }), /FACELINE_MASTER_KEY does not match/);
 });
 
-test('server.ts with FACELINE_KEY_DIR: the key file stays out of the data folder, and the data folder alone opens nothing', { timeout: 180_000 }, async () => {
+test('server.ts with FACELINE_KEY_DIR: the key file stays out of the data folder, and the data folder alone opens nothing', {
+  timeout: 180_000,
+}, async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'faceline-auth-keydir-'));
   try {
     const data = path.join(root, 'data');
@@ -65,11 +67,18 @@ test('server.ts with FACELINE_KEY_DIR: the key file stays out of the data folder
       assert.equal(await first.stop(), 0);
     }
     const again = await startChild('services/auth/src/server.ts', env, { timeoutMs: 120_000, readyPath: '/healthz' });
-    assert.equal((await http(again.url, 'POST', '/api/v1/users', { body: { username: 'apart', displayName: 'Apart' } })).json?.error?.code, 'USERNAME_TAKEN');
+    assert.equal(
+      (await http(again.url, 'POST', '/api/v1/users', { body: { username: 'apart', displayName: 'Apart' } })).json?.error?.code,
+      'USERNAME_TAKEN',
+    );
     assert.equal(await again.stop(), 0);
     // the data folder restored without its key: refused instead of sealing new data with a new key
     await assert.rejects(
-      startChild('services/auth/src/server.ts', { FACELINE_DATA_DIR: data, VISION_URL: 'http://127.0.0.1:9' }, { timeoutMs: 120_000, readyPath: '/healthz' }),
+      startChild(
+        'services/auth/src/server.ts',
+        { FACELINE_DATA_DIR: data, VISION_URL: 'http://127.0.0.1:9' },
+        { timeoutMs: 120_000, readyPath: '/healthz' },
+      ),
       /FACELINE_MASTER_KEY does not match/,
     );
   } finally {

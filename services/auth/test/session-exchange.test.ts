@@ -41,7 +41,9 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
     assert.equal(s.session.userId, user.id);
     assert.equal(s.session.liveness, true);
     assert.ok(s.session.expiresAt.getTime() > Date.now());
-    const { rows } = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [s.session.id]);
+    const { rows } = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [
+      s.session.id,
+    ]);
     assert.equal(rows[0]?.n, 1);
     // the refresh token it handed out works
     const next = await ctx.sessions.refresh(s.refreshToken, client);
@@ -54,7 +56,10 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
     const { user } = await ctx.users.register({ username: `gone-${backend}`, displayName: 'Gone' }, client);
     const { grant } = await ctx.sessions.issueGrant(user.id, 'identify', faceProof(false), client);
     const expired = await ctx.sessions.issueGrant(user.id, 'verify', faceProof(false), client);
-    await ctx.db.query(`UPDATE login_grants SET expires_at = now() - interval '1 second' WHERE used_at IS NULL AND mode = 'verify' AND user_id = $1`, [user.id]);
+    await ctx.db.query(
+      `UPDATE login_grants SET expires_at = now() - interval '1 second' WHERE used_at IS NULL AND mode = 'verify' AND user_id = $1`,
+      [user.id],
+    );
     await assert.rejects(ctx.sessions.exchangeGrant(expired.grant, client), code(ErrorCode.TOKEN_INVALID));
     // deleting the account takes its grants with it (ON DELETE CASCADE): the exchange finds nothing
     await ctx.db.query('DELETE FROM users WHERE id = $1', [user.id]);

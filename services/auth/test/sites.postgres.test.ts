@@ -50,8 +50,16 @@ async function startAuth(overrides: Partial<AuthConfig>): Promise<Auth> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faceline-sites-test-'));
   dirs.push(dataDir);
   const config = testConfig({
-    dataDir, masterKey, visionUrls: [vision.url], databasePoolSize: 4, indexResyncSeconds: 0,
-    liveness: false, maxMismatchFrames: 1, replicationReconcileSeconds: 1, hubHeartbeatSeconds: 1, hubTimeoutMs: 2000,
+    dataDir,
+    masterKey,
+    visionUrls: [vision.url],
+    databasePoolSize: 4,
+    indexResyncSeconds: 0,
+    liveness: false,
+    maxMismatchFrames: 1,
+    replicationReconcileSeconds: 1,
+    hubHeartbeatSeconds: 1,
+    hubTimeoutMs: 2000,
     // about replication, not step-up (step-up.postgres.test.ts): a face login administers
     adminStepUp: false,
     // every request comes from 127.0.0.1: the account's own back-off is what these tests count
@@ -61,13 +69,28 @@ async function startAuth(overrides: Partial<AuthConfig>): Promise<Auth> {
   const ctx = await createContext(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   const app = await buildApp(ctx);
   const url = await app.app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, ctx, async stop() { await app.app.close(); await ctx.close(); } };
+  return {
+    url,
+    ctx,
+    async stop() {
+      await app.app.close();
+      await ctx.close();
+    },
+  };
 }
 
 const SETUP_TOKEN = 'sites-test-setup-token-0001';
-const startHub = () => startAuth({ mode: 'hub', setupToken: SETUP_TOKEN, databaseUrl: hubPg.url(), hubSites: [{ name: SITE, url: sitePg.url() }] });
+const startHub = () =>
+  startAuth({ mode: 'hub', setupToken: SETUP_TOKEN, databaseUrl: hubPg.url(), hubSites: [{ name: SITE, url: sitePg.url() }] });
 const startSite = () =>
-  startAuth({ mode: 'site', siteId: SITE, databaseUrl: sitePg.url(), hubDatabaseUrl: hubPg.url(), hubReplicationUrl: hubPg.url(), siteMaxStalenessSeconds: STALE_AFTER });
+  startAuth({
+    mode: 'site',
+    siteId: SITE,
+    databaseUrl: sitePg.url(),
+    hubDatabaseUrl: hubPg.url(),
+    hubReplicationUrl: hubPg.url(),
+    siteMaxStalenessSeconds: STALE_AFTER,
+  });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -96,14 +119,20 @@ async function session(url: string, username: string, frame: Buffer): Promise<{ 
 
 const count = async (pgp: PrivatePostgres, sql: string, params: unknown[] = []) => Number((await pgp.query(sql, params)).rows[0]?.n);
 
-describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin' }, () => {
+describe('hub and site on two PostgreSQL servers', {
+  skip: bin ? false : 'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin',
+}, () => {
   let admin: { accessToken: string };
   let obamaId: string;
 
   before(async () => {
     requireFaces();
     const settings = { wal_level: 'logical', max_wal_senders: 10, max_replication_slots: 10 };
-    [vision, hubPg, sitePg] = await Promise.all([startVision(), PrivatePostgres.create(bin as string, settings), PrivatePostgres.create(bin as string, settings)]);
+    [vision, hubPg, sitePg] = await Promise.all([
+      startVision(),
+      PrivatePostgres.create(bin as string, settings),
+      PrivatePostgres.create(bin as string, settings),
+    ]);
     await Promise.all([hubPg.start(), sitePg.start()]);
     hub = await startHub();
     site = await startSite();
@@ -123,9 +152,17 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
   test('the hub publishes identities, the site subscribes, the hub subscribes to the site', async () => {
     assert.deepEqual((await http(site.url, 'GET', '/api/v1/info')).json.mode, 'site');
     assert.equal((await http(site.url, 'GET', '/api/v1/info')).json.site, SITE);
-    assert.equal(await count(hubPg, `SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = $1`, [identitySubscription(SITE)]), 1);
-    await until('the hub to subscribe to the site', async () =>
-      (await count(hubPg, `SELECT count(*)::int AS n FROM pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL`, [siteSubscription(SITE)])) === 1);
+    assert.equal(
+      await count(hubPg, `SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = $1`, [identitySubscription(SITE)]),
+      1,
+    );
+    await until(
+      'the hub to subscribe to the site',
+      async () =>
+        (await count(hubPg, `SELECT count(*)::int AS n FROM pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL`, [
+          siteSubscription(SITE),
+        ])) === 1,
+    );
     const ready = await http(site.url, 'GET', '/readyz');
     assert.equal(ready.json.checks.mode, 'site');
     assert.equal(ready.json.checks.hub, 'ok');
@@ -154,22 +191,41 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
 
   test('sign-ins and audit events of the site reach the hub, with ids from the site range; the hub lists them by time', async () => {
     const { first, last } = auditRange(1);
-    const atSite = (await sitePg.query(`SELECT id::text FROM audit_events WHERE type = 'login.succeeded' ORDER BY id`)).rows.map((r) => r.id as string);
+    const atSite = (await sitePg.query(`SELECT id::text FROM audit_events WHERE type = 'login.succeeded' ORDER BY id`)).rows.map(
+      (r) => r.id as string,
+    );
     assert.ok(atSite.length >= 3);
     for (const id of atSite) assert.ok(Number(id) >= first && Number(id) <= last, `audit id ${id} outside the site range`);
-    await until('the site events at the hub', async () =>
-      (await count(hubPg, `SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND type = 'login.succeeded'`, [SITE])) === atSite.length);
+    await until(
+      'the site events at the hub',
+      async () =>
+        (await count(hubPg, `SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND type = 'login.succeeded'`, [SITE])) ===
+        atSite.length,
+    );
     const sessionsAtSite = await count(sitePg, 'SELECT count(*)::int AS n FROM sessions');
-    await until('the site sessions at the hub', async () => (await count(hubPg, 'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [obamaId])) === sessionsAtSite);
+    await until(
+      'the site sessions at the hub',
+      async () => (await count(hubPg, 'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [obamaId])) === sessionsAtSite,
+    );
     const log = await http(hub.url, 'GET', '/api/v1/admin/audit?limit=100', { bearer: admin.accessToken });
     assert.equal(log.status, 200, log.text);
     const events = log.json.events as { id: string; at: string; site: string | null; type: string }[];
     assert.ok(events.some((e) => e.site === SITE && e.type === 'login.succeeded'));
-    assert.ok(events.some((e) => e.site === null && e.type === 'enroll.completed'), 'the hub\'s own events too');
+    assert.ok(
+      events.some((e) => e.site === null && e.type === 'enroll.completed'),
+      "the hub's own events too",
+    );
     const times = events.map((e) => Date.parse(e.at));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first across hub and site');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+      'newest first across hub and site',
+    );
     const users = await http(hub.url, 'GET', '/api/v1/admin/users', { bearer: admin.accessToken });
-    assert.ok(users.json.users.find((u: { username: string; lastLoginAt: string | null }) => u.username === 'obama').lastLoginAt, 'site sign-ins show as the last login at the hub');
+    assert.ok(
+      users.json.users.find((u: { username: string; lastLoginAt: string | null }) => u.username === 'obama').lastLoginAt,
+      'site sign-ins show as the last login at the hub',
+    );
   });
 
   test('the copy at the site is read-only for local writers', async () => {
@@ -179,23 +235,42 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
 
   test('enrollment, deletion and role changes made at the site are written at the hub and come back at once', async () => {
     const reg = await register(site.url, 'kit');
-    assert.equal(await count(hubPg, 'SELECT count(*)::int AS n FROM users WHERE id = $1', [reg.id]), 1, 'the account was created at the hub');
-    const enrolled = await enroll(site.url, reg.ticket, [0, 1, 2].map((i) => variant(KIT[0]!, 30 + i)));
+    assert.equal(
+      await count(hubPg, 'SELECT count(*)::int AS n FROM users WHERE id = $1', [reg.id]),
+      1,
+      'the account was created at the hub',
+    );
+    const enrolled = await enroll(
+      site.url,
+      reg.ticket,
+      [0, 1, 2].map((i) => variant(KIT[0]!, 30 + i)),
+    );
     assert.ok(enrolled.result?.ok, JSON.stringify(enrolled.result));
     assert.equal(enrolled.result.templateCount, 3, 'the site reads its own write back');
-    assert.equal(await count(hubPg, 'SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [reg.id]), 3, 'templates stored at the hub');
+    assert.equal(
+      await count(hubPg, 'SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [reg.id]),
+      3,
+      'templates stored at the hub',
+    );
     const l = await login(site.url, { mode: 'verify', username: 'kit' }, [KIT[1]!]);
     assert.ok(l.result?.ok, `logs in right after enrolling at the site: ${JSON.stringify(l.started ?? l.result)}`);
     // a face already enrolled anywhere (obama, at the hub) is refused: the site's index knows it
     const dup = await register(site.url, 'obama-again');
-    const res = await enroll(site.url, dup.ticket, OBAMA.map((o, i) => variant(o, 40 + i)));
+    const res = await enroll(
+      site.url,
+      dup.ticket,
+      OBAMA.map((o, i) => variant(o, 40 + i)),
+    );
     assert.equal(!res.result?.ok && res.result?.error.code, ErrorCode.FACE_ALREADY_ENROLLED);
-    const del = await http(site.url, 'DELETE', `/api/v1/admin/users/${reg.id}`, { bearer: (await session(site.url, 'admin', variant(BIDEN[0]!, 50))).accessToken });
+    const del = await http(site.url, 'DELETE', `/api/v1/admin/users/${reg.id}`, {
+      bearer: (await session(site.url, 'admin', variant(BIDEN[0]!, 50))).accessToken,
+    });
     assert.equal(del.status, 204, del.text);
     assert.equal(await count(hubPg, 'SELECT count(*)::int AS n FROM users WHERE id = $1', [reg.id]), 0, 'deleted at the hub');
     assert.equal(await count(sitePg, 'SELECT count(*)::int AS n FROM users WHERE id = $1', [reg.id]), 0, 'and already gone from the copy');
     const role = await http(site.url, 'PUT', `/api/v1/admin/users/${obamaId}/role`, {
-      bearer: (await session(site.url, 'admin', variant(BIDEN[1]!, 51))).accessToken, body: { role: 'admin' },
+      bearer: (await session(site.url, 'admin', variant(BIDEN[1]!, 51))).accessToken,
+      body: { role: 'admin' },
     });
     assert.equal(role.status, 200, role.text);
     assert.equal(role.json.user.role, 'admin', 'read back from the site copy right after the write');
@@ -213,12 +288,18 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
     assert.equal(errorCode(blocked.started as never), ErrorCode.BACKOFF);
     const adminId = (await hubPg.query(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]?.id as string;
     const view = await until('the site lock at the hub', async () => {
-      const u = (await http(hub.url, 'GET', '/api/v1/admin/users?q=admin', { bearer: admin.accessToken })).json.users.find((x: { id: string }) => x.id === adminId);
+      const u = (await http(hub.url, 'GET', '/api/v1/admin/users?q=admin', { bearer: admin.accessToken })).json.users.find(
+        (x: { id: string }) => x.id === adminId,
+      );
       return u?.backoffUntil ? u : undefined;
     });
     assert.equal(view.failedAttempts, cfg.backoffAfter);
     assert.equal((await http(hub.url, 'POST', `/api/v1/admin/users/${adminId}/unlock`, { bearer: admin.accessToken })).status, 200);
-    await until('the unlock to clear the site', async () => (await count(sitePg, `SELECT count(*)::int AS n FROM attempt_counters WHERE scope = 'user' AND key = $1`, [adminId])) === 0);
+    await until(
+      'the unlock to clear the site',
+      async () =>
+        (await count(sitePg, `SELECT count(*)::int AS n FROM attempt_counters WHERE scope = 'user' AND key = $1`, [adminId])) === 0,
+    );
     const ok = await login(site.url, { mode: 'verify', username: 'admin' }, [variant(BIDEN[1]!, 81)]);
     assert.ok(ok.result?.ok, JSON.stringify(ok.started ?? ok.result));
   });
@@ -228,10 +309,17 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
     const templateIds = (await sitePg.query('SELECT id FROM face_templates WHERE user_id = $1', [obamaId])).rows.map((r) => r.id as string);
     assert.equal(templateIds.length, 3);
     assert.equal((await http(hub.url, 'DELETE', `/api/v1/admin/users/${obamaId}`, { bearer: admin.accessToken })).status, 204);
-    await until('the deletion to reach the site', async () => (await count(sitePg, 'SELECT count(*)::int AS n FROM users WHERE id = $1', [obamaId])) === 0);
+    await until(
+      'the deletion to reach the site',
+      async () => (await count(sitePg, 'SELECT count(*)::int AS n FROM users WHERE id = $1', [obamaId])) === 0,
+    );
     const refused = await login(site.url, { mode: 'verify', username: 'obama' }, [variant(OBAMA_OTHER, 96)]);
     assert.equal(errorCode(refused.started as never), ErrorCode.USER_NOT_FOUND);
-    assert.equal(await count(sitePg, 'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [obamaId]), 0, 'site sessions of the account are gone');
+    assert.equal(
+      await count(sitePg, 'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [obamaId]),
+      0,
+      'site sessions of the account are gone',
+    );
     assert.equal((await http(site.url, 'POST', '/api/v1/sessions/refresh', { body: { refreshToken: s.refreshToken } })).status, 401);
     await until('the site index to drop the templates', async () => templateIds.every((id) => !site.ctx.templates.index.has(id)));
     const kiosk = await login(site.url, { mode: 'identify' }, [variant(OBAMA_OTHER, 97)]);
@@ -240,8 +328,19 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
 
   test('with the hub down the site logs people in, refuses authority operations with HUB_UNAVAILABLE, then SITE_STALE past its limit', async () => {
     const reg = await register(hub.url, 'kept');
-    assert.ok((await enroll(hub.url, reg.ticket, OBAMA.map((o, i) => variant(o, 100 + i)))).result?.ok);
-    await until('kept at the site', async () => (await count(sitePg, 'SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [reg.id])) === 3);
+    assert.ok(
+      (
+        await enroll(
+          hub.url,
+          reg.ticket,
+          OBAMA.map((o, i) => variant(o, 100 + i)),
+        )
+      ).result?.ok,
+    );
+    await until(
+      'kept at the site',
+      async () => (await count(sitePg, 'SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [reg.id])) === 3,
+    );
     const pending = await register(site.url, 'pending');
     const usersAtHub = await count(hubPg, 'SELECT count(*)::int AS n FROM users');
     const loginsBefore = await count(sitePg, `SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.succeeded'`);
@@ -290,14 +389,24 @@ describe('hub and site on two PostgreSQL servers', { skip: bin ? false : 'no Pos
     // the hub comes back: the site catches up, logs in again, and everything it recorded arrives
     await hubPg.start();
     hub = await startHub();
-    await until('the site to be fresh again', async () => {
-      const r = await login(site.url, { mode: 'verify', username: 'kept' }, [variant(OBAMA_OTHER, 120 + Math.floor(Math.random() * 1e6))]);
-      return r.result?.ok === true;
-    }, 30_000);
+    await until(
+      'the site to be fresh again',
+      async () => {
+        const r = await login(site.url, { mode: 'verify', username: 'kept' }, [
+          variant(OBAMA_OTHER, 120 + Math.floor(Math.random() * 1e6)),
+        ]);
+        return r.result?.ok === true;
+      },
+      30_000,
+    );
     const loginsAtSite = await count(sitePg, `SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.succeeded'`);
     assert.ok(loginsAtSite >= loginsBefore + 5);
-    await until('every site sign-in at the hub', async () =>
-      (await count(hubPg, `SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND type = 'login.succeeded'`, [SITE])) === loginsAtSite);
+    await until(
+      'every site sign-in at the hub',
+      async () =>
+        (await count(hubPg, `SELECT count(*)::int AS n FROM audit_events WHERE site = $1 AND type = 'login.succeeded'`, [SITE])) ===
+        loginsAtSite,
+    );
     assert.equal(await count(hubPg, 'SELECT count(*)::int AS n FROM users'), usersAtHub, 'nothing was half-written at the hub');
   });
 });

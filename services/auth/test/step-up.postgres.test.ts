@@ -45,10 +45,21 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
   before(async () => {
     requireFaces();
     [vision, store] = await Promise.all([startVision(), createStore('postgres')]);
-    plain = await startReplica(store, vision.url, { liveness: false, publicUrl: PUBLIC_URL, maxMismatchFrames: 1, setupToken: SETUP_TOKEN });
+    plain = await startReplica(store, vision.url, {
+      liveness: false,
+      publicUrl: PUBLIC_URL,
+      maxMismatchFrames: 1,
+      setupToken: SETUP_TOKEN,
+    });
     live = await startReplica(store, vision.url, {
-      liveness: true, challengeSteps: 1, publicUrl: PUBLIC_URL,
-      backoffAfter: 2, lockAfter: 3, backoffBaseSeconds: 1, backoffMaxSeconds: 1, pairBackoffAfter: 100,
+      liveness: true,
+      challengeSteps: 1,
+      publicUrl: PUBLIC_URL,
+      backoffAfter: 2,
+      lockAfter: 3,
+      backoffBaseSeconds: 1,
+      backoffMaxSeconds: 1,
+      pairBackoffAfter: 100,
     });
     stale = await startReplica(store, vision.url, { liveness: false, reauthMaxAgeSeconds: 2 });
   });
@@ -66,7 +77,9 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
   }
 
   test('an administrator without a passkey acts as a user: role user in the token, STEP_UP_REQUIRED on admin routes', async () => {
-    const reg = await http(plain.url, 'POST', '/api/v1/users', { body: { username: 'obama', displayName: 'Barack', setupToken: SETUP_TOKEN } });
+    const reg = await http(plain.url, 'POST', '/api/v1/users', {
+      body: { username: 'obama', displayName: 'Barack', setupToken: SETUP_TOKEN },
+    });
     assert.equal(reg.json.user.role, 'admin', 'the setup token makes the first administrator');
     const enrolled = await enroll(plain.url, reg.json.enrollmentTicket, OBAMA);
     assert.ok(enrolled.result?.ok, JSON.stringify(enrolled.result));
@@ -86,11 +99,20 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
     assert.ok(Value.Check(MeResponse, me.json), me.text);
     assert.equal(me.json.user.role, 'admin', 'the account is an administrator');
     assert.equal(me.json.session.role, 'user', 'this session acts as a user');
-    for (const [method, path, body] of [['GET', '/api/v1/admin/users'], ['GET', '/api/v1/admin/audit'], ['GET', '/api/v1/admin/devices'], ['POST', '/api/v1/admin/devices', { name: 'Kiosk' }]] as const) {
+    for (const [method, path, body] of [
+      ['GET', '/api/v1/admin/users'],
+      ['GET', '/api/v1/admin/audit'],
+      ['GET', '/api/v1/admin/devices'],
+      ['POST', '/api/v1/admin/devices', { name: 'Kiosk' }],
+    ] as const) {
       const denied = await http(plain.url, method, path, { cookie: s.userCookie, body });
       assert.equal(denied.status, 403, `${method} ${path}`);
       assert.equal(denied.json.error.code, ErrorCode.STEP_UP_REQUIRED, `${method} ${path}`);
-      assert.equal(denied.setCookies.some((c) => c.startsWith('faceline_device=')), false, 'no device credential without step-up');
+      assert.equal(
+        denied.setCookies.some((c) => c.startsWith('faceline_device=')),
+        false,
+        'no device credential without step-up',
+      );
     }
   });
 
@@ -103,26 +125,41 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
 
     // an answer made on another site is refused, and spends the challenge
     const phished = authenticator.register(opt.json.options, { origin: 'https://faceline.example.evil.test' });
-    const refused = await http(plain.url, 'POST', '/api/v1/me/passkeys', { cookie: s.userCookie, body: { name: 'Phone', response: phished.response } });
+    const refused = await http(plain.url, 'POST', '/api/v1/me/passkeys', {
+      cookie: s.userCookie,
+      body: { name: 'Phone', response: phished.response },
+    });
     assert.equal(refused.status, 400, refused.text);
     assert.equal(refused.json.error.code, ErrorCode.VALIDATION_FAILED);
     const sameChallenge = authenticator.register(opt.json.options);
-    const spent = await http(plain.url, 'POST', '/api/v1/me/passkeys', { cookie: s.userCookie, body: { name: 'Phone', response: sameChallenge.response } });
+    const spent = await http(plain.url, 'POST', '/api/v1/me/passkeys', {
+      cookie: s.userCookie,
+      body: { name: 'Phone', response: sameChallenge.response },
+    });
     assert.equal(spent.json.error.code, ErrorCode.VALIDATION_FAILED, 'the challenge was used by the refused answer');
 
     const opt2 = await http(plain.url, 'POST', '/api/v1/me/passkeys/options', { cookie: s.userCookie });
     const made = authenticator.register(opt2.json.options);
-    const added = await http(plain.url, 'POST', '/api/v1/me/passkeys', { cookie: s.userCookie, body: { name: 'Laptop', response: made.response } });
+    const added = await http(plain.url, 'POST', '/api/v1/me/passkeys', {
+      cookie: s.userCookie,
+      body: { name: 'Laptop', response: made.response },
+    });
     assert.equal(added.status, 201, added.text);
     assert.equal(added.json.passkey.id, made.passkey.id);
     assert.equal(added.json.passkey.name, 'Laptop');
     s.passkey = made.passkey;
-    const replay = await http(plain.url, 'POST', '/api/v1/me/passkeys', { cookie: s.userCookie, body: { name: 'Laptop', response: made.response } });
+    const replay = await http(plain.url, 'POST', '/api/v1/me/passkeys', {
+      cookie: s.userCookie,
+      body: { name: 'Laptop', response: made.response },
+    });
     assert.equal(replay.json.error.code, ErrorCode.VALIDATION_FAILED, 'the same registration again is refused');
 
     const list = await http(plain.url, 'GET', '/api/v1/me/passkeys', { cookie: s.userCookie });
     assert.ok(Value.Check(PasskeysResponse, list.json), list.text);
-    assert.deepEqual(list.json.passkeys.map((p: { id: string }) => p.id), [made.passkey.id]);
+    assert.deepEqual(
+      list.json.passkeys.map((p: { id: string }) => p.id),
+      [made.passkey.id],
+    );
     const bad = await http(plain.url, 'POST', '/api/v1/me/passkeys', { cookie: s.userCookie, body: { response: 'not an object' } });
     assert.equal(bad.json.error.code, ErrorCode.VALIDATION_FAILED);
     const { rows } = await plain.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'passkey.added'`);
@@ -136,21 +173,30 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
     assert.equal(first.json.error.code, ErrorCode.STEP_UP_REQUIRED);
     const options = first.json.error.details.webauthn;
     assert.equal(options.rpId, 'faceline.example');
-    assert.deepEqual(options.allowCredentials.map((c: { id: string }) => c.id), [s.passkey!.id]);
+    assert.deepEqual(
+      options.allowCredentials.map((c: { id: string }) => c.id),
+      [s.passkey!.id],
+    );
     assert.equal(first.setCookies.length, 0, 'no session yet');
 
     // signed for another origin: refused, the challenge is spent, the grant stays usable
-    const wrongSite = await http(plain.url, 'POST', '/api/v1/sessions', { body: { grant, webauthn: authenticator.assert(s.passkey!, options, { origin: 'https://evil.test' }) } });
+    const wrongSite = await http(plain.url, 'POST', '/api/v1/sessions', {
+      body: { grant, webauthn: authenticator.assert(s.passkey!, options, { origin: 'https://evil.test' }) },
+    });
     assert.equal(wrongSite.status, 401, wrongSite.text);
     assert.equal(wrongSite.json.error.code, ErrorCode.UNAUTHENTICATED);
-    const replayed = await http(plain.url, 'POST', '/api/v1/sessions', { body: { grant, webauthn: authenticator.assert(s.passkey!, options) } });
+    const replayed = await http(plain.url, 'POST', '/api/v1/sessions', {
+      body: { grant, webauthn: authenticator.assert(s.passkey!, options) },
+    });
     assert.equal(replayed.json.error.code, ErrorCode.UNAUTHENTICATED, 'an answer to a spent challenge is refused');
     const garbage = await http(plain.url, 'POST', '/api/v1/sessions', { body: { grant, webauthn: { id: 42 } } });
     assert.equal(garbage.json.error.code, ErrorCode.UNAUTHENTICATED);
 
     const again = await http(plain.url, 'POST', '/api/v1/sessions', { body: { grant } });
     assert.equal(again.json.error.code, ErrorCode.STEP_UP_REQUIRED, 'the grant survived the refusals');
-    const ok = await http(plain.url, 'POST', '/api/v1/sessions', { body: { grant, webauthn: authenticator.assert(s.passkey!, again.json.error.details.webauthn) } });
+    const ok = await http(plain.url, 'POST', '/api/v1/sessions', {
+      body: { grant, webauthn: authenticator.assert(s.passkey!, again.json.error.details.webauthn) },
+    });
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.json.assurance.acr, ACR.MFA);
     assert.deepEqual([...ok.json.assurance.amr].sort(), ['face', 'hwk', 'mfa']);
@@ -198,7 +244,10 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
     s.deviceId = res.json.device.id;
     const list = await http(plain.url, 'GET', '/api/v1/admin/devices', { cookie: `${s.adminCookie}; ${s.deviceCookie}` });
     assert.ok(Value.Check(TrustedDevicesResponse, list.json), list.text);
-    assert.deepEqual(list.json.devices.map((d: any) => [d.id, d.current, d.revokedAt]), [[s.deviceId, true, null]]);
+    assert.deepEqual(
+      list.json.devices.map((d: any) => [d.id, d.current, d.revokedAt]),
+      [[s.deviceId, true, null]],
+    );
   });
 
   test('at the trusted kiosk: acr TRUSTED_DEVICE, past a lock that holds elsewhere, and the success lifts it', async () => {
@@ -247,9 +296,14 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
   });
 
   test('a revoked device no longer counts', async () => {
-    const revoked = await http(plain.url, 'DELETE', `/api/v1/admin/devices/${s.deviceId}`, { cookie: `${s.adminCookie}; ${s.deviceCookie}` });
+    const revoked = await http(plain.url, 'DELETE', `/api/v1/admin/devices/${s.deviceId}`, {
+      cookie: `${s.adminCookie}; ${s.deviceCookie}`,
+    });
     assert.equal(revoked.status, 204, revoked.text);
-    assert.ok(revoked.setCookies.some((c) => c.startsWith('faceline_device=;') || /faceline_device=.*Expires=Thu, 01 Jan 1970/i.test(c)), 'this browser forgets the credential');
+    assert.ok(
+      revoked.setCookies.some((c) => c.startsWith('faceline_device=;') || /faceline_device=.*Expires=Thu, 01 Jan 1970/i.test(c)),
+      'this browser forgets the credential',
+    );
     const twice = await http(plain.url, 'DELETE', `/api/v1/admin/devices/${s.deviceId}`, { cookie: s.adminCookie });
     assert.equal(twice.json.error.code, ErrorCode.NOT_FOUND);
 
@@ -265,11 +319,16 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
     const list = await http(plain.url, 'GET', '/api/v1/admin/devices', { cookie: s.adminCookie });
     assert.ok(list.json.devices[0].revokedAt);
     const { rows } = await plain.ctx.db.query<{ type: string }>(`SELECT type FROM audit_events WHERE type LIKE 'device.%' ORDER BY id`);
-    assert.deepEqual(rows.map((r) => r.type), ['device.trusted', 'device.revoked']);
+    assert.deepEqual(
+      rows.map((r) => r.type),
+      ['device.trusted', 'device.revoked'],
+    );
   });
 
   test('a stale session gets REAUTH_REQUIRED for a new face (HTTP ticket and enroll:start) and a new passkey; a fresh one passes', async () => {
-    const { setCookies } = await http(stale.url, 'POST', '/api/v1/sessions', { body: { grant: await grantFor(stale, 'anna', variant(D3[1]!, 1)) } });
+    const { setCookies } = await http(stale.url, 'POST', '/api/v1/sessions', {
+      body: { grant: await grantFor(stale, 'anna', variant(D3[1]!, 1)) },
+    });
     const cookie = cookieHeader(setCookies);
     const fresh = await http(stale.url, 'POST', '/api/v1/me/enrollment-ticket', { cookie });
     assert.equal(fresh.status, 200, `right after the face login: ${fresh.text}`);
@@ -286,7 +345,11 @@ describe('step-up: passkeys, trusted kiosks, fresh face logins', { timeout: 600_
     socket.disconnect();
 
     // the ticket issued while fresh works, once
-    const re = await enroll(stale.url, fresh.json.enrollmentTicket, D3.map((f, i) => variant(f, 10 + i)));
+    const re = await enroll(
+      stale.url,
+      fresh.json.enrollmentTicket,
+      D3.map((f, i) => variant(f, 10 + i)),
+    );
     assert.ok(re.result?.ok, JSON.stringify(re.result));
     const reuse = await connect(stale.url);
     assert.equal(errorCode(await ask(reuse, 'enroll:start', { ticket: fresh.json.enrollmentTicket })), ErrorCode.TOKEN_INVALID);

@@ -63,7 +63,10 @@ describe('auth while vision is stopped', { timeout: 300_000 }, () => {
 
     const refreshed = await http(r.url, 'POST', '/api/v1/sessions/refresh', { cookie, headers: { origin: r.url } });
     assert.equal(refreshed.status, 200, refreshed.text);
-    const { payload } = await jwtVerify(refreshed.json.accessToken, createRemoteJWKSet(new URL(`${r.url}/.well-known/jwks.json`)), { issuer: 'faceline', audience: 'faceline' });
+    const { payload } = await jwtVerify(refreshed.json.accessToken, createRemoteJWKSet(new URL(`${r.url}/.well-known/jwks.json`)), {
+      issuer: 'faceline',
+      audience: 'faceline',
+    });
     assert.equal(payload.username, 'shift');
     const me = await http(r.url, 'GET', '/api/v1/me', { cookie: cookieHeader(refreshed.setCookies) });
     assert.equal(me.status, 200);

@@ -130,7 +130,10 @@ async function throughput(pool: Pool, size: number, frame: Buffer, seconds: numb
 
 async function httpLatency(frame: Buffer, n: number) {
   const pool: AnalyzePool = newPool(1);
-  const app = await buildApp({ config: { bodyLimitBytes: 8 * 1024 * 1024, retryAfterSeconds: 1, version: 'bench', logLevel: 'silent' }, pool });
+  const app = await buildApp({
+    config: { bodyLimitBytes: 8 * 1024 * 1024, retryAfterSeconds: 1, version: 'bench', logLevel: 'silent' },
+    pool,
+  });
   pool.start();
   await pool.whenReady();
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -150,9 +153,13 @@ async function httpLatency(frame: Buffer, n: number) {
 async function main() {
   const frame = await makeFrame();
   console.log(`vision benchmark: 640x480 JPEG frame (${(frame.length / 1024).toFixed(0)} KB) from face_recognition/barack_obama/obama.jpg`);
-  console.log(`machine: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'cpu'}; node ${process.version}; ONNX intra-op threads per worker: 1`);
+  console.log(
+    `machine: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'cpu'}; node ${process.version}; ONNX intra-op threads per worker: 1`,
+  );
   const loadBefore = os.loadavg()[0]!;
-  console.log(`load average before: ${loadBefore.toFixed(2)}${loadBefore > 0.5 ? '  (other work is running: figures below will be pessimistic)' : ''}\n`);
+  console.log(
+    `load average before: ${loadBefore.toFixed(2)}${loadBefore > 0.5 ? '  (other work is running: figures below will be pessimistic)' : ''}\n`,
+  );
 
   // 1 worker each, current code and baseline: latency (alternating), then throughput one after the other
   const base = newPool(1, true);
@@ -165,7 +172,8 @@ async function main() {
   await base.whenReady();
   await latencyAB({ base, fast: one }, frame, 20); // warm-up
   const lat = await latencyAB({ base, fast: one }, frame, 150);
-  if (lat.fast.faces !== 1 || lat.base.faces !== 1) throw new Error(`the frame should have one face, found ${lat.fast.faces} / ${lat.base.faces}`);
+  if (lat.fast.faces !== 1 || lat.base.faces !== 1)
+    throw new Error(`the frame should have one face, found ${lat.fast.faces} / ${lat.base.faces}`);
   const tputBase = await throughput(base, 1, frame, SECONDS);
   const tput1 = await throughput(one, 1, frame, SECONDS);
   await base.close();
@@ -210,7 +218,9 @@ async function main() {
   console.log('\nlatency, one 640x480 frame, 1 worker, decode included (150 runs each after 20 warm-up, alternating in blocks of 10)');
   console.log('                                                 now                  baseline (before speed work)');
   const row = (label: string, now: number[], before: number[]) =>
-    console.log(`  ${label.padEnd(46)} p50 ${ms(pct(now, 50)).padStart(8)}  p95 ${ms(pct(now, 95)).padStart(8)}   p50 ${ms(pct(before, 50)).padStart(8)}  p95 ${ms(pct(before, 95)).padStart(8)}`);
+    console.log(
+      `  ${label.padEnd(46)} p50 ${ms(pct(now, 50)).padStart(8)}  p95 ${ms(pct(now, 95)).padStart(8)}   p50 ${ms(pct(before, 50)).padStart(8)}  p95 ${ms(pct(before, 95)).padStart(8)}`,
+    );
   row('pool (decode + inference + thread hand-off)', lat.fast.total, lat.base.total);
   console.log('\nwhere the milliseconds go (p50 of each stage; "other" = detection decoding, landmark and pose maths, answer)');
   console.log('  stage                                 now       baseline');
@@ -229,12 +239,18 @@ async function main() {
   stage('total', lat.fast.total, lat.base.total);
   console.log(`\n  HTTP end to end (POST /v1/analyze over loopback): p50 ${ms(pct(http, 50))}  p95 ${ms(pct(http, 95))}`);
   if (refP50 !== undefined) {
-    console.log(`  face-api reference (tfjs WASM, 1 thread, decode included): p50 ${ms(refP50)}  -> ONNX pipeline ${(refP50 / p50).toFixed(1)}x faster`);
+    console.log(
+      `  face-api reference (tfjs WASM, 1 thread, decode included): p50 ${ms(refP50)}  -> ONNX pipeline ${(refP50 / p50).toFixed(1)}x faster`,
+    );
   }
   console.log(`\nthroughput through the pool (${SECONDS} s each, 2 tasks in flight per worker)`);
-  console.log(`  1 worker, baseline: ${tputBase.perSecond.toFixed(1)} images/s  (CPU ${ms(tputBase.cpuMsPerImage)} per image, all threads)`);
+  console.log(
+    `  1 worker, baseline: ${tputBase.perSecond.toFixed(1)} images/s  (CPU ${ms(tputBase.cpuMsPerImage)} per image, all threads)`,
+  );
   console.log(`  1 worker:  ${tput1.perSecond.toFixed(1)} images/s  (CPU ${ms(tput1.cpuMsPerImage)} per image, all threads)`);
-  console.log(`  ${ALL} workers: ${tputAll.perSecond.toFixed(1)} images/s  (${ratio.toFixed(2)}x; CPU ${ms(tputAll.cpuMsPerImage)} per image)`);
+  console.log(
+    `  ${ALL} workers: ${tputAll.perSecond.toFixed(1)} images/s  (${ratio.toFixed(2)}x; CPU ${ms(tputAll.cpuMsPerImage)} per image)`,
+  );
   if (ALL > 1) {
     const ideal = Math.min(ALL, os.availableParallelism()) * (tput1.cpuMsPerImage / tputAll.cpuMsPerImage);
     console.log(`  scaling expected on an otherwise idle machine, from CPU per image: ${ideal.toFixed(2)}x`);

@@ -50,7 +50,9 @@ const human = await createHuman();
 const tf = human.tf;
 const onnx = await createOnnxFacePipeline({ intraOpThreads: 1 });
 const fullPass = { face: { iris: { enabled: true }, antispoof: { enabled: true }, liveness: { enabled: true } } } as Partial<HumanConfig>;
-const meshOnlyPass = { face: { iris: { enabled: false }, antispoof: { enabled: false }, liveness: { enabled: false } } } as Partial<HumanConfig>;
+const meshOnlyPass = {
+  face: { iris: { enabled: false }, antispoof: { enabled: false }, liveness: { enabled: false } },
+} as Partial<HumanConfig>;
 
 // Every score is read as "higher = genuine", as human labels them (`face.real`, `face.live`). For
 // liveness human reports softmax output 0, while the training script its manifest names encodes
@@ -89,7 +91,9 @@ async function decode(input: Buffer | string, rotate = true): Promise<RgbImage> 
 }
 
 async function reencode(img: RgbImage): Promise<RgbImage> {
-  const jpeg = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 3 } })
+  const jpeg = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
+    raw: { width: img.width, height: img.height, channels: 3 },
+  })
     .jpeg({ quality: JPEG_QUALITY })
     .toBuffer();
   return decode(jpeg, false);
@@ -115,7 +119,12 @@ async function analyse(img: RgbImage, opts: { eyes: boolean }): Promise<Analysis
     const res = await human.detect(input as never, fullPass);
     const detectMs = performance.now() - t0;
     const perf = human.performance;
-    const ms = { detect: detectMs, face: perf.face ?? Number.NaN, antispoof: perf.antispoof ?? Number.NaN, liveness: perf.liveness ?? Number.NaN };
+    const ms = {
+      detect: detectMs,
+      face: perf.face ?? Number.NaN,
+      antispoof: perf.antispoof ?? Number.NaN,
+      liveness: perf.liveness ?? Number.NaN,
+    };
     const face = res.face[0] as HumanFace | undefined;
     if (!face?.tensor) return { found: false, ms };
     // The crop human feeds both models (BlazeFace box x1.4, squared, rotation-corrected, 192x192, 0..1) …
@@ -125,7 +134,9 @@ async function analyse(img: RgbImage, opts: { eyes: boolean }): Promise<Analysis
     tf.dispose([crop, face.tensor]);
     // … and a tight square around the mesh's face box, straight from the frame.
     const [bx, by, bw, bh] = face.box;
-    const side = Math.max(bw, bh), cx = bx + bw / 2, cy = by + bh / 2;
+    const side = Math.max(bw, bh),
+      cx = bx + bw / 2,
+      cy = by + bh / 2;
     const f32 = tf.cast(input, 'float32');
     const norm = tf.div(f32, 255);
     const box = [[(cy - side / 2) / img.height, (cx - side / 2) / img.width, (cy + side / 2) / img.height, (cx + side / 2) / img.width]];
@@ -176,7 +187,8 @@ const samples: Sample[] = [];
 const started = performance.now();
 const catalog = loadCatalog(dir);
 const tensorsAtStart = tf.memory().numTensors;
-const progress = (msg: string) => process.stderr.write(`\r${msg.padEnd(70)} ${String(tf.memory().numTensors - tensorsAtStart).padStart(5)} tensors`);
+const progress = (msg: string) =>
+  process.stderr.write(`\r${msg.padEnd(70)} ${String(tf.memory().numTensors - tensorsAtStart).padStart(5)} tensors`);
 
 // genuine and presentation stills, EXIF honoured; the "_upright" copies are the same pictures again
 for (const e of catalog.filter((c) => ['live', 'spoof_print', 'spoof_screen'].includes(c.kind) && !c.path.includes('_upright'))) {
@@ -202,7 +214,8 @@ const SQUASH_CLIP_EVERY = 5;
 let openFramesSeen = 0;
 for (const clip of Object.keys(CLIPS) as (keyof typeof CLIPS)[]) {
   const frames = splitMjpeg(await readFile(path.join(dir, CLIPS[clip].file)));
-  if (frames.length !== CLIPS[clip].frames) throw new Error(`${CLIPS[clip].file}: ${frames.length} frames, the labels were made for ${CLIPS[clip].frames}`);
+  if (frames.length !== CLIPS[clip].frames)
+    throw new Error(`${CLIPS[clip].file}: ${frames.length} frames, the labels were made for ${CLIPS[clip].frames}`);
   for (let i = 0; i < frames.length; i += FRAME_STEP) {
     progress(`${clip} frame ${i + 1}/${frames.length}`);
     const a = await analyse(await decode(frames[i]!, false), { eyes: true });
@@ -216,7 +229,14 @@ for (const clip of Object.keys(CLIPS) as (keyof typeof CLIPS)[]) {
       for (const f of SQUASH) {
         const warped = await reencode(squashEyes(img, lmFace.landmarks as Pt[], f));
         const group = `squashEyes ${f} (clip frames)`;
-        samples.push({ kind: 'injection', group, family: 'squashEyes on clip frames', source: CLIPS[clip].file, frame: i, a: await analyse(warped, { eyes: true }) });
+        samples.push({
+          kind: 'injection',
+          group,
+          family: 'squashEyes on clip frames',
+          source: CLIPS[clip].file,
+          frame: i,
+          a: await analyse(warped, { eyes: true }),
+        });
       }
     }
   }
@@ -224,7 +244,14 @@ for (const clip of Object.keys(CLIPS) as (keyof typeof CLIPS)[]) {
 const replay = splitMjpeg(await readFile(path.join(dir, 'webcam/spoof_screen_replay_480x640.mjpeg')));
 for (let i = 0; i < replay.length; i++) {
   const a = await analyse(await decode(replay[i]!, false), { eyes: false });
-  samples.push({ kind: 'presentation', group: 'screen replay feed', family: 'screen replay feed', source: 'webcam/spoof_screen_replay_480x640.mjpeg', frame: i, a });
+  samples.push({
+    kind: 'presentation',
+    group: 'screen replay feed',
+    family: 'screen replay feed',
+    source: 'webcam/spoof_screen_replay_480x640.mjpeg',
+    frame: i,
+    a,
+  });
 }
 
 // portraits, unchanged and warped
@@ -236,12 +263,33 @@ interface Warp {
 }
 const sign = (i: number) => (i % 2 ? -1 : 1); // alternate directions across portraits
 const WARPS: Warp[] = [
-  ...[0.15, 0.3].map((a) => ({ family: 'stretchTurn', label: `stretchTurn ${a}`, apply: (img: Rgb, lm: readonly Pt[], i: number) => stretchTurn(img, lm, sign(i) * a) })),
-  ...[20, 35].map((d) => ({ family: 'planarTurn', label: `planarTurn ${d}°`, apply: (img: Rgb, lm: readonly Pt[], i: number) => planarTurn(img, lm, sign(i) * d) })),
-  ...[15, 30].map((d) => ({ family: 'tpsTurn', label: `tpsTurn ${d}°`, apply: (img: Rgb, lm: readonly Pt[], i: number) => tpsTurn(img, lm, sign(i) * d) })),
-  ...SQUASH.map((f) => ({ family: 'squashEyes', label: `squashEyes ${f}`, apply: (img: Rgb, lm: readonly Pt[]) => squashEyes(img, lm, f), eyes: true })),
+  ...[0.15, 0.3].map((a) => ({
+    family: 'stretchTurn',
+    label: `stretchTurn ${a}`,
+    apply: (img: Rgb, lm: readonly Pt[], i: number) => stretchTurn(img, lm, sign(i) * a),
+  })),
+  ...[20, 35].map((d) => ({
+    family: 'planarTurn',
+    label: `planarTurn ${d}°`,
+    apply: (img: Rgb, lm: readonly Pt[], i: number) => planarTurn(img, lm, sign(i) * d),
+  })),
+  ...[15, 30].map((d) => ({
+    family: 'tpsTurn',
+    label: `tpsTurn ${d}°`,
+    apply: (img: Rgb, lm: readonly Pt[], i: number) => tpsTurn(img, lm, sign(i) * d),
+  })),
+  ...SQUASH.map((f) => ({
+    family: 'squashEyes',
+    label: `squashEyes ${f}`,
+    apply: (img: Rgb, lm: readonly Pt[]) => squashEyes(img, lm, f),
+    eyes: true,
+  })),
   { family: 'mirror', label: 'mirror', apply: (img: Rgb) => mirror(img) },
-  ...[4, 10].map((s) => ({ family: 'sensorNoise', label: `sensorNoise σ${s}`, apply: (img: Rgb, _lm: readonly Pt[], i: number) => sensorNoise(img, s, rng(1000 + i)) })),
+  ...[4, 10].map((s) => ({
+    family: 'sensorNoise',
+    label: `sensorNoise σ${s}`,
+    apply: (img: Rgb, _lm: readonly Pt[], i: number) => sensorNoise(img, s, rng(1000 + i)),
+  })),
 ];
 const portraits = catalog.filter((c) => c.kind === 'photo').slice(0, MAX_PORTRAITS);
 const portraitInfo: { source: string; lmFound: boolean; openEyed: boolean }[] = [];
@@ -264,11 +312,25 @@ for (let i = 0; i < portraits.length; i++) {
   // squashEyes is an attack on open eyes: keep portraits whose eyes are open and big enough to see
   const openEyed = !!ears && Math.min(...ears) >= 0.22 && iod >= 20;
   portraitInfo.push({ source: e.path, lmFound: !!lm, openEyed });
-  samples.push({ kind: 'genuine', group: 'portrait', family: 'portrait', source: e.path, portrait: i, a: await analyse(await reencode(img), { eyes: openEyed }) });
+  samples.push({
+    kind: 'genuine',
+    group: 'portrait',
+    family: 'portrait',
+    source: e.path,
+    portrait: i,
+    a: await analyse(await reencode(img), { eyes: openEyed }),
+  });
   if (!lm) continue;
   for (const w of WARPS) {
     const warped = await reencode(w.apply(img, lm, i));
-    samples.push({ kind: 'injection', group: w.label, family: w.family, source: e.path, portrait: i, a: await analyse(warped, { eyes: openEyed && !!w.eyes }) });
+    samples.push({
+      kind: 'injection',
+      group: w.label,
+      family: w.family,
+      source: e.path,
+      portrait: i,
+      a: await analyse(warped, { eyes: openEyed && !!w.eyes }),
+    });
   }
 }
 process.stderr.write('\n');
@@ -328,7 +390,8 @@ interface Comparison {
 const pairKey = (s: Sample) => (s.portrait !== undefined ? `${s.source}#p${s.portrait}` : `${s.source}#f${s.frame ?? ''}`);
 const originals = new Map(genuine.map((s) => [pairKey(s), s]));
 function compare(attackName: string, attack: Sample[], n: ScoreName): Comparison {
-  const g = score(genuine, n), a = score(attack, n);
+  const g = score(genuine, n),
+    a = score(attack, n);
   const c: Comparison = {
     attack: attackName,
     n: a.length,
@@ -354,7 +417,20 @@ const attackGroups: [string, Sample[]][] = [
 ];
 const separation = Object.fromEntries(SCORES.map(({ name }) => [name, attackGroups.map(([g, list]) => compare(g, list, name))]));
 const distributions = Object.fromEntries(
-  SCORES.map(({ name }) => [name, Object.fromEntries(groupsOf(found, 'group').map((g) => [g, dist(score(found.filter((s) => s.group === g), name))]))]),
+  SCORES.map(({ name }) => [
+    name,
+    Object.fromEntries(
+      groupsOf(found, 'group').map((g) => [
+        g,
+        dist(
+          score(
+            found.filter((s) => s.group === g),
+            name,
+          ),
+        ),
+      ]),
+    ),
+  ]),
 );
 // The live photo, the print and the tablet come from one capture set (same camera, room, people):
 // the only comparison here where the domain does not differ between genuine and attack.
@@ -363,11 +439,21 @@ const matched = found
   .map((s) => ({
     group: s.group,
     scores: s.a.scores!,
-    pass95: Object.fromEntries(SCORES.map(({ name }) => [name, s.a.scores![name] >= passAtGenuineKept(score(genuine, name), [], 0.95).threshold])) as Record<ScoreName, boolean>,
-    pass99: Object.fromEntries(SCORES.map(({ name }) => [name, s.a.scores![name] >= passAtGenuineKept(score(genuine, name), [], 0.99).threshold])) as Record<ScoreName, boolean>,
+    pass95: Object.fromEntries(
+      SCORES.map(({ name }) => [name, s.a.scores![name] >= passAtGenuineKept(score(genuine, name), [], 0.95).threshold]),
+    ) as Record<ScoreName, boolean>,
+    pass99: Object.fromEntries(
+      SCORES.map(({ name }) => [name, s.a.scores![name] >= passAtGenuineKept(score(genuine, name), [], 0.99).threshold]),
+    ) as Record<ScoreName, boolean>,
   }));
 const thresholds = Object.fromEntries(
-  SCORES.map(({ name }) => [name, { keep95: passAtGenuineKept(score(genuine, name), [], 0.95).threshold, keep99: passAtGenuineKept(score(genuine, name), [], 0.99).threshold }]),
+  SCORES.map(({ name }) => [
+    name,
+    {
+      keep95: passAtGenuineKept(score(genuine, name), [], 0.95).threshold,
+      keep99: passAtGenuineKept(score(genuine, name), [], 0.99).threshold,
+    },
+  ]),
 );
 const coverage = groupsOf(samples, 'group').map((g) => ({
   group: g,
@@ -406,7 +492,9 @@ const clipEyes = (state: 'open' | 'closed', clip?: keyof typeof CLIPS) =>
     .filter((f) => f.a.found && (!clip || f.clip === clip))
     .flatMap((f) => ([0, 1] as const).filter((s) => eyeState(f.clip, f.frame, SIDES[s]!) === state).map((side) => ({ a: f.a, side })));
 const portraitEyes = (group: string) =>
-  found.filter((s) => s.group === group && s.a.eyesMeshOnly !== undefined).flatMap((s) => ([0, 1] as const).map((side) => ({ a: s.a, side })));
+  found
+    .filter((s) => s.group === group && s.a.eyesMeshOnly !== undefined)
+    .flatMap((s) => ([0, 1] as const).map((side) => ({ a: s.a, side })));
 
 const eyeSets = {
   realOpen: clipEyes('open'),
@@ -421,14 +509,18 @@ const eyeSets = {
  */
 function bestOfSquash(m: EyeMeasure, t: number, clipFramesToo: boolean): { pictures: number; share: number } {
   const key = (s: Sample) => (clipFramesToo ? `${s.source}#${s.frame}` : `${s.source}#${s.portrait}`);
-  const squashed = found.filter((s) => s.group.startsWith('squashEyes ') && s.group.endsWith('(clip frames)') === clipFramesToo && s.a.eyesMeshOnly !== undefined);
+  const squashed = found.filter(
+    (s) => s.group.startsWith('squashEyes ') && s.group.endsWith('(clip frames)') === clipFramesToo && s.a.eyesMeshOnly !== undefined,
+  );
   const pictures = new Set(squashed.map(key));
   const works = new Set(
     squashed
-      .filter((s) => ([0, 1] as const).every((side) => {
-        const v = eyeValue(s.a, side, m);
-        return v !== null && v <= t;
-      }))
+      .filter((s) =>
+        ([0, 1] as const).every((side) => {
+          const v = eyeValue(s.a, side, m);
+          return v !== null && v <= t;
+        }),
+      )
       .map(key),
   );
   return { pictures: pictures.size, share: works.size / (pictures.size || 1) };
@@ -444,7 +536,10 @@ const eyeState_ = MEASURES.map(({ name, label }) => {
     distributions: Object.fromEntries(Object.entries(v).map(([k, xs]) => [k, dist(xs)])) as Record<string, Dist>,
     aucOpenVsClosed: rocAuc(v.realOpen!, v.realClosed!),
     aucOpenVsClosedByClip: Object.fromEntries(
-      (Object.keys(CLIPS) as (keyof typeof CLIPS)[]).map((c) => [c, rocAuc(eyeSet(clipEyes('open', c), name), eyeSet(clipEyes('closed', c), name))]),
+      (Object.keys(CLIPS) as (keyof typeof CLIPS)[]).map((c) => [
+        c,
+        rocAuc(eyeSet(clipEyes('open', c), name), eyeSet(clipEyes('closed', c), name)),
+      ]),
     ),
     thresholdKeeping95ClosedAsClosed: t,
     readAsClosed: Object.fromEntries(Object.entries(v).map(([k, xs]) => [k, readClosed(xs)])),
@@ -463,7 +558,10 @@ const eyeState_ = MEASURES.map(({ name, label }) => {
 // ---------------------------------------------------------------- eye sheets (to check the labels by eye)
 if (sheetsDir) {
   await mkdir(sheetsDir, { recursive: true });
-  const COLS = 6, TW = 220, TH = 70, BAR = 8;
+  const COLS = 6,
+    TW = 220,
+    TH = 70,
+    BAR = 8;
   const colour = { open: [40, 180, 60], closed: [220, 40, 40], ambiguous: [128, 128, 128] } as const;
   for (const clip of Object.keys(CLIPS) as (keyof typeof CLIPS)[]) {
     const frames = clipFrames.filter((f) => f.clip === clip && f.a.found && f.a.eyes);
@@ -474,12 +572,18 @@ if (sheetsDir) {
       const iod = Math.abs(r.cx - l.cx);
       const meta = await sharp(f.jpeg).metadata();
       // the eye band: 2.2 inter-ocular distances wide, centred between the eyes (mesh eye corners)
-      const w = Math.round(iod * 2.2), h = Math.round((iod * 2.2 * TH) / TW);
+      const w = Math.round(iod * 2.2),
+        h = Math.round((iod * 2.2 * TH) / TW);
       const eyeY = (l.cy + r.cy) / 2;
       const left = Math.max(0, Math.min(meta.width! - w, Math.round((l.cx + r.cx) / 2 - w / 2)));
       const top = Math.max(0, Math.min(meta.height! - h, Math.round(eyeY - h / 2)));
-      const tile = await sharp(f.jpeg).extract({ left, top, width: Math.min(w, meta.width!), height: Math.min(h, meta.height!) }).resize(TW, TH, { fit: 'fill' }).raw().toBuffer();
-      const x = (k % COLS) * (TW + 2), y = Math.floor(k / COLS) * (TH + BAR + 2);
+      const tile = await sharp(f.jpeg)
+        .extract({ left, top, width: Math.min(w, meta.width!), height: Math.min(h, meta.height!) })
+        .resize(TW, TH, { fit: 'fill' })
+        .raw()
+        .toBuffer();
+      const x = (k % COLS) * (TW + 2),
+        y = Math.floor(k / COLS) * (TH + BAR + 2);
       tiles.push({ input: tile, raw: { width: TW, height: TH, channels: 3 }, left: x, top: y + BAR });
       for (const [s, side] of SIDES.entries()) {
         const c = colour[eyeState(clip, f.frame, side)];
@@ -490,8 +594,13 @@ if (sheetsDir) {
     }
     const rows = Math.ceil(frames.length / COLS);
     const file = path.join(sheetsDir, `${clip}-eyes.png`);
-    await sharp({ create: { width: COLS * (TW + 2), height: rows * (TH + BAR + 2), channels: 3, background: '#000' } }).composite(tiles).png().toFile(file);
-    console.log(`eye sheet ${file}: ${COLS} frames per row (frame = ${FRAME_STEP} x (row x ${COLS} + column)); bar over each eye: green open, red closed, grey ambiguous`);
+    await sharp({ create: { width: COLS * (TW + 2), height: rows * (TH + BAR + 2), channels: 3, background: '#000' } })
+      .composite(tiles)
+      .png()
+      .toFile(file);
+    console.log(
+      `eye sheet ${file}: ${COLS} frames per row (frame = ${FRAME_STEP} x (row x ${COLS} + column)); bar over each eye: green open, red closed, grey ambiguous`,
+    );
   }
 }
 
@@ -506,7 +615,11 @@ const report = {
   roundingMismatches,
   leakedTensors,
   coverage,
-  portraits: { total: portraitInfo.length, withLandmarks: portraitInfo.filter((p) => p.lmFound).length, openEyed: portraitInfo.filter((p) => p.openEyed).length },
+  portraits: {
+    total: portraitInfo.length,
+    withLandmarks: portraitInfo.filter((p) => p.lmFound).length,
+    openEyed: portraitInfo.filter((p) => p.openEyed).length,
+  },
   loadAverage: loadavg(),
   cost,
   distributions,
@@ -525,17 +638,25 @@ const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 const table = (head: string[], rows: string[][]) => {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(' | ')} |`;
-  console.log([line(head), `|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : `${'-'.repeat(x + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n'));
+  console.log(
+    [line(head), `|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : `${'-'.repeat(x + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n'),
+  );
 };
 
-console.log(`\n${report.package} on ${report.backend}; face set ${dir}${values.quick ? ' (quick: every 3rd clip frame, 24 portraits)' : ''}`);
-console.log(`Raw model outputs rounded as human rounds them: ${roundingMismatches} mismatches with human's own face.real / face.live; tensors left over: ${leakedTensors}`);
+console.log(
+  `\n${report.package} on ${report.backend}; face set ${dir}${values.quick ? ' (quick: every 3rd clip frame, 24 portraits)' : ''}`,
+);
+console.log(
+  `Raw model outputs rounded as human rounds them: ${roundingMismatches} mismatches with human's own face.real / face.live; tensors left over: ${leakedTensors}`,
+);
 console.log('\nSamples (face found by human / total):');
 table(
   ['group', 'kind', 'faces / total'],
   coverage.map((c) => [c.group, c.kind, `${c.faces} / ${c.total}`]),
 );
-console.log(`Portraits: ${report.portraits.total}, with 68 landmarks for the warps: ${report.portraits.withLandmarks}, open-eyed (EAR >= 0.22, for squashEyes): ${report.portraits.openEyed}`);
+console.log(
+  `Portraits: ${report.portraits.total}, with 68 landmarks for the warps: ${report.portraits.withLandmarks}, open-eyed (EAR >= 0.22, for squashEyes): ${report.portraits.openEyed}`,
+);
 
 console.log('\nScore distributions, median [p5 … p95] (higher should mean genuine):');
 table(
@@ -556,14 +677,35 @@ console.log(
 );
 table(
   ['picture', ...SCORES.flatMap((sc) => [sc.label, '@95%', '@99%'])],
-  matched.map((m) => [m.group, ...SCORES.flatMap(({ name }) => [f2(m.scores[name]), m.pass95[name] ? 'pass' : 'reject', m.pass99[name] ? 'pass' : 'reject'])]),
+  matched.map((m) => [
+    m.group,
+    ...SCORES.flatMap(({ name }) => [f2(m.scores[name]), m.pass95[name] ? 'pass' : 'reject', m.pass99[name] ? 'pass' : 'reject']),
+  ]),
 );
 
 for (const { name, label } of SCORES) {
   console.log(`\n${label}: genuine (${genuine.length} frames: live photo, portraits, both clips) against each attack group`);
   table(
-    ['attack group', 'n', 'ROC AUC', 'EER', 'pass @95% genuine kept', 'pass @99% genuine kept', 'AUC vs same pictures unwarped', 'mean change vs unwarped'],
-    separation[name]!.map((c) => [c.attack, String(c.n), f2(c.auc, 3), pct(c.eer), pct(c.passAt95), pct(c.passAt99), f2(c.aucVsSamePictures, 3), f2(c.meanChangeVsOriginal, 3)]),
+    [
+      'attack group',
+      'n',
+      'ROC AUC',
+      'EER',
+      'pass @95% genuine kept',
+      'pass @99% genuine kept',
+      'AUC vs same pictures unwarped',
+      'mean change vs unwarped',
+    ],
+    separation[name]!.map((c) => [
+      c.attack,
+      String(c.n),
+      f2(c.auc, 3),
+      pct(c.eer),
+      pct(c.passAt95),
+      pct(c.passAt99),
+      f2(c.aucVsSamePictures, 3),
+      f2(c.meanChangeVsOriginal, 3),
+    ]),
   );
 }
 
@@ -578,7 +720,9 @@ table(
     row('    BlazeFace + mesh + iris (face - antispoof - liveness)', c.humanMeshIrisMs, 0),
     row('    antispoof incl. crop resize (human.performance)', c.humanAntispoofMs, 0),
     row('    liveness incl. crop resize (human.performance)', c.humanLivenessMs, 0),
-    ...(['antispoof', 'liveness', 'iris', 'facemesh', 'blazeface'] as const).map((m) => row(`${m} model alone, input ${c[`${m}ModelAloneMs`].input}`, c[`${m}ModelAloneMs`], 2)),
+    ...(['antispoof', 'liveness', 'iris', 'facemesh', 'blazeface'] as const).map((m) =>
+      row(`${m} model alone, input ${c[`${m}ModelAloneMs`].input}`, c[`${m}ModelAloneMs`], 2),
+    ),
   ],
 );
 
@@ -600,9 +744,15 @@ table(
 );
 for (const [title, prefix, best] of [
   [`squashEyes on ${eyeSets['squash 0.6']!.length / 2} open-eyed portraits`, 'squash', 'portraitsWithAWorkingSquash'],
-  [`squashEyes on ${eyeSets['clip squash 0.6']!.length / 2} open-eyed frames of the two recordings (same person, camera and light as the real closed eyes)`, 'clip squash', 'clipFramesWithAWorkingSquash'],
+  [
+    `squashEyes on ${eyeSets['clip squash 0.6']!.length / 2} open-eyed frames of the two recordings (same person, camera and light as the real closed eyes)`,
+    'clip squash',
+    'clipFramesWithAWorkingSquash',
+  ],
 ] as const) {
-  console.log(`\nAttack: ${title}. Share of squashed eyes read closed at T; pictures where some factor closes both eyes; AUC squashed vs real closed eye (0.5 = indistinguishable)`);
+  console.log(
+    `\nAttack: ${title}. Share of squashed eyes read closed at T; pictures where some factor closes both eyes; AUC squashed vs real closed eye (0.5 = indistinguishable)`,
+  );
   table(
     ['measure', ...SQUASH.map((f) => `${f}: read closed`), 'best of 4, both eyes', ...SQUASH.map((f) => `${f}: AUC`)],
     eyeState_.map((e) => [
@@ -616,7 +766,10 @@ for (const [title, prefix, best] of [
 console.log('\nEye measures, median [p5 … p95]:');
 table(
   ['measure', ...Object.keys(eyeSets)],
-  eyeState_.map((e) => [e.label, ...Object.keys(eyeSets).map((k) => `${f2(e.distributions[k]!.median)} [${f2(e.distributions[k]!.p05)}…${f2(e.distributions[k]!.p95)}]`)]),
+  eyeState_.map((e) => [
+    e.label,
+    ...Object.keys(eyeSets).map((k) => `${f2(e.distributions[k]!.median)} [${f2(e.distributions[k]!.p05)}…${f2(e.distributions[k]!.p95)}]`),
+  ]),
 );
 console.log(`\n${samples.length} frames in ${f2(totalSeconds, 0)} s. Report: ${outFile}`);
 await onnx.close();

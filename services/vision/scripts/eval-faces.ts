@@ -12,13 +12,7 @@ import sharp from 'sharp';
 import { descriptorDistance, MATCH_THRESHOLDS } from '@faceline/contracts';
 import { loadCatalog, REPO_ROOT, requireFaces } from '@faceline/testkit';
 import { createOnnxFacePipeline, type AlignmentMode } from '../src/pipeline/index.js';
-import {
-  chooseIdentifySettings,
-  equalErrorRate,
-  summarize,
-  tarAtFar,
-  type IdentifyCase,
-} from '../src/pipeline/evaluation.js';
+import { chooseIdentifySettings, equalErrorRate, summarize, tarAtFar, type IdentifyCase } from '../src/pipeline/evaluation.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -86,7 +80,8 @@ const genuine: Pair[] = [];
 const impostor: Pair[] = [];
 for (let i = 0; i < detected.length; i++) {
   for (let j = i + 1; j < detected.length; j++) {
-    const a = detected[i]!, b = detected[j]!;
+    const a = detected[i]!,
+      b = detected[j]!;
     const pair = { a: a.path, b: b.path, distance: descriptorDistance(a.descriptor!, b.descriptor!) };
     (a.person === b.person ? genuine : impostor).push(pair);
   }
@@ -135,7 +130,11 @@ const report = {
   eer,
   tarAtFar1e2: far2,
   tarAtFar1e3: far3,
-  currentThresholds: { ...MATCH_THRESHOLDS, verifyRates: atThreshold(MATCH_THRESHOLDS.verify), identifyRates: atThreshold(MATCH_THRESHOLDS.identify) },
+  currentThresholds: {
+    ...MATCH_THRESHOLDS,
+    verifyRates: atThreshold(MATCH_THRESHOLDS.verify),
+    identifyRates: atThreshold(MATCH_THRESHOLDS.identify),
+  },
   verifyTable: range(0.45, 0.65, 0.01).map(atThreshold),
   worstGenuine: [...genuine].sort((p, q) => q.distance - p.distance).slice(0, 8),
   worstImpostor: [...impostor].sort((p, q) => p.distance - q.distance).slice(0, 8),
@@ -145,7 +144,8 @@ const report = {
     enrolledProbes: cases.filter((c) => c.truth !== null).length,
     nonEnrolledProbes: cases.filter((c) => c.truth === null).length,
     chosen: kiosk.best,
-    atCurrentThresholds: kiosk.grid.find((r) => r.threshold === MATCH_THRESHOLDS.identify && r.margin === MATCH_THRESHOLDS.identifyMargin) ?? null,
+    atCurrentThresholds:
+      kiosk.grid.find((r) => r.threshold === MATCH_THRESHOLDS.identify && r.margin === MATCH_THRESHOLDS.identifyMargin) ?? null,
     safeSettings: kiosk.grid
       .filter((r) => r.nonEnrolledFar <= 0.01 && r.misidentified === 0 && r.correct >= (kiosk.best?.correct ?? 1) - 0.05)
       .map((r) => ({ threshold: r.threshold, margin: r.margin, correct: r.correct })),
@@ -161,7 +161,9 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const sum = (s: ReturnType<typeof summarize>) =>
   `n=${s.n} min ${f(s.min)} p5 ${f(s.p05)} median ${f(s.median)} mean ${f(s.mean)} p95 ${f(s.p95)} max ${f(s.max)}`;
 console.log(`Face set ${dir}: ${samples.length} photos, ${people.size} people with a detected face, alignment ${alignment}`);
-console.log(`Detection: ${detection.detected}/${detection.photos} (${pct(detection.rate)}); photos >= 300x300: ${detection.detectedAtLeast300}/${detection.photosAtLeast300} (${pct(detection.rateAtLeast300)})`);
+console.log(
+  `Detection: ${detection.detected}/${detection.photos} (${pct(detection.rate)}); photos >= 300x300: ${detection.detectedAtLeast300}/${detection.photosAtLeast300} (${pct(detection.rateAtLeast300)})`,
+);
 for (const m of detection.missed) console.log(`  no face: ${m}`);
 console.log(`Genuine distances:  ${sum(report.genuinePairs)}`);
 console.log(`Impostor distances: ${sum(report.impostorPairs)}`);
@@ -170,7 +172,12 @@ console.log(`TAR ${pct(far2.tar)} at FAR ${pct(far2.far)} (target 1e-2), thresho
 console.log(`TAR ${pct(far3.tar)} at FAR ${pct(far3.far)} (target 1e-3), threshold ${f(far3.threshold)}`);
 const cv = report.currentThresholds.verifyRates;
 console.log(`Current verify threshold ${MATCH_THRESHOLDS.verify}: FAR ${pct(cv.far)}, FRR ${pct(cv.frr)}`);
-console.log(`  ${report.verifyTable.filter((_, i) => i % 2 === 0).map((r) => `${r.threshold.toFixed(2)}: FAR ${pct(r.far)} FRR ${pct(r.frr)}`).join('\n  ')}`);
+console.log(
+  `  ${report.verifyTable
+    .filter((_, i) => i % 2 === 0)
+    .map((r) => `${r.threshold.toFixed(2)}: FAR ${pct(r.far)} FRR ${pct(r.frr)}`)
+    .join('\n  ')}`,
+);
 console.log('Worst genuine pairs (largest distance):');
 for (const p of report.worstGenuine.slice(0, 5)) console.log(`  ${f(p.distance)}  ${p.a}  ${p.b}`);
 console.log('Worst impostor pairs (smallest distance):');
@@ -178,9 +185,15 @@ for (const p of report.worstImpostor.slice(0, 5)) console.log(`  ${f(p.distance)
 const k = kiosk.best;
 console.log(`Kiosk 1:N (${report.kiosk.enrolledProbes} enrolled probes, ${report.kiosk.nonEnrolledProbes} non-enrolled probes):`);
 if (k)
-  console.log(`  threshold ${k.threshold} + margin ${k.margin}: non-enrolled FAR ${pct(k.nonEnrolledFar)}, misidentified ${pct(k.misidentified)}, correct ${pct(k.correct)}`);
+  console.log(
+    `  threshold ${k.threshold} + margin ${k.margin}: non-enrolled FAR ${pct(k.nonEnrolledFar)}, misidentified ${pct(k.misidentified)}, correct ${pct(k.correct)}`,
+  );
 else console.log('  no setting keeps the non-enrolled FAR <= 1% without misidentifications');
 const cur = report.kiosk.atCurrentThresholds;
 if (cur)
-  console.log(`  current (${cur.threshold} + ${cur.margin}): non-enrolled FAR ${pct(cur.nonEnrolledFar)}, misidentified ${pct(cur.misidentified)}, correct ${pct(cur.correct)}`);
-console.log(`Inference ${f(report.timing.meanInferenceMsPerPhoto, 1)} ms per photo; total ${f(report.timing.totalSeconds, 1)} s. Report: ${outFile}`);
+  console.log(
+    `  current (${cur.threshold} + ${cur.margin}): non-enrolled FAR ${pct(cur.nonEnrolledFar)}, misidentified ${pct(cur.misidentified)}, correct ${pct(cur.correct)}`,
+  );
+console.log(
+  `Inference ${f(report.timing.meanInferenceMsPerPhoto, 1)} ms per photo; total ${f(report.timing.totalSeconds, 1)} s. Report: ${outFile}`,
+);

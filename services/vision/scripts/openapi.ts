@@ -20,7 +20,10 @@ export async function generateOpenApi(): Promise<string> {
       throw new Error('the OpenAPI document needs no workers');
     },
   });
-  const app = await buildApp({ config: { bodyLimitBytes: 8 * 1024 * 1024, retryAfterSeconds: 1, version: '0.0.0', logLevel: 'silent' }, pool });
+  const app = await buildApp({
+    config: { bodyLimitBytes: 8 * 1024 * 1024, retryAfterSeconds: 1, version: '0.0.0', logLevel: 'silent' },
+    pool,
+  });
   await app.ready();
   const doc = `${JSON.stringify(app.swagger(), null, 2)}\n`;
   await app.close();

@@ -67,16 +67,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ],
     },
     // the image body is parsed as raw bytes, so it cannot carry a validation schema; document it here
-    transform: ({ schema, url }) =>
-      url === ANALYZE_PATH ? { schema: { ...schema, body: ANALYZE_REQUEST_BODY }, url } : { schema, url },
+    transform: ({ schema, url }) => (url === ANALYZE_PATH ? { schema: { ...schema, body: ANALYZE_REQUEST_BODY }, url } : { schema, url }),
   });
 
   await app.register(multipart, {
     limits: { fileSize: config.bodyLimitBytes, files: 1, fields: 16, parts: 32, fieldSize: 64 * 1024 },
   });
-  app.addContentTypeParser(RAW_BODY_TYPES, { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes }, (_req, body, done) =>
-    done(null, body),
-  );
+  app.addContentTypeParser(RAW_BODY_TYPES, { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes }, (_req, body, done) => done(null, body));
 
   app.addHook('onResponse', async (req, reply) => {
     const labels = { method: req.method, route: routeLabel(req), status_code: String(reply.statusCode) };

@@ -29,7 +29,20 @@ test('every variable is read', () => {
     LOG_LEVEL: 'warn',
   });
   assert.deepEqual(
-    [c.port, c.host, c.workers, c.intraOpThreads, c.queueMax, c.bodyLimitBytes, c.maxPixels, c.maxSide, c.taskTimeoutMs, c.retryAfterSeconds, c.shutdownGraceSeconds, c.logLevel],
+    [
+      c.port,
+      c.host,
+      c.workers,
+      c.intraOpThreads,
+      c.queueMax,
+      c.bodyLimitBytes,
+      c.maxPixels,
+      c.maxSide,
+      c.taskTimeoutMs,
+      c.retryAfterSeconds,
+      c.shutdownGraceSeconds,
+      c.logLevel,
+    ],
     [0, '127.0.0.1', 3, 2, 12, 2048, 1_000_000, 0, 5000, 2, 3, 'warn'],
   );
   assert.equal(loadConfig({ VISION_WORKERS: '2', VISION_QUEUE_MAX: '0' }).queueMax, 0);
@@ -50,7 +63,16 @@ test('all bad variables are listed in one error', () => {
     assert.fail('expected a ConfigError');
   } catch (e) {
     assert.ok(e instanceof ConfigError);
-    const vars = ['PORT', 'VISION_WORKERS', 'VISION_INTRA_OP_THREADS', 'VISION_QUEUE_MAX', 'VISION_BODY_LIMIT_BYTES', 'VISION_MAX_PIXELS', 'VISION_MAX_SIDE', 'LOG_LEVEL'];
+    const vars = [
+      'PORT',
+      'VISION_WORKERS',
+      'VISION_INTRA_OP_THREADS',
+      'VISION_QUEUE_MAX',
+      'VISION_BODY_LIMIT_BYTES',
+      'VISION_MAX_PIXELS',
+      'VISION_MAX_SIDE',
+      'LOG_LEVEL',
+    ];
     assert.equal(e.problems.length, vars.length, e.message);
     for (const v of vars) assert.match(e.message, new RegExp(`\\b${v}\\b`));
   }

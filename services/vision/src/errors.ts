@@ -59,5 +59,4 @@ export const overloaded = (queued: number) =>
     queued,
   });
 
-export const notReady = (why = 'the face models are still loading') =>
-  new VisionError(ErrorCode.NOT_READY, `vision is not ready: ${why}`);
+export const notReady = (why = 'the face models are still loading') => new VisionError(ErrorCode.NOT_READY, `vision is not ready: ${why}`);

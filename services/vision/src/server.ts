@@ -51,9 +51,9 @@ async function main(): Promise<void> {
   );
   const loadStart = performance.now();
   pool.start();
-  void pool.whenReady().then(() =>
-    app.log.info({ event: 'ready', ms: Math.round(performance.now() - loadStart) }, 'all workers have loaded their models'),
-  );
+  void pool
+    .whenReady()
+    .then(() => app.log.info({ event: 'ready', ms: Math.round(performance.now() - loadStart) }, 'all workers have loaded their models'));
 
   let stopping = false;
   // answers sent while draining close their connection, or keep-alive clients would hold the

@@ -124,7 +124,12 @@ describe('recognition on real photos', () => {
 
   test('pictures without a human face yield an empty list', async () => {
     // (liveportrait/noface/s22.jpg, a monkey, is found as a face by the tiny detector: a model matter, not this service's)
-    for (const p of ['face-api.js/noface/white.png', 'human/noface/background.jpg', 'liveportrait/noface/s25.jpg', 'liveportrait/noface/s40.jpg']) {
+    for (const p of [
+      'face-api.js/noface/white.png',
+      'human/noface/background.jpg',
+      'liveportrait/noface/s25.jpg',
+      'liveportrait/noface/s40.jpg',
+    ]) {
       assert.equal(entry(p).kind, 'noface');
       const r = await analyze(p);
       assert.deepEqual(r.faces, [], p);
@@ -142,7 +147,11 @@ describe('recognition on real photos', () => {
       const all = await analyze(p);
       assert.ok(all.faces.length >= atLeast, `${p}: ${all.faces.length} faces`);
       const areas = all.faces.map(area);
-      assert.deepEqual(areas, [...areas].sort((a, b) => b - a), `${p}: largest first`);
+      assert.deepEqual(
+        areas,
+        [...areas].sort((a, b) => b - a),
+        `${p}: largest first`,
+      );
 
       const one = await analyze(p, 'largestOnly=true');
       assert.equal(one.faces.length, 1, p);
@@ -150,7 +159,10 @@ describe('recognition on real photos', () => {
 
       const two = await analyze(p, 'maxFaces=2&embeddings=false');
       assert.equal(two.faces.length, 2);
-      assert.ok(two.faces.every((f) => f.embedding === undefined), 'embeddings=false leaves them out');
+      assert.ok(
+        two.faces.every((f) => f.embedding === undefined),
+        'embeddings=false leaves them out',
+      );
     }
   });
 
@@ -218,7 +230,13 @@ describe('recognition on real photos', () => {
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     const okCount = Number(/vision_http_requests_total\{method="POST",route="\/v1\/analyze",status_code="200"\} (\d+)/.exec(metrics)?.[1]);
     assert.ok(okCount >= cache.size, `${okCount} analyses counted`);
-    for (const name of ['vision_inference_duration_seconds_count', 'vision_queue_depth', 'vision_workers{state="idle"}', 'vision_worker_busy_seconds_total', 'vision_http_request_duration_seconds_bucket']) {
+    for (const name of [
+      'vision_inference_duration_seconds_count',
+      'vision_queue_depth',
+      'vision_workers{state="idle"}',
+      'vision_worker_busy_seconds_total',
+      'vision_http_request_duration_seconds_bucket',
+    ]) {
       assert.ok(metrics.includes(name), `metrics include ${name}`);
     }
 

@@ -82,12 +82,16 @@ describe('bad images', () => {
   });
 
   test('images smaller than 16 px on a side: 422 IMAGE_TOO_SMALL', async () => {
-    const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).png().toBuffer();
+    const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } })
+      .png()
+      .toBuffer();
     await expectError(await analyzeRaw(svc, tiny, { contentType: 'image/png' }), 422, ErrorCode.IMAGE_TOO_SMALL, '8x8');
   });
 
   test('more pixels than VISION_MAX_PIXELS (40 MP), real or claimed by a lying header: 413 IMAGE_TOO_MANY_PIXELS', async () => {
-    const big = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#888' } }).jpeg().toBuffer();
+    const big = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#888' } })
+      .jpeg()
+      .toBuffer();
     assert.ok(big.length < MB, 'a small file with many pixels');
     const cases: Array<[Uint8Array, string, string]> = [
       [big, 'image/jpeg', 'a real 48 MP JPEG'],
@@ -113,14 +117,21 @@ describe('bad images', () => {
       try {
         const res = await send();
         const text = await res.text();
-        await expectError({ status: res.status, headers: res.headers, json: JSON.parse(text), text }, 413, ErrorCode.PAYLOAD_TOO_LARGE, what);
+        await expectError(
+          { status: res.status, headers: res.headers, json: JSON.parse(text), text },
+          413,
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          what,
+        );
       } catch (e) {
         if (e instanceof assert.AssertionError) throw e;
         assert.match(String((e as Error).cause ?? e), /EPIPE|ECONNRESET|other side closed|socket/i, `${what}: ${String(e)}`);
       }
       assert.equal(await tooLargeCount(), before + 1, `${what}: refused with PAYLOAD_TOO_LARGE`);
     };
-    await attempt('raw 9 MB', () => fetch(`${svc.url}/v1/analyze`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: huge }));
+    await attempt('raw 9 MB', () =>
+      fetch(`${svc.url}/v1/analyze`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: huge }),
+    );
     await attempt('multipart 9 MB', () => {
       const form = new FormData();
       form.append('image', new Blob([huge], { type: 'image/jpeg' }), 'big.jpg');
@@ -194,6 +205,9 @@ test('a bad configuration stops the service at start with every bad variable lis
   await assert.rejects(
     startVision({ VISION_WORKERS: '0', VISION_QUEUE_MAX: 'many', LOG_LEVEL: 'loud' }),
     (e: Error) =>
-      /exited with 2/.test(e.message) && /VISION_WORKERS/.test(e.message) && /VISION_QUEUE_MAX/.test(e.message) && /LOG_LEVEL/.test(e.message),
+      /exited with 2/.test(e.message) &&
+      /VISION_WORKERS/.test(e.message) &&
+      /VISION_QUEUE_MAX/.test(e.message) &&
+      /LOG_LEVEL/.test(e.message),
   );
 });

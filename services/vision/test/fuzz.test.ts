@@ -64,7 +64,7 @@ const TYPES = [
 function makeCases(seeds: Array<[string, Buffer, string]>): Case[] {
   const rand = prng(SEED);
   const int = (n: number) => Math.floor(rand() * n);
-  const pick = <T,>(a: readonly T[]): T => a[int(a.length)]!;
+  const pick = <T>(a: readonly T[]): T => a[int(a.length)]!;
   const cases: Case[] = [];
   for (let i = 0; i < CASES; i++) {
     const [name, seed, type] = pick(seeds);

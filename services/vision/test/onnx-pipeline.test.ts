@@ -33,13 +33,17 @@ test('analyze returns every face largest first and honours maxFaces, largestOnly
   const found = await pipeline.analyze(img, all);
   assert.ok(found.length >= 5, `found ${found.length} faces`);
   const areas = found.map((f) => f.box.width * f.box.height);
-  assert.deepEqual(areas, [...areas].sort((a, b) => b - a));
+  assert.deepEqual(
+    areas,
+    [...areas].sort((a, b) => b - a),
+  );
   for (const f of found) {
     assert.equal(f.landmarks.length, 68);
     assert.equal(f.embedding?.length, 128);
     assert.ok(f.score > 0.5 && f.score <= 1);
     assert.ok(f.box.x >= 0 && f.box.y >= 0 && f.box.x + f.box.width <= img.width && f.box.y + f.box.height <= img.height);
-    for (const v of Object.values(f.quality).flatMap((q) => (typeof q === 'number' ? [q] : Object.values(q)))) assert.ok(Number.isFinite(v));
+    for (const v of Object.values(f.quality).flatMap((q) => (typeof q === 'number' ? [q] : Object.values(q))))
+      assert.ok(Number.isFinite(v));
   }
   assert.equal((await pipeline.analyze(img, { ...all, maxFaces: 2 })).length, 2);
   const largest = await pipeline.analyze(img, one);
@@ -126,7 +130,10 @@ test('a JPEG frame decodes to the same pixels with the one-pass shortcut and wit
     for (const b of [bytes, withExif]) {
       const one = await decodeImage(b, 'image/jpeg', limits);
       const two = await decodeImage(b, 'image/jpeg', limits, { twoPass: true });
-      assert.deepEqual([one.width, one.height, one.rgb.width, one.rgb.height, one.scaleX], [two.width, two.height, two.rgb.width, two.rgb.height, two.scaleX]);
+      assert.deepEqual(
+        [one.width, one.height, one.rgb.width, one.rgb.height, one.scaleX],
+        [two.width, two.height, two.rgb.width, two.rgb.height, two.scaleX],
+      );
       assert.ok(Buffer.from(one.rgb.data).equals(Buffer.from(two.rgb.data)), `${rel}: pixels differ`);
     }
   }

@@ -49,12 +49,19 @@ test('queue full: 503 OVERLOADED with Retry-After; admitted requests succeed; th
 
 test('SIGTERM: requests already received are answered, then the process exits 0', async () => {
   const svc = await startVision({ VISION_WORKERS: '1', VISION_QUEUE_MAX: '8' });
-  const received = () => svc.output().split('\n').filter((l) => l.includes('"url":"/v1/analyze"') && l.includes('incoming request')).length;
+  const received = () =>
+    svc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"url":"/v1/analyze"') && l.includes('incoming request')).length;
   const inflight = Array.from({ length: 4 }, () => analyzeRaw(svc, PHOTO, { contentType: 'image/jpeg' }));
   while (received() < 4) await new Promise((r) => setTimeout(r, 5));
   svc.proc.kill('SIGTERM');
   const answers = await Promise.all(inflight);
-  assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200, 200, 200],
+  );
   assert.equal(await svc.exited, 0);
   assert.match(svc.output(), /shutting down/);
   await assert.rejects(fetch(`${svc.url}/healthz`), 'no longer listening');

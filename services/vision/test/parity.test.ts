@@ -11,7 +11,13 @@ import { createOnnxFacePipeline, type OnnxFacePipeline } from '../src/pipeline/i
 import { clipRect, cropImage } from '../src/pipeline/image.js';
 import { iou, type Detection } from '../src/pipeline/detect.js';
 import type { RgbImage } from '../src/pipeline/types.js';
-import { initReference, referenceAnalyze, referenceDescriptor, referenceLandmarks, type ReferenceFace } from '../src/reference/face-api-reference.js';
+import {
+  initReference,
+  referenceAnalyze,
+  referenceDescriptor,
+  referenceLandmarks,
+  type ReferenceFace,
+} from '../src/reference/face-api-reference.js';
 
 const DESCRIPTOR_TOLERANCE = 1e-4;
 /** the landmark net on the same crop, in pixels */
@@ -86,11 +92,14 @@ after(async () => {
 
 test('the detector finds the same faces as face-api, with the same scores and boxes', (t) => {
   assert.ok(photos.length >= 80, `only ${photos.length} photos`);
-  let matched = 0, maxScoreDiff = 0, minIou = 1;
+  let matched = 0,
+    maxScoreDiff = 0,
+    minIou = 1;
   for (const { path, ours, ref } of photos) {
     const unmatched = new Set(ref.map((_, i) => i));
     for (const d of ours) {
-      let best = -1, bestIou = 0;
+      let best = -1,
+        bestIou = 0;
       for (const i of unmatched) {
         const v = iou(d.box, ref[i]!.box);
         if (v > bestIou) [best, bestIou] = [i, v];
@@ -103,7 +112,9 @@ test('the detector finds the same faces as face-api, with the same scores and bo
     }
     assert.equal(unmatched.size, 0, `${path}: face-api found ${unmatched.size} face(s) that ONNX did not`);
   }
-  t.diagnostic(`${photos.length} photos, ${matched} faces; min IoU ${minIou.toFixed(4)}, max score difference ${maxScoreDiff.toExponential(2)}`);
+  t.diagnostic(
+    `${photos.length} photos, ${matched} faces; min IoU ${minIou.toFixed(4)}, max score difference ${maxScoreDiff.toExponential(2)}`,
+  );
   assert.ok(matched >= 50, `only ${matched} faces compared`);
   assert.ok(maxScoreDiff < 1e-3, `score difference ${maxScoreDiff}`);
 });
@@ -112,7 +123,9 @@ test('descriptors equal face-api to 1e-4 per element given identical crops', (t)
   assert.ok(faces.length >= 50, `only ${faces.length} faces compared`);
   const worst = faces.reduce((w, f) => (f.descriptorDiff > w.descriptorDiff ? f : w));
   const mean = faces.reduce((a, f) => a + f.descriptorMeanDiff, 0) / faces.length;
-  t.diagnostic(`${faces.length} faces: max |diff| ${worst.descriptorDiff.toExponential(2)} (${worst.path}), mean |diff| ${mean.toExponential(2)}`);
+  t.diagnostic(
+    `${faces.length} faces: max |diff| ${worst.descriptorDiff.toExponential(2)} (${worst.path}), mean |diff| ${mean.toExponential(2)}`,
+  );
   assert.ok(worst.descriptorDiff <= DESCRIPTOR_TOLERANCE, `${worst.path}: descriptor differs by ${worst.descriptorDiff}`);
 });
 
@@ -121,7 +134,12 @@ test('landmarks equal face-api: the net on the same crop, and the whole chain', 
   const missing = faces.filter((f) => f.landmarkChainDiff === null);
   assert.equal(missing.length, 0, `no face-api face for: ${missing.map((f) => f.path).join(', ')}`);
   const worstChain = faces.reduce((w, f) => (f.landmarkChainDiff! > w.landmarkChainDiff! ? f : w));
-  t.diagnostic(`landmark net max ${worstNet.landmarkNetDiff.toFixed(4)} px; whole chain max ${worstChain.landmarkChainDiff!.toFixed(3)} px (${worstChain.path})`);
+  t.diagnostic(
+    `landmark net max ${worstNet.landmarkNetDiff.toFixed(4)} px; whole chain max ${worstChain.landmarkChainDiff!.toFixed(3)} px (${worstChain.path})`,
+  );
   assert.ok(worstNet.landmarkNetDiff <= LANDMARK_NET_TOLERANCE, `${worstNet.path}: landmark net differs by ${worstNet.landmarkNetDiff} px`);
-  assert.ok(worstChain.landmarkChainDiff! <= LANDMARK_CHAIN_TOLERANCE, `${worstChain.path}: landmarks differ by ${worstChain.landmarkChainDiff} px`);
+  assert.ok(
+    worstChain.landmarkChainDiff! <= LANDMARK_CHAIN_TOLERANCE,
+    `${worstChain.path}: landmarks differ by ${worstChain.landmarkChainDiff} px`,
+  );
 });

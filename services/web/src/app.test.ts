@@ -14,7 +14,10 @@ import { buildApp, loadConfig } from './index.js';
 
 const publicDir = mkdtempSync(path.join(tmpdir(), 'faceline-web-'));
 mkdirSync(path.join(publicDir, 'assets'));
-writeFileSync(path.join(publicDir, 'index.html'), '<!doctype html><html><head><script type="module" src="/assets/main-abc123.js"></script></head><body></body></html>');
+writeFileSync(
+  path.join(publicDir, 'index.html'),
+  '<!doctype html><html><head><script type="module" src="/assets/main-abc123.js"></script></head><body></body></html>',
+);
 // Large enough to be compressed (threshold 1 kB).
 writeFileSync(path.join(publicDir, 'assets', 'main-abc123.js'), `console.log(${JSON.stringify('faceline '.repeat(400))});`);
 writeFileSync(path.join(publicDir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
@@ -72,7 +75,11 @@ describe('web service: static app', () => {
       assert.match(res.body, /<!doctype html>/);
       assert.equal(res.headers['cache-control'], 'no-cache');
     }
-    for (const [url, accept] of [['/assets/missing-1.js', 'text/html'], ['/api/v1/me', 'text/html'], ['/login', 'application/json']] as const) {
+    for (const [url, accept] of [
+      ['/assets/missing-1.js', 'text/html'],
+      ['/api/v1/me', 'text/html'],
+      ['/login', 'application/json'],
+    ] as const) {
       const res = await app.inject({ url, headers: { accept } });
       assert.equal(res.statusCode, 404, url);
       assert.equal(res.json().error.code, 'NOT_FOUND');
@@ -104,7 +111,11 @@ describe('web service: metrics on a port of their own (METRICS_PORT)', () => {
       assert.doesNotMatch(hidden.body, /faceline_web_http_requests_total/);
       const metrics = await metricsApp.inject({ url: '/metrics' });
       assert.equal(metrics.statusCode, 200);
-      assert.match(metrics.body, /faceline_web_http_requests_total\{method="GET",[^}]*status="200"[^}]*\} 1/, 'the page served on the main port');
+      assert.match(
+        metrics.body,
+        /faceline_web_http_requests_total\{method="GET",[^}]*status="200"[^}]*\} 1/,
+        'the page served on the main port',
+      );
       assert.equal((await metricsApp.inject({ url: '/' })).statusCode, 404, 'the metrics listener serves nothing else');
     } finally {
       await app.close();
@@ -157,12 +168,18 @@ describe('web service: forwarding to auth', () => {
     upstream.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     upstream.post('/oidc/session/end/confirm', async (req, reply) => {
       seen = { forwardedFor: req.headers['x-forwarded-for'] as string, cookie: req.headers.cookie };
-      return reply.header('content-security-policy', "default-src 'none'; form-action 'self' https://grafana.test").code(303).header('location', 'https://grafana.test/').send();
+      return reply
+        .header('content-security-policy', "default-src 'none'; form-action 'self' https://grafana.test")
+        .code(303)
+        .header('location', 'https://grafana.test/')
+        .send();
     });
     upstream.get('/healthz', async () => ({ status: 'ok' }));
     const ioServer = new IoServer(upstream.server, { path: '/socket.io', transports: ['websocket', 'polling'] });
     ioServer.on('connection', (socket) => {
-      socket.on('ping:me', (text: string, ack: (r: unknown) => void) => ack({ data: { echo: text, cookie: socket.handshake.headers.cookie ?? null, transport: socket.conn.transport.name } }));
+      socket.on('ping:me', (text: string, ack: (r: unknown) => void) =>
+        ack({ data: { echo: text, cookie: socket.handshake.headers.cookie ?? null, transport: socket.conn.transport.name } }),
+      );
     });
     upstream.addHook('onClose', async () => void ioServer.close());
     await upstream.listen({ host: '127.0.0.1', port: 0 });
@@ -189,7 +206,7 @@ describe('web service: forwarding to auth', () => {
     assert.equal(((await ready.json()) as { checks: { auth: string } }).checks.auth, 'ok');
   });
 
-  it('forwards Sign in with Faceline (/oidc, discovery) and keeps auth\'s own policy for its pages', async () => {
+  it("forwards Sign in with Faceline (/oidc, discovery) and keeps auth's own policy for its pages", async () => {
     const discovery = await fetch(`${webUrl}/.well-known/openid-configuration`);
     assert.deepEqual(await discovery.json(), { issuer: 'http://faceline.test' });
     const res = await fetch(`${webUrl}/oidc/session/end/confirm`, {
@@ -204,12 +221,17 @@ describe('web service: forwarding to auth', () => {
     // the web service's strict form-action 'self' would stop the redirect back to the client
     assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; form-action 'self' https://grafana.test");
     const unknown = await fetch(`${webUrl}/oidc/nothing`, { headers: { accept: 'text/html' } });
-    assert.equal(unknown.status, 404, 'never the app\'s index.html');
+    assert.equal(unknown.status, 404, "never the app's index.html");
   });
 
   for (const transport of ['websocket', 'polling'] as const) {
     it(`refuses Socket.IO over ${transport} from a page of another origin`, async () => {
-      const socket = ioClient(webUrl, { path: '/socket.io', transports: [transport], extraHeaders: { origin: 'https://evil.example' }, reconnection: false });
+      const socket = ioClient(webUrl, {
+        path: '/socket.io',
+        transports: [transport],
+        extraHeaders: { origin: 'https://evil.example' },
+        reconnection: false,
+      });
       try {
         const err = await new Promise<Error | null>((resolve) => {
           socket.once('connect', () => resolve(null));
@@ -231,13 +253,20 @@ describe('web service: forwarding to auth', () => {
     });
 
     it(`carries Socket.IO over ${transport} to auth, cookies included`, async () => {
-      const socket = ioClient(webUrl, { path: '/socket.io', transports: [transport], extraHeaders: { cookie: 'faceline_access=xyz' }, reconnection: false });
+      const socket = ioClient(webUrl, {
+        path: '/socket.io',
+        transports: [transport],
+        extraHeaders: { cookie: 'faceline_access=xyz' },
+        reconnection: false,
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           socket.once('connect', () => resolve());
           socket.once('connect_error', reject);
         });
-        const res = (await socket.timeout(5000).emitWithAck('ping:me', 'hello')) as { data: { echo: string; cookie: string | null; transport: string } };
+        const res = (await socket.timeout(5000).emitWithAck('ping:me', 'hello')) as {
+          data: { echo: string; cookie: string | null; transport: string };
+        };
         assert.equal(res.data.echo, 'hello');
         assert.equal(res.data.cookie, 'faceline_access=xyz');
         assert.equal(res.data.transport, transport);
@@ -278,14 +307,23 @@ describe('web service: request bodies larger than auth accepts', () => {
     const big = Buffer.alloc(5 * 1024 * 1024, 0x61);
     const chunked = () => Readable.from([big.subarray(0, 1024 * 1024), big.subarray(1024 * 1024)]);
     for (const body of [big, chunked()]) {
-      const res = await fetch(`${webUrl}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+      const res = await fetch(`${webUrl}/api/v1/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
       assert.equal(res.status, 413);
       const json = (await res.json()) as { error: { code: string } };
       assert.equal(json.error.code, 'PAYLOAD_TOO_LARGE');
     }
     assert.equal(received, 0, 'nothing too large reached auth');
     // bodies auth accepts still pass
-    const small = await fetch(`${webUrl}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(1000) }) });
+    const small = await fetch(`${webUrl}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(1000) }),
+    });
     assert.equal(small.status, 200);
     assert.equal(received, 1);
     assert.ok(!logLines.some((l) => /unreachable/.test(l)), `no false outage in the log:\n${logLines.join('')}`);

@@ -44,7 +44,8 @@ async function raw(url: string, send: string): Promise<Probe> {
 const upgrade = (p: string) =>
   `GET ${p} HTTP/1.1\r\nHost: web\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
 
-const within = <T>(p: Promise<T>, ms: number) => Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms))]);
+const within = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms))]);
 
 function openConnections(app: FastifyInstance): Promise<number> {
   return new Promise((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
@@ -62,7 +63,14 @@ describe('web service: connections it does not hold', () => {
     upstream.addHook('onClose', async () => void ioServer.close());
     await upstream.listen({ host: '127.0.0.1', port: 0 });
     const authUrl = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`;
-    const config = loadConfig({ WEB_PUBLIC_DIR: publicDir, LOG_LEVEL: 'silent', AUTH_URL: authUrl, HEADERS_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '600', KEEP_ALIVE_TIMEOUT_MS: '300' });
+    const config = loadConfig({
+      WEB_PUBLIC_DIR: publicDir,
+      LOG_LEVEL: 'silent',
+      AUTH_URL: authUrl,
+      HEADERS_TIMEOUT_MS: '300',
+      REQUEST_TIMEOUT_MS: '600',
+      KEEP_ALIVE_TIMEOUT_MS: '300',
+    });
     web = (await buildApp({ config })).app;
     await web.listen({ host: '127.0.0.1', port: 0 });
     webUrl = `http://127.0.0.1:${(web.server.address() as AddressInfo).port}`;
@@ -101,11 +109,17 @@ describe('web service: connections it does not hold', () => {
     const silent = await raw(webUrl, '');
     const slowHeaders = await raw(webUrl, 'GET /healthz HTTP/1.1\r\n');
     const dribble = setInterval(() => slowHeaders.socket.writable && slowHeaders.socket.write('X-Slow: 1\r\n'), 50);
-    const slowBody = await raw(webUrl, 'POST /api/v1/users HTTP/1.1\r\nHost: web\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    const slowBody = await raw(
+      webUrl,
+      'POST /api/v1/users HTTP/1.1\r\nHost: web\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+    );
     const idle = await raw(webUrl, 'GET /healthz HTTP/1.1\r\nHost: web\r\n\r\n');
     try {
       // generous deadline: what matters is that they close at all (Node's defaults: a minute and more)
-      assert.ok(await within(Promise.all([silent.ended, slowHeaders.ended, slowBody.ended, idle.ended]), 15_000), 'the server ended every one of them');
+      assert.ok(
+        await within(Promise.all([silent.ended, slowHeaders.ended, slowBody.ended, idle.ended]), 15_000),
+        'the server ended every one of them',
+      );
       assert.match(slowHeaders.received(), /^HTTP\/1\.1 408 /);
       assert.match(idle.received(), /^HTTP\/1\.1 200 /, 'the kept-alive one was answered first');
     } finally {
@@ -118,7 +132,10 @@ describe('web service: connections it does not hold', () => {
   it('timeouts are configuration: defaults, and headers no longer than the whole request', () => {
     const d = loadConfig({});
     assert.deepEqual([d.headersTimeoutMs, d.requestTimeoutMs, d.keepAliveTimeoutMs], [10_000, 30_000, 72_000]);
-    assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '9000', REQUEST_TIMEOUT_MS: '5000' }), /HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/);
+    assert.throws(
+      () => loadConfig({ HEADERS_TIMEOUT_MS: '9000', REQUEST_TIMEOUT_MS: '5000' }),
+      /HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS/,
+    );
     assert.throws(() => loadConfig({ KEEP_ALIVE_TIMEOUT_MS: 'soon' }), /KEEP_ALIVE_TIMEOUT_MS must be an integer/);
   });
 });

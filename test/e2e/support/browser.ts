@@ -7,7 +7,15 @@ import { REPO_ROOT } from '@faceline/testkit';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.join(REPO_ROOT, 'artifacts', 'screenshots');
 
-const BASE_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const BASE_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
@@ -23,12 +31,25 @@ export async function launchWithCamera(camera: string | 'denied'): Promise<Brows
   const args =
     camera === 'denied'
       ? [...BASE_FLAGS, '--use-fake-device-for-media-stream', '--deny-permission-prompts']
-      : [...BASE_FLAGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${camera}`];
+      : [
+          ...BASE_FLAGS,
+          '--use-fake-device-for-media-stream',
+          '--use-fake-ui-for-media-stream',
+          `--use-file-for-fake-video-capture=${camera}`,
+        ];
   return chromium.launch({ executablePath: CHROMIUM, args });
 }
 
-export async function openPage(browser: Browser, baseURL: string, opts: { locale?: string; viewport?: { width: number; height: number } } = {}): Promise<Page> {
-  const context = await browser.newContext({ baseURL, locale: opts.locale ?? 'en-US', viewport: opts.viewport ?? { width: 1100, height: 900 } });
+export async function openPage(
+  browser: Browser,
+  baseURL: string,
+  opts: { locale?: string; viewport?: { width: number; height: number } } = {},
+): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL,
+    locale: opts.locale ?? 'en-US',
+    viewport: opts.viewport ?? { width: 1100, height: 900 },
+  });
   return context.newPage();
 }
 

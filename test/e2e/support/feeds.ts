@@ -37,14 +37,18 @@ export async function writePhotoFeed(source: string, index: number, out: string,
   const noise = new Int8Array(data.length + count * 7);
   for (let k = 0; k < noise.length; k++) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    noise[k] = Math.round(((seed / 0x7fffffff) - 0.5) * 6);
+    noise[k] = Math.round((seed / 0x7fffffff - 0.5) * 6);
   }
   const frames: Buffer[] = [];
   const noisy = Buffer.alloc(data.length);
   for (let i = 0; i < count; i++) {
     const off = i * 7;
     for (let p = 0; p < data.length; p++) noisy[p] = Math.max(0, Math.min(255, (data[p] as number) + (noise[p + off] as number)));
-    frames.push(await sharp(noisy, { raw: { width: info.width, height: info.height, channels: info.channels } }).jpeg({ quality: 90 }).toBuffer());
+    frames.push(
+      await sharp(noisy, { raw: { width: info.width, height: info.height, channels: info.channels } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
   }
   writeFileSync(out, Buffer.concat(frames));
 }

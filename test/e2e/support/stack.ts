@@ -20,10 +20,14 @@ export interface Stack {
 
 /** Builds the browser app into `outDir` (a temporary folder: the developer's dist/ stays untouched). */
 export function buildWebApp(outDir: string): void {
-  const res = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'], {
-    cwd: path.join(REPO_ROOT, 'services/web'),
-    encoding: 'utf8',
-  });
+  const res = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'],
+    {
+      cwd: path.join(REPO_ROOT, 'services/web'),
+      encoding: 'utf8',
+    },
+  );
   if (res.status !== 0) throw new Error(`vite build failed:\n${res.stdout}\n${res.stderr}`);
 }
 

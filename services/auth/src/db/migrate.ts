@@ -28,12 +28,8 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /** Returns the versions applied by this call. */
 export async function migrate(db: Database, log: Logger, migrations = loadMigrations()): Promise<string[]> {
   return db.withLock(MIGRATION_LOCK_ID, async (q) => {
-    await q.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
-    const done = new Set(
-      (await q.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
-    );
+    await q.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = new Set((await q.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;

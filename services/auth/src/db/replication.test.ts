@@ -8,7 +8,14 @@ import { pino } from 'pino';
 import { openDatabase, type Database } from './database.js';
 import { migrate } from './migrate.js';
 import {
-  MAX_SITE_NUMBER, SITE_ID_RANGE, TABLES, auditRange, identitySubscription, siteSubscription, tablesOf, type TableName,
+  MAX_SITE_NUMBER,
+  SITE_ID_RANGE,
+  TABLES,
+  auditRange,
+  identitySubscription,
+  siteSubscription,
+  tablesOf,
+  type TableName,
 } from './replication.js';
 
 describe('replication classification', () => {

@@ -38,6 +38,9 @@ test('TRUST_PROXY: hop counts, booleans and address lists parse; unreadable addr
   assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
   assert.equal(loadConfig({ TRUST_PROXY: 'TRUE' }).trustProxy, true);
   assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy, '10.0.0.0/8, loopback');
-  assert.throws(() => loadConfig({ TRUST_PROXY: '10.0.0.0/99' }), (err: unknown) => err instanceof ConfigError && /TRUST_PROXY must be/.test(err.message));
+  assert.throws(
+    () => loadConfig({ TRUST_PROXY: '10.0.0.0/99' }),
+    (err: unknown) => err instanceof ConfigError && /TRUST_PROXY must be/.test(err.message),
+  );
   assert.throws(() => loadConfig({ TRUST_PROXY: 'proxy.example' }), ConfigError);
 });

@@ -35,6 +35,10 @@ export function plainAddress(address: string): string {
  */
 export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trust: TrustFunction): string {
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor;
-  const req = { headers: header === undefined ? {} : { 'x-forwarded-for': header }, socket: { remoteAddress: peer }, connection: { remoteAddress: peer } };
+  const req = {
+    headers: header === undefined ? {} : { 'x-forwarded-for': header },
+    socket: { remoteAddress: peer },
+    connection: { remoteAddress: peer },
+  };
   return plainAddress(proxyAddr(req as unknown as IncomingMessage, trust) ?? peer ?? '');
 }

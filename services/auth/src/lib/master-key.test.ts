@@ -25,7 +25,11 @@ test('FACELINE_KEY_DIR: the generated key lives apart from the database folder a
     assert.equal(statSync(keyDir).mode & 0o777, 0o700);
     assert.equal(existsSync(path.join(dataDir, KEY_FILE_NAME)), false, 'nothing in the data folder');
     assert.match(l.text(), /apart from the data folder/);
-    assert.deepEqual(resolveMasterKey({ configured: undefined, keyDir, dataDir, sharedDatabase: false, log: l.log }), key, 'read back, not replaced');
+    assert.deepEqual(
+      resolveMasterKey({ configured: undefined, keyDir, dataDir, sharedDatabase: false, log: l.log }),
+      key,
+      'read back, not replaced',
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -65,5 +69,8 @@ test('configuration: FACELINE_KEY_DIR defaults to FACELINE_DATA_DIR and cannot b
   assert.equal(loadConfig({ FACELINE_DATA_DIR: '/srv/faceline' }).keyDir, '/srv/faceline');
   const c = loadConfig({ FACELINE_DATA_DIR: '/srv/faceline', FACELINE_KEY_DIR: '/etc/faceline/keys' });
   assert.deepEqual([c.dataDir, c.keyDir], ['/srv/faceline', '/etc/faceline/keys']);
-  assert.throws(() => loadConfig({ FACELINE_KEY_DIR: '/k', FACELINE_MASTER_KEY: 'ab'.repeat(32) }), (e: unknown) => e instanceof ConfigError && /FACELINE_KEY_DIR/.test(e.message));
+  assert.throws(
+    () => loadConfig({ FACELINE_KEY_DIR: '/k', FACELINE_MASTER_KEY: 'ab'.repeat(32) }),
+    (e: unknown) => e instanceof ConfigError && /FACELINE_KEY_DIR/.test(e.message),
+  );
 });

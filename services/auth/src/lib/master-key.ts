@@ -39,7 +39,9 @@ export function resolveMasterKey(opts: MasterKeyOptions): Buffer {
   const leftBehind = path.join(opts.dataDir, KEY_FILE_NAME);
   if (separate && existsSync(leftBehind)) {
     // a new key would not open the templates sealed with the old one
-    throw new Error(`FACELINE_KEY_DIR is ${opts.keyDir} but the master key file is still in the data folder: move ${leftBehind} to ${file}`);
+    throw new Error(
+      `FACELINE_KEY_DIR is ${opts.keyDir} but the master key file is still in the data folder: move ${leftBehind} to ${file}`,
+    );
   }
   mkdirSync(opts.keyDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);

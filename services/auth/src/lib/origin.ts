@@ -28,7 +28,10 @@ export function requestHost(headers: IncomingHttpHeaders, trustProxy: AuthConfig
   const forwarded = headers['x-forwarded-host'];
   if (trustProxy !== false && typeof forwarded === 'string' && forwarded.trim()) {
     // the nearest proxy appends last
-    const hops = forwarded.split(',').map((h) => h.trim()).filter(Boolean);
+    const hops = forwarded
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
     if (hops.length) return hops[hops.length - 1]!.toLowerCase();
   }
   return headers.host?.toLowerCase();

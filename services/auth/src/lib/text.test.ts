@@ -25,7 +25,7 @@ test('names: NFC, and control, invisible and direction-changing characters are r
     assert.deepEqual(cleanInput({ displayName: name }).problem, { field: 'displayName', reason }, JSON.stringify(name));
   }
   // real text of other scripts and emoji (surrogate pairs) is fine
-  for (const ok of ['Zoë Ødegård', 'Łukasz Żółć', '山田 太郎', 'محمد', 'Ada 👷', 'O\'Brien-Smith']) {
+  for (const ok of ['Zoë Ødegård', 'Łukasz Żółć', '山田 太郎', 'محمد', 'Ada 👷', "O'Brien-Smith"]) {
     assert.equal(cleanInput({ displayName: ok }).problem, undefined, ok);
   }
 });
@@ -46,5 +46,8 @@ test('every string is checked for controls and lone surrogates, wherever it is; 
   const sneaky = cleanInput(JSON.parse('{"__proto__": {"role": "admin"}, "a": "b"}')).value as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(sneaky), Object.prototype, 'a "__proto__" key stays a plain key');
   assert.equal((sneaky as { role?: string }).role, undefined);
-  assert.throws(() => cleanOrThrow({ displayName: 'a\u0000' }), (e: unknown) => e instanceof AuthError && e.code === ErrorCode.INVALID_CHARACTERS && e.statusCode === 400);
+  assert.throws(
+    () => cleanOrThrow({ displayName: 'a\u0000' }),
+    (e: unknown) => e instanceof AuthError && e.code === ErrorCode.INVALID_CHARACTERS && e.statusCode === 400,
+  );
 });

@@ -49,7 +49,11 @@ const isBinary = (v: object) => ArrayBuffer.isView(v) || v instanceof ArrayBuffe
  * The input with every string NFC-normalised, or the first problem found. Binary values (frames)
  * pass untouched; objects are copied, never changed in place.
  */
-export function cleanInput(value: unknown, field = '', depth = 0): { value: unknown; problem?: undefined } | { problem: TextProblem; value?: undefined } {
+export function cleanInput(
+  value: unknown,
+  field = '',
+  depth = 0,
+): { value: unknown; problem?: undefined } | { problem: TextProblem; value?: undefined } {
   if (typeof value === 'string') {
     const key = field.slice(field.lastIndexOf('.') + 1);
     const reason = checkString(value, SHOWN_TEXT_FIELDS.has(key));
@@ -84,7 +88,10 @@ const REASONS: Record<TextProblemReason, string> = {
 };
 
 export function textError(p: TextProblem): AuthError {
-  return new AuthError(ErrorCode.INVALID_CHARACTERS, `${p.field || 'the input'} ${REASONS[p.reason]}`, { field: p.field, reason: p.reason });
+  return new AuthError(ErrorCode.INVALID_CHARACTERS, `${p.field || 'the input'} ${REASONS[p.reason]}`, {
+    field: p.field,
+    reason: p.reason,
+  });
 }
 
 /** cleanInput for callers that want the cleaned value or an INVALID_CHARACTERS error. */

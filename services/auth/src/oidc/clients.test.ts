@@ -52,8 +52,14 @@ describe('OpenID Connect client registrations', () => {
     assert.deepEqual(parseClientRegistrations('clients: [', 'f').problems.length, 1);
     assert.match(parseClientRegistrations('[1, 2]', 'f').problems[0] ?? '', /must be an object with a "clients" list/);
     const twice = mergeRegistrations([
-      parseClientRegistrations(JSON.stringify({ clients: [{ clientId: 'x', public: true, redirectUris: ['https://x.example/cb'] }] }), 'one'),
-      parseClientRegistrations(JSON.stringify({ clients: [{ clientId: 'x', public: true, redirectUris: ['https://x.example/cb'] }] }), 'two'),
+      parseClientRegistrations(
+        JSON.stringify({ clients: [{ clientId: 'x', public: true, redirectUris: ['https://x.example/cb'] }] }),
+        'one',
+      ),
+      parseClientRegistrations(
+        JSON.stringify({ clients: [{ clientId: 'x', public: true, redirectUris: ['https://x.example/cb'] }] }),
+        'two',
+      ),
     ]);
     assert.deepEqual(twice.problems, ['OIDC client "x" is registered twice']);
     assert.equal(twice.clients.length, 1);
@@ -61,7 +67,16 @@ describe('OpenID Connect client registrations', () => {
 
   it("the provider's pages may send forms and redirects only to registered origins", () => {
     const { clients } = parseClientRegistrations(
-      JSON.stringify({ clients: [{ clientId: 'g', clientSecret: SECRET, redirectUris: ['https://g.example/cb'], postLogoutRedirectUris: ['https://portal.example/'] }] }),
+      JSON.stringify({
+        clients: [
+          {
+            clientId: 'g',
+            clientSecret: SECRET,
+            redirectUris: ['https://g.example/cb'],
+            postLogoutRedirectUris: ['https://portal.example/'],
+          },
+        ],
+      }),
       'x',
     );
     const csp = providerCsp(clients);
@@ -74,7 +89,12 @@ describe('OpenID Connect client registrations', () => {
 describe('authContextOf', () => {
   it('says how a session was authenticated: the acr and amr its login recorded, auth_time when the face was shown', () => {
     const at = '2026-05-04T10:20:30.456Z';
-    assert.deepEqual(authContextOf({ acr: ACR.FACE_LIVENESS, amr: ['face'], authTime: at }), { acr: ACR.FACE_LIVENESS, amr: ['face'], authTime: 1777890030, authTimeMs: 1777890030456 });
+    assert.deepEqual(authContextOf({ acr: ACR.FACE_LIVENESS, amr: ['face'], authTime: at }), {
+      acr: ACR.FACE_LIVENESS,
+      amr: ['face'],
+      authTime: 1777890030,
+      authTimeMs: 1777890030456,
+    });
     assert.deepEqual(authContextOf({ acr: ACR.MFA, amr: ['face', 'hwk', 'mfa'], authTime: at }).amr, ['face', 'hwk', 'mfa']);
     assert.equal(authContextOf({ acr: ACR.TRUSTED_DEVICE, amr: ['face', 'kiosk'], authTime: at }).acr, ACR.TRUSTED_DEVICE);
   });

@@ -104,7 +104,10 @@ export function parseClientRegistrations(text: string, source: string): { client
 }
 
 /** Several sources together; a client id may appear only once. */
-export function mergeRegistrations(parts: { clients: OidcClientRegistration[]; problems: string[] }[]): { clients: OidcClientRegistration[]; problems: string[] } {
+export function mergeRegistrations(parts: { clients: OidcClientRegistration[]; problems: string[] }[]): {
+  clients: OidcClientRegistration[];
+  problems: string[];
+} {
   const problems = parts.flatMap((p) => p.problems);
   const clients: OidcClientRegistration[] = [];
   const seen = new Set<string>();

@@ -76,7 +76,11 @@ export class OidcService {
         this.deps.tokens.providerKeys(),
       );
       this.lastBuildMs = performance.now() - started;
-      if (this.provider) this.deps.log.info({ kids: version, ms: Math.round(this.lastBuildMs) }, 'signing keys changed: OpenID Connect provider uses the new key set');
+      if (this.provider)
+        this.deps.log.info(
+          { kids: version, ms: Math.round(this.lastBuildMs) },
+          'signing keys changed: OpenID Connect provider uses the new key set',
+        );
       this.provider = provider;
       this.handler = provider.callback() as unknown as (req: IncomingMessage, res: ServerResponse) => Promise<void>;
       this.keyVersion = version;
@@ -114,12 +118,19 @@ export class OidcService {
       interaction = await this.current().interactionDetails(req, res);
     } catch (err) {
       if (err instanceof oidcErrors.SessionNotFound) {
-        throw new AuthError(ErrorCode.INTERACTION_NOT_FOUND, 'this sign-in request has expired or belongs to another browser; start again from the application');
+        throw new AuthError(
+          ErrorCode.INTERACTION_NOT_FOUND,
+          'this sign-in request has expired or belongs to another browser; start again from the application',
+        );
       }
       throw err;
     }
     // the cookie names the browser's latest interaction; an older tab must not finish it
-    if (interaction.uid !== uid) throw new AuthError(ErrorCode.INTERACTION_MISMATCH, 'a newer sign-in request was started in this browser; start again from the application');
+    if (interaction.uid !== uid)
+      throw new AuthError(
+        ErrorCode.INTERACTION_MISMATCH,
+        'a newer sign-in request was started in this browser; start again from the application',
+      );
     return interaction;
   }
 
@@ -144,7 +155,8 @@ export class OidcService {
     let since: number | undefined;
     if (reasons.includes('login_prompt') || reasons.includes(KIOSK_REASON) || OidcService.mode(interaction) === 'identify') since = started;
     const maxAge = Number(interaction.params.max_age);
-    if (interaction.params.max_age !== undefined && Number.isFinite(maxAge)) since = Math.max(since ?? 0, Math.min(now() - maxAge, started));
+    if (interaction.params.max_age !== undefined && Number.isFinite(maxAge))
+      since = Math.max(since ?? 0, Math.min(now() - maxAge, started));
     return since;
   }
 
@@ -182,9 +194,15 @@ export class OidcService {
       loginHint: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : null,
       freshLogin: OidcService.freshSince(interaction) !== undefined,
       signedIn: usable
-        ? { username: usable.user.username, displayName: usable.user.displayName, authTime: new Date(authContextOf(usable.session).authTime * 1000).toISOString() }
+        ? {
+            username: usable.user.username,
+            displayName: usable.user.displayName,
+            authTime: new Date(authContextOf(usable.session).authTime * 1000).toISOString(),
+          }
         : null,
-      scopes: String(interaction.params.scope ?? '').split(' ').filter(Boolean),
+      scopes: String(interaction.params.scope ?? '')
+        .split(' ')
+        .filter(Boolean),
       expiresAt: new Date(Number(interaction.exp) * 1000).toISOString(),
     };
   }
@@ -194,9 +212,16 @@ export class OidcService {
    * the browser goes next, and whether the Faceline session should end now: a session created
    * by the sign-in page itself (or any kiosk sign-in) served only this application.
    */
-  async finishLogin(req: IncomingMessage, res: ServerResponse, uid: string, auth: Authenticated, client: ClientInfo): Promise<{ redirectTo: string; endWebSession: boolean }> {
+  async finishLogin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    uid: string,
+    auth: Authenticated,
+    client: ClientInfo,
+  ): Promise<{ redirectTo: string; endWebSession: boolean }> {
     const interaction = await this.interaction(req, res, uid);
-    if (interaction.prompt.name !== 'login') throw new AuthError(ErrorCode.INTERACTION_MISMATCH, 'this sign-in request does not ask for a login now');
+    if (interaction.prompt.name !== 'login')
+      throw new AuthError(ErrorCode.INTERACTION_MISMATCH, 'this sign-in request does not ask for a login now');
     const reg = this.registration(interaction);
     if (!OidcService.isFresh(interaction, auth)) {
       throw new AuthError(ErrorCode.FRESH_LOGIN_REQUIRED, `${reg.name ?? reg.clientId} asks for a new face login`);
@@ -211,15 +236,24 @@ export class OidcService {
     // Connect asks for an essential acr (amr still tells how: face, kiosk, hwk)
     const met = wanted ? strongestMet(context.acr, wanted) : context.acr;
     if (!met) {
-      result = { error: 'unmet_authentication_requirements', error_description: `the face login reached ${context.acr}, the application requires ${wanted?.join(' or ')}` };
+      result = {
+        error: 'unmet_authentication_requirements',
+        error_description: `the face login reached ${context.acr}, the application requires ${wanted?.join(' or ')}`,
+      };
     } else {
       result = { login: { accountId: auth.user.id, acr: met, amr: context.amr, ts: context.authTime, remember: mode !== 'identify' } };
     }
     const redirectTo = await this.current().interactionResult(req, res, result, { mergeWithLastSubmission: false });
     if (result.login) {
       await this.deps.audit.record({
-        type: 'oidc.signed_in', outcome: 'success', userId: auth.user.id, username: auth.user.username,
-        ip: client.ip, userAgent: client.userAgent, mode: auth.session.mode, liveness: auth.session.liveness ? 'passed' : 'off',
+        type: 'oidc.signed_in',
+        outcome: 'success',
+        userId: auth.user.id,
+        username: auth.user.username,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        mode: auth.session.mode,
+        liveness: auth.session.liveness ? 'passed' : 'off',
         details: { clientId: reg.clientId, acr: context.acr },
       });
     }
@@ -230,17 +264,25 @@ export class OidcService {
   /** The person allowed what a (third-party) client asked for, or a first-party client's consent is implied. */
   async consent(req: IncomingMessage, res: ServerResponse, uid: string): Promise<string> {
     const interaction = await this.interaction(req, res, uid);
-    if (interaction.prompt.name !== 'consent') throw new AuthError(ErrorCode.INTERACTION_MISMATCH, 'this sign-in request does not ask for consent now');
+    if (interaction.prompt.name !== 'consent')
+      throw new AuthError(ErrorCode.INTERACTION_MISMATCH, 'this sign-in request does not ask for consent now');
     const provider = this.current();
     const accountId = interaction.session?.accountId;
-    if (!accountId) throw new AuthError(ErrorCode.INTERACTION_NOT_FOUND, 'the sign-in of this request is gone; start again from the application');
+    if (!accountId)
+      throw new AuthError(ErrorCode.INTERACTION_NOT_FOUND, 'the sign-in of this request is gone; start again from the application');
     const grant = interaction.grantId
-      ? ((await provider.Grant.find(interaction.grantId)) ?? new provider.Grant({ accountId, clientId: String(interaction.params.client_id) }))
+      ? ((await provider.Grant.find(interaction.grantId)) ??
+        new provider.Grant({ accountId, clientId: String(interaction.params.client_id) }))
       : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
-    const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const details = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
     if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {}))
+      grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
     return provider.interactionResult(req, res, { consent: interaction.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
   }
@@ -248,7 +290,12 @@ export class OidcService {
   /** The person cancelled: the client gets access_denied. */
   async abort(req: IncomingMessage, res: ServerResponse, uid: string): Promise<string> {
     await this.interaction(req, res, uid);
-    return this.current().interactionResult(req, res, { error: 'access_denied', error_description: 'the person cancelled the sign-in' }, { mergeWithLastSubmission: false });
+    return this.current().interactionResult(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'the person cancelled the sign-in' },
+      { mergeWithLastSubmission: false },
+    );
   }
 
   /** After an RP-initiated logout the person is signed out of Faceline's own app in this browser too. */
@@ -257,7 +304,11 @@ export class OidcService {
     if (!token) return;
     try {
       const auth = await this.deps.sessions.authenticate(token);
-      await this.deps.sessions.logoutSession(auth.session.id, auth.user.id, { ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 300) || null, deviceId: null });
+      await this.deps.sessions.logoutSession(auth.session.id, auth.user.id, {
+        ip: ctx.ip,
+        userAgent: ctx.get('user-agent').slice(0, 300) || null,
+        deviceId: null,
+      });
     } catch {
       /* expired or already ended */
     }
@@ -280,4 +331,3 @@ export class OidcService {
     return this.deps.repo.purgeExpired(this.deps.db);
   }
 }
-

@@ -22,7 +22,8 @@ const TEXT = {
     errorNext: 'Go back to the application you came from and try again. If it keeps happening, tell its administrator this code:',
     home: 'Faceline home',
     logoutTitle: 'Sign out?',
-    logoutQuestion: (app: string | undefined) => (app ? `Sign out of Faceline and ${app} on this device?` : 'Sign out of Faceline on this device?'),
+    logoutQuestion: (app: string | undefined) =>
+      app ? `Sign out of Faceline and ${app} on this device?` : 'Sign out of Faceline on this device?',
     logoutYes: 'Yes, sign me out',
     logoutNo: 'No, stay signed in',
     doneTitle: 'Signed out',
@@ -30,10 +31,12 @@ const TEXT = {
   },
   de: {
     errorTitle: 'Anmeldung nicht möglich',
-    errorNext: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und versuchen Sie es erneut. Passiert es wieder, nennen Sie deren Administration diesen Code:',
+    errorNext:
+      'Gehen Sie zurück zur Anwendung, von der Sie kamen, und versuchen Sie es erneut. Passiert es wieder, nennen Sie deren Administration diesen Code:',
     home: 'Faceline-Startseite',
     logoutTitle: 'Abmelden?',
-    logoutQuestion: (app: string | undefined) => (app ? `Auf diesem Gerät von Faceline und ${app} abmelden?` : 'Auf diesem Gerät von Faceline abmelden?'),
+    logoutQuestion: (app: string | undefined) =>
+      app ? `Auf diesem Gerät von Faceline und ${app} abmelden?` : 'Auf diesem Gerät von Faceline abmelden?',
     logoutYes: 'Ja, abmelden',
     logoutNo: 'Nein, angemeldet bleiben',
     doneTitle: 'Abgemeldet',
@@ -89,5 +92,9 @@ ${form}
 
 export function signedOutPage(lang: PageLang, appName: string | undefined): string {
   const t = TEXT[lang];
-  return page(lang, t.doneTitle, `<h1>${escapeHtml(t.doneTitle)}</h1><p>${escapeHtml(t.done(appName))}</p><div class="actions"><a class="button" href="/">${escapeHtml(t.home)}</a></div>`);
+  return page(
+    lang,
+    t.doneTitle,
+    `<h1>${escapeHtml(t.doneTitle)}</h1><p>${escapeHtml(t.done(appName))}</p><div class="actions"><a class="button" href="/">${escapeHtml(t.home)}</a></div>`,
+  );
 }

@@ -4,7 +4,14 @@
  * set is fixed per instance); every instance has the same configuration and all state is in the
  * database, so swapping instances between two requests loses nothing.
  */
-import Provider, { errors, interactionPolicy, type Account, type AccountClaims, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  errors,
+  interactionPolicy,
+  type Account,
+  type AccountClaims,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { JWK } from 'jose';
 import { ACR_VALUES, LOGIN_MODE_PARAM, OIDC_ROUTES, OIDC_SCOPES } from '@faceline/contracts';
 import type { Logger } from 'pino';
@@ -78,11 +85,13 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
   const policy = base();
   // A kiosk is a shared terminal: whoever stands in front of the camera now signs in, never the
   // person the browser remembers from before.
-  policy.get('login')?.checks.add(
-    new Check(KIOSK_REASON, 'a face-only (kiosk) sign-in always needs the face in front of the camera now', (ctx) =>
-      ctx.oidc.params?.[LOGIN_MODE_PARAM] === 'identify' && !ctx.oidc.result?.login ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
-    ),
-  );
+  policy
+    .get('login')
+    ?.checks.add(
+      new Check(KIOSK_REASON, 'a face-only (kiosk) sign-in always needs the face in front of the camera now', (ctx) =>
+        ctx.oidc.params?.[LOGIN_MODE_PARAM] === 'identify' && !ctx.oidc.result?.login ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+      ),
+    );
 
   const configuration: Configuration = {
     adapter: adapterFor(db, repo),
@@ -141,7 +150,8 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
         const reg = registration(client.clientId);
         const mode = value ?? (reg ? loginModeOf(reg) : 'verify');
         if (mode !== 'verify' && mode !== 'identify') throw new errors.InvalidRequest(`${LOGIN_MODE_PARAM} must be verify or identify`);
-        if (mode === 'identify' && !config.kiosk) throw new errors.InvalidRequest('face-only (kiosk) sign-in is switched off on this server');
+        if (mode === 'identify' && !config.kiosk)
+          throw new errors.InvalidRequest('face-only (kiosk) sign-in is switched off on this server');
         params[LOGIN_MODE_PARAM] = mode;
       },
     } as never,
@@ -211,7 +221,11 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = errorPage(pageLang(ctx.get('accept-language')), String(out.error), out.error_description ? String(out.error_description) : undefined);
+      ctx.body = errorPage(
+        pageLang(ctx.get('accept-language')),
+        String(out.error),
+        out.error_description ? String(out.error_description) : undefined,
+      );
     },
   };
 
@@ -219,9 +233,17 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
   // auth rewrites X-Forwarded-* from its own trust decision before a request reaches the provider
   provider.proxy = true;
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'OpenID Connect provider error'));
-  for (const event of ['authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'introspection.error', 'revocation.error']) {
-    (provider.on.bind(provider) as (e: string, l: (ctx: unknown, err: { error?: string; error_description?: string }) => void) => void)(event, (_ctx, err) =>
-      log.info({ event, error: err.error, description: err.error_description }, 'OpenID Connect request refused'),
+  for (const event of [
+    'authorization.error',
+    'grant.error',
+    'end_session.error',
+    'userinfo.error',
+    'introspection.error',
+    'revocation.error',
+  ]) {
+    (provider.on.bind(provider) as (e: string, l: (ctx: unknown, err: { error?: string; error_description?: string }) => void) => void)(
+      event,
+      (_ctx, err) => log.info({ event, error: err.error, description: err.error_description }, 'OpenID Connect request refused'),
     );
   }
   provider.use(async (ctx, next) => {
@@ -232,7 +254,8 @@ export function buildProvider(deps: ProviderDeps, keys: JWK[]): Provider {
     const params = ctx.oidc?.params as Record<string, unknown> | undefined;
     // a person's own sign-out (not the provider ending the previous person's session when another signs in)
     const backToAuthorization = (ctx.response.get('location') ?? '').startsWith(`${issuer}${OIDC_ROUTES.authorization}/`);
-    if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && params?.logout && !backToAuthorization) await deps.onLogout(ctx as KoaContextWithOIDC);
+    if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && params?.logout && !backToAuthorization)
+      await deps.onLogout(ctx as KoaContextWithOIDC);
   });
   return provider;
 }

@@ -19,7 +19,12 @@ export interface HandlerHooks {
 }
 
 /** Registers `fn` for `event`; the last argument must be an acknowledgement callback. */
-export function on<E extends ClientEvent>(socket: Socket, event: E, hooks: HandlerHooks, fn: (payload: unknown) => Promise<AckData<E>>): void {
+export function on<E extends ClientEvent>(
+  socket: Socket,
+  event: E,
+  hooks: HandlerHooks,
+  fn: (payload: unknown) => Promise<AckData<E>>,
+): void {
   socket.on(event as string, async (...args: unknown[]) => {
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: AckResponse<AckData<E>>) => void) : undefined;
     const reply = (r: AckResponse<AckData<E>>) => {
@@ -28,7 +33,10 @@ export function on<E extends ClientEvent>(socket: Socket, event: E, hooks: Handl
     };
     if (!hooks.admit(event, reply)) return;
     if (!ack) {
-      socket.emit('flow:error', { event, error: { code: ErrorCode.VALIDATION_FAILED, message: `${event} needs an acknowledgement callback` } });
+      socket.emit('flow:error', {
+        event,
+        error: { code: ErrorCode.VALIDATION_FAILED, message: `${event} needs an acknowledgement callback` },
+      });
       return;
     }
     try {

@@ -29,7 +29,11 @@ export class FlowSlot<F extends { id: string; expiresAt: number }> {
 
   /** Takes a new flow; `onExpire` runs when its time is up (even if no frame arrives). */
   begin(flow: F, onExpire: (flow: F) => void): void {
-    if (this.current) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, `a${this.name === 'enroll' ? 'n enrollment' : ' login'} is already running on this connection; cancel it first`);
+    if (this.current)
+      throw new AuthError(
+        ErrorCode.FLOW_ALREADY_RUNNING,
+        `a${this.name === 'enroll' ? 'n enrollment' : ' login'} is already running on this connection; cancel it first`,
+      );
     const timer = setTimeout(() => onExpire(flow), msUntil(flow.expiresAt));
     this.current = { flow, guard: new FrameGuard(), timer };
   }
@@ -60,15 +64,23 @@ export class FlowSlot<F extends { id: string; expiresAt: number }> {
     const image = asBytes((payload as { image?: unknown }).image);
     if (!image || image.byteLength === 0) throw new AuthError(ErrorCode.VALIDATION_FAILED, 'frame.image must be binary JPEG bytes');
     if (image.byteLength > this.limits.maxFrameBytes) {
-      throw new AuthError(ErrorCode.PAYLOAD_TOO_LARGE, `frame larger than ${this.limits.maxFrameBytes} bytes`, { maxFrameBytes: this.limits.maxFrameBytes });
+      throw new AuthError(ErrorCode.PAYLOAD_TOO_LARGE, `frame larger than ${this.limits.maxFrameBytes} bytes`, {
+        maxFrameBytes: this.limits.maxFrameBytes,
+      });
     }
     if (!looksLikeJpeg(image)) throw new AuthError(ErrorCode.IMAGE_UNSUPPORTED_TYPE, 'frames must be JPEG images');
     const c = this.current;
     if (!c) throw new AuthError(ErrorCode.FLOW_NOT_STARTED, `send ${this.name}:start first`);
-    if (this.busy) throw new AuthError(ErrorCode.RATE_LIMITED, 'wait for the acknowledgement of the previous frame', { feedback: FeedbackCode.SLOW_DOWN });
+    if (this.busy)
+      throw new AuthError(ErrorCode.RATE_LIMITED, 'wait for the acknowledgement of the previous frame', {
+        feedback: FeedbackCode.SLOW_DOWN,
+      });
     const now = Date.now();
     if (now - this.lastFrameAt < this.limits.minFrameIntervalMs) {
-      throw new AuthError(ErrorCode.RATE_LIMITED, 'frames arrive too fast', { feedback: FeedbackCode.SLOW_DOWN, minFrameIntervalMs: this.limits.minFrameIntervalMs });
+      throw new AuthError(ErrorCode.RATE_LIMITED, 'frames arrive too fast', {
+        feedback: FeedbackCode.SLOW_DOWN,
+        minFrameIntervalMs: this.limits.minFrameIntervalMs,
+      });
     }
     const seq = (payload as { seq: number }).seq;
     const hash = c.guard.admit(seq, image);

@@ -19,12 +19,25 @@ test('frames must have increasing sequence numbers and new bytes', () => {
   const a = Uint8Array.of(0xff, 0xd8, 0xff, 1);
   const b = Uint8Array.of(0xff, 0xd8, 0xff, 2);
   g.commit(5, g.admit(5, a));
-  assert.equal(code(() => g.admit(5, b)), ErrorCode.FRAME_REPLAYED);
-  assert.equal(code(() => g.admit(4, b)), ErrorCode.FRAME_OUT_OF_ORDER);
-  assert.equal(code(() => g.admit(6, a)), ErrorCode.FRAME_REPLAYED, 'same bytes under a new number');
+  assert.equal(
+    code(() => g.admit(5, b)),
+    ErrorCode.FRAME_REPLAYED,
+  );
+  assert.equal(
+    code(() => g.admit(4, b)),
+    ErrorCode.FRAME_OUT_OF_ORDER,
+  );
+  assert.equal(
+    code(() => g.admit(6, a)),
+    ErrorCode.FRAME_REPLAYED,
+    'same bytes under a new number',
+  );
   // a refused frame changed nothing: 6 with new bytes is still fine
   g.commit(6, g.admit(6, b));
-  assert.equal(code(() => g.admit(100, Uint8Array.of(0xff, 0xd8, 0xff, 3))), 'none');
+  assert.equal(
+    code(() => g.admit(100, Uint8Array.of(0xff, 0xd8, 0xff, 3))),
+    'none',
+  );
 });
 
 test('binary shapes and the JPEG signature', () => {

@@ -58,7 +58,14 @@ interface ConnectionState {
 type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ConnectionState>;
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ConnectionState>;
 
-const KNOWN_EVENTS = new Set<string>(['enroll:start', 'enroll:frame', 'enroll:cancel', 'login:start', 'login:frame', 'login:cancel'] satisfies ClientEvent[]);
+const KNOWN_EVENTS = new Set<string>([
+  'enroll:start',
+  'enroll:frame',
+  'enroll:cancel',
+  'login:start',
+  'login:frame',
+  'login:cancel',
+] satisfies ClientEvent[]);
 
 /** Codes after which the flow continues (the next frame may well succeed). */
 const RECOVERABLE = new Set<string>([
@@ -117,9 +124,15 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     socket.on('disconnect', () => {
       metrics.sockets.dec();
       const e = socket.data.enroll.end();
-      if (e) void deps.enrollment.abandon(e).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not end an abandoned enrollment'));
+      if (e)
+        void deps.enrollment
+          .abandon(e)
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not end an abandoned enrollment'));
       const l = socket.data.login.end();
-      if (l) void deps.login.abandon(l, 'abandoned', socket.data.client).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not end an abandoned login'));
+      if (l)
+        void deps.login
+          .abandon(l, 'abandoned', socket.data.client)
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not end an abandoned login'));
     });
 
     socket.onAny((event: string) => {
@@ -132,7 +145,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
     on(socket, 'enroll:start', hooks, async (payload) => {
       if (!Value.Check(EnrollStartRequest, payload)) throw invalid('enroll:start expects { ticket?: string }');
-      if (socket.data.enroll.flow) throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'an enrollment is already running on this connection; cancel it first');
+      if (socket.data.enroll.flow)
+        throw new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'an enrollment is already running on this connection; cancel it first');
       let userId: string;
       let jti: string | null = null;
       if (payload.ticket) ({ userId, jti } = await deps.tickets.verify(payload.ticket));
@@ -152,7 +166,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       const slot = socket.data.enroll;
       const current = slot.flow;
       // the clock is checked before frame admission: refused frames must not keep a flow alive
-      if (current && Date.now() > current.expiresAt && !slot.busy) return (await expireEnroll(socket, current, seqOf(payload))) ?? flowEnded('enroll');
+      if (current && Date.now() > current.expiresAt && !slot.busy)
+        return (await expireEnroll(socket, current, seqOf(payload))) ?? flowEnded('enroll');
       const { seq, image, flow } = slot.admit(payload, (p) => Value.Check(FrameMeta, p));
       metrics.frames.inc({ flow: 'enroll', result: 'accepted' });
       slot.busy = true;
@@ -199,7 +214,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     on(socket, 'login:frame', hooks, async (payload) => {
       const slot = socket.data.login;
       const current = slot.flow;
-      if (current && Date.now() > current.expiresAt && !slot.busy) return (await expireLogin(socket, current, seqOf(payload))) ?? flowEnded('login');
+      if (current && Date.now() > current.expiresAt && !slot.busy)
+        return (await expireLogin(socket, current, seqOf(payload))) ?? flowEnded('login');
       const { seq, image, flow } = slot.admit(payload, (p) => Value.Check(FrameMeta, p));
       metrics.frames.inc({ flow: 'login', result: 'accepted' });
       const before = flow.liveness?.completed ?? 0;
@@ -216,7 +232,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
         socket.emit('feedback', { flow: 'login', seq, codes: out.result.feedback, box: out.result.box, frameSize: out.result.frameSize });
         const total = flow.liveness?.steps.length ?? 0;
         if (out.revealed) emitStep(socket, flow.id, out.revealed, total);
-        else if (!out.final && flow.liveness && flow.liveness.completed !== before) emitStep(socket, flow.id, null, total, flow.liveness.completed);
+        else if (!out.final && flow.liveness && flow.liveness.completed !== before)
+          emitStep(socket, flow.id, null, total, flow.liveness.completed);
         if (out.final) {
           slot.end(flow);
           socket.emit('login:result', out.final);
@@ -249,7 +266,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       },
       failed(event, err): AckError {
         const error = toAckError(err);
-        if (error.code === ErrorCode.DATABASE_UNAVAILABLE && !(err instanceof AuthError)) log.warn({ err: (err as Error).message, event }, 'database unavailable');
+        if (error.code === ErrorCode.DATABASE_UNAVAILABLE && !(err instanceof AuthError))
+          log.warn({ err: (err as Error).message, event }, 'database unavailable');
         else if (!(err instanceof AuthError)) log.error({ err, event }, 'socket event failed');
         else if (event.endsWith(':frame')) metrics.frames.inc({ flow: event.split(':')[0] as string, result: error.code });
         return error;
@@ -302,7 +320,13 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   return io;
 }
 
-function emitStep(socket: AppSocket, flowId: string, revealed: { index: number; step: ChallengeStep } | null, total: number, completed?: number): void {
+function emitStep(
+  socket: AppSocket,
+  flowId: string,
+  revealed: { index: number; step: ChallengeStep } | null,
+  total: number,
+  completed?: number,
+): void {
   socket.emit('challenge:step', {
     loginId: flowId,
     index: revealed ? revealed.index : (completed ?? 0),

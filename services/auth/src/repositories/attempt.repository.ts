@@ -40,7 +40,11 @@ export class AttemptRepository {
   constructor(private readonly site = '') {}
 
   async get(q: Queryable, scope: AttemptScope, key: string): Promise<AttemptState> {
-    const { rows } = await q.query<Row>('SELECT * FROM attempt_counters WHERE site = $3 AND scope = $1 AND key = $2', [scope, key, this.site]);
+    const { rows } = await q.query<Row>('SELECT * FROM attempt_counters WHERE site = $3 AND scope = $1 AND key = $2', [
+      scope,
+      key,
+      this.site,
+    ]);
     return map(rows[0]);
   }
 

@@ -24,9 +24,19 @@ export class AuditRepository {
       `INSERT INTO audit_events (type, outcome, user_id, username, actor_id, ip, user_agent, mode, code, distance, liveness, details, site)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13)`,
       [
-        e.type, e.outcome, nul(e.userId), nul(e.username), nul(e.actorId), nul(e.ip), nul(e.userAgent?.slice(0, 300)),
-        nul(e.mode), nul(e.code), e.distance === undefined || e.distance === null ? null : Math.round(e.distance * 10000) / 10000,
-        nul(e.liveness), e.details ? JSON.stringify(e.details) : null, this.site,
+        e.type,
+        e.outcome,
+        nul(e.userId),
+        nul(e.username),
+        nul(e.actorId),
+        nul(e.ip),
+        nul(e.userAgent?.slice(0, 300)),
+        nul(e.mode),
+        nul(e.code),
+        e.distance === undefined || e.distance === null ? null : Math.round(e.distance * 10000) / 10000,
+        nul(e.liveness),
+        e.details ? JSON.stringify(e.details) : null,
+        this.site,
       ],
     );
   }
@@ -36,17 +46,29 @@ export class AuditRepository {
    * The id is sent as text (a bigint exceeds what JSON numbers hold exactly), so ORDER BY names
    * the table's columns: the bare `id` would sort by the text alias, putting "999" before "1000".
    */
-  async list(q: Queryable, opts: { limit: number; before?: number; userId?: string; type?: string; types?: readonly string[] }): Promise<AuditEvent[]> {
+  async list(
+    q: Queryable,
+    opts: { limit: number; before?: number; userId?: string; type?: string; types?: readonly string[] },
+  ): Promise<AuditEvent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (opts.before !== undefined) {
       params.push(opts.before);
       where.push(`(at, id) < (SELECT b.at, b.id FROM audit_events b WHERE b.id = $${params.length})`);
     }
-    if (opts.userId) { params.push(opts.userId); where.push(`user_id = $${params.length}`); }
-    if (opts.type) { params.push(opts.type); where.push(`type = $${params.length}`); }
+    if (opts.userId) {
+      params.push(opts.userId);
+      where.push(`user_id = $${params.length}`);
+    }
+    if (opts.type) {
+      params.push(opts.type);
+      where.push(`type = $${params.length}`);
+    }
     if (opts.types) {
-      const at = opts.types.map((t) => { params.push(t); return `$${params.length}`; });
+      const at = opts.types.map((t) => {
+        params.push(t);
+        return `$${params.length}`;
+      });
       where.push(at.length ? `type IN (${at.join(', ')})` : 'false');
     }
     params.push(opts.limit);
@@ -69,7 +91,7 @@ export class AuditRepository {
       code: (r.code as string | null) ?? null,
       distance: r.distance === null || r.distance === undefined ? null : Number(r.distance),
       liveness: (r.liveness as AuditEvent['liveness']) ?? null,
-      details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details ?? null) as AuditEvent['details'],
+      details: (typeof r.details === 'string' ? JSON.parse(r.details) : (r.details ?? null)) as AuditEvent['details'],
       site: r.site ? String(r.site) : null,
     }));
   }

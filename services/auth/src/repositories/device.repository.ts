@@ -32,7 +32,10 @@ export class DeviceRepository {
 
   /** The device when the secret matches and it is not revoked; touches last_seen_at. */
   async verify(q: Queryable, id: string, secretHash: string): Promise<DeviceRecord | undefined> {
-    const { rows } = await q.query<Row>('SELECT * FROM trusted_devices WHERE id = $1 AND secret_hash = $2 AND revoked_at IS NULL', [id, secretHash]);
+    const { rows } = await q.query<Row>('SELECT * FROM trusted_devices WHERE id = $1 AND secret_hash = $2 AND revoked_at IS NULL', [
+      id,
+      secretHash,
+    ]);
     return rows[0] ? map(rows[0]) : undefined;
   }
 

@@ -5,7 +5,12 @@ export type TicketPurpose = 'register' | 'reenroll' | 'admin';
 
 export class EnrollTicketRepository {
   async create(q: Queryable, t: { jti: string; userId: string; purpose: TicketPurpose; expiresAt: Date }): Promise<void> {
-    await q.query('INSERT INTO enroll_tickets (jti, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)', [t.jti, t.userId, t.purpose, t.expiresAt]);
+    await q.query('INSERT INTO enroll_tickets (jti, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)', [
+      t.jti,
+      t.userId,
+      t.purpose,
+      t.expiresAt,
+    ]);
   }
 
   /** The ticket's purpose while it is unused and in time, else undefined. */

@@ -132,7 +132,12 @@ export class HubDatabase implements Database {
 
   /** One fresh connection and `SELECT 1` within the timeout: can the hub be reached right now? */
   async probe(): Promise<boolean> {
-    const c = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: this.opts.timeoutMs, query_timeout: this.opts.timeoutMs, application_name: 'faceline-site-probe' });
+    const c = new pg.Client({
+      connectionString: this.connectionString,
+      connectionTimeoutMillis: this.opts.timeoutMs,
+      query_timeout: this.opts.timeoutMs,
+      application_name: 'faceline-site-probe',
+    });
     c.on('error', () => undefined);
     try {
       await c.connect();

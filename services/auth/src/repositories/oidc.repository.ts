@@ -27,14 +27,30 @@ const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::int AS consume
 export class OidcRepository {
   async upsert(
     q: Queryable,
-    row: { model: string; id: string; payload: Record<string, unknown>; grantId?: string; uid?: string; userCode?: string; expiresInSeconds?: number },
+    row: {
+      model: string;
+      id: string;
+      payload: Record<string, unknown>;
+      grantId?: string;
+      uid?: string;
+      userCode?: string;
+      expiresInSeconds?: number;
+    },
   ): Promise<void> {
     await q.query(
       `INSERT INTO oidc_payloads (model, id, payload, grant_id, uid, user_code, expires_at)
        VALUES ($1, $2, $3::jsonb, $4, $5, $6, CASE WHEN $7::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $7::float8) END)
        ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
          user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
-      [row.model, row.id, JSON.stringify(row.payload), row.grantId ?? null, row.uid ?? null, row.userCode ?? null, row.expiresInSeconds ?? null],
+      [
+        row.model,
+        row.id,
+        JSON.stringify(row.payload),
+        row.grantId ?? null,
+        row.uid ?? null,
+        row.userCode ?? null,
+        row.expiresInSeconds ?? null,
+      ],
     );
   }
 
@@ -44,7 +60,10 @@ export class OidcRepository {
   }
 
   async findBy(q: Queryable, model: string, column: 'uid' | 'user_code', value: string): Promise<StoredPayload | undefined> {
-    const { rows } = await q.query<Row>(`SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND ${column} = $2 AND ${LIVE} LIMIT 1`, [model, value]);
+    const { rows } = await q.query<Row>(`SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND ${column} = $2 AND ${LIVE} LIMIT 1`, [
+      model,
+      value,
+    ]);
     return map(rows[0]);
   }
 

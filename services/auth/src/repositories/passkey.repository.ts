@@ -28,7 +28,10 @@ const map = (r: Row): PasskeyRecord => ({
 });
 
 export class PasskeyRepository {
-  async create(q: Queryable, p: { id: string; userId: string; publicKey: Uint8Array; counter: number; transports: string[]; name: string }): Promise<PasskeyRecord> {
+  async create(
+    q: Queryable,
+    p: { id: string; userId: string; publicKey: Uint8Array; counter: number; transports: string[]; name: string },
+  ): Promise<PasskeyRecord> {
     const { rows } = await q.query<Row>(
       'INSERT INTO passkeys (id, user_id, public_key, counter, transports, name) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
       [p.id, p.userId, p.publicKey, p.counter, p.transports, p.name],
@@ -51,7 +54,11 @@ export class PasskeyRepository {
    * replayed in parallel with the same counter only one is accepted.
    */
   async recordUse(q: Queryable, id: string, oldCounter: number, newCounter: number): Promise<boolean> {
-    const res = await q.query('UPDATE passkeys SET counter = $3, last_used_at = now() WHERE id = $1 AND counter = $2', [id, oldCounter, newCounter]);
+    const res = await q.query('UPDATE passkeys SET counter = $3, last_used_at = now() WHERE id = $1 AND counter = $2', [
+      id,
+      oldCounter,
+      newCounter,
+    ]);
     return res.rowCount === 1;
   }
 
@@ -61,7 +68,10 @@ export class PasskeyRepository {
   }
 
   /** Stores a challenge; the same user's expired ones go at the same time. */
-  async saveChallenge(q: Queryable, c: { id: string; userId: string; kind: ChallengeKind; challenge: string; ttlSeconds: number }): Promise<void> {
+  async saveChallenge(
+    q: Queryable,
+    c: { id: string; userId: string; kind: ChallengeKind; challenge: string; ttlSeconds: number },
+  ): Promise<void> {
     await q.query('DELETE FROM webauthn_challenges WHERE user_id = $1 AND expires_at < now()', [c.userId]);
     await q.query(
       'INSERT INTO webauthn_challenges (id, user_id, kind, challenge, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))',

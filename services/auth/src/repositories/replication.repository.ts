@@ -189,7 +189,9 @@ export class ReplicationRepository {
 
   /** Seconds since the newest heartbeat this database holds; undefined before the first one. */
   async secondsSinceBeat(q: Queryable): Promise<number | undefined> {
-    const { rows } = await q.query<{ s: number }>('SELECT extract(epoch FROM now() - at)::float8 AS s FROM replication_heartbeat WHERE id = 1');
+    const { rows } = await q.query<{ s: number }>(
+      'SELECT extract(epoch FROM now() - at)::float8 AS s FROM replication_heartbeat WHERE id = 1',
+    );
     return rows[0] ? Number(rows[0].s) : undefined;
   }
 
@@ -214,15 +216,16 @@ export class ReplicationRepository {
   }
 
   async maxAuditId(q: Queryable, first: number, last: number): Promise<number> {
-    const { rows } = await q.query<{ m: string | null }>('SELECT max(id)::text AS m FROM audit_events WHERE id BETWEEN $1 AND $2', [first, last]);
+    const { rows } = await q.query<{ m: string | null }>('SELECT max(id)::text AS m FROM audit_events WHERE id BETWEEN $1 AND $2', [
+      first,
+      last,
+    ]);
     return rows[0]?.m ? Number(rows[0].m) : 0;
   }
 
   /** The value the audit id sequence hands out next. */
   async nextAuditId(q: Queryable): Promise<number> {
-    const { rows } = await q.query<Row>(
-      `SELECT pg_get_serial_sequence('audit_events', 'id') AS seq`,
-    );
+    const { rows } = await q.query<Row>(`SELECT pg_get_serial_sequence('audit_events', 'id') AS seq`);
     const seq = String(rows[0]?.seq);
     const r = (await q.query<Row>(`SELECT last_value::text AS v, is_called FROM ${seq}`)).rows[0];
     return Number(r?.v) + (r?.is_called ? 1 : 0);
@@ -274,6 +277,10 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 /** node-postgres returns name[] as text like `{a,b}` for some types. */
 function parseTextArray(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
-  if (typeof v === 'string') return v.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+  if (typeof v === 'string')
+    return v
+      .replace(/^\{|\}$/g, '')
+      .split(',')
+      .filter(Boolean);
   return [];
 }

@@ -52,7 +52,18 @@ const mapSession = (r: Row): SessionRecord => ({
 export class SessionRepository {
   async createGrant(
     q: Queryable,
-    g: { hash: string; userId: string; mode: LoginMode; liveness: boolean; ip: string | null; userAgent: string | null; ttlSeconds: number; amr: string[]; acr: string; deviceId: string | null },
+    g: {
+      hash: string;
+      userId: string;
+      mode: LoginMode;
+      liveness: boolean;
+      ip: string | null;
+      userAgent: string | null;
+      ttlSeconds: number;
+      amr: string[];
+      acr: string;
+      deviceId: string | null;
+    },
   ): Promise<Date> {
     const { rows } = await q.query<{ expires_at: unknown }>(
       `INSERT INTO login_grants (grant_hash, user_id, mode, liveness, ip, user_agent, expires_at, amr, acr, device_id)
@@ -71,7 +82,9 @@ export class SessionRepository {
       [hash],
     );
     const r = rows[0];
-    return r ? { ...mapContext(r), userId: String(r.user_id), mode: r.mode === 'identify' ? 'identify' : 'verify', liveness: Boolean(r.liveness) } : undefined;
+    return r
+      ? { ...mapContext(r), userId: String(r.user_id), mode: r.mode === 'identify' ? 'identify' : 'verify', liveness: Boolean(r.liveness) }
+      : undefined;
   }
 
   /** Reads a grant without using it (step-up needs to know who it is for first). */
@@ -86,7 +99,13 @@ export class SessionRepository {
     const r = rows[0];
     if (!r) return undefined;
     const role = r.role === 'admin' || r.role === 'user' ? r.role : null;
-    return { ...mapContext(r), userId: String(r.user_id), mode: r.mode === 'identify' ? 'identify' : 'verify', liveness: Boolean(r.liveness), role };
+    return {
+      ...mapContext(r),
+      userId: String(r.user_id),
+      mode: r.mode === 'identify' ? 'identify' : 'verify',
+      liveness: Boolean(r.liveness),
+      role,
+    };
   }
 
   /**
@@ -99,9 +118,15 @@ export class SessionRepository {
   async exchangeGrant(
     q: Queryable,
     e: {
-      grantHash: string; sessionId: string; ip: string | null; userAgent: string | null; ttlSeconds: number; refreshHash: string;
+      grantHash: string;
+      sessionId: string;
+      ip: string | null;
+      userAgent: string | null;
+      ttlSeconds: number;
+      refreshHash: string;
       /** a stronger proof added while exchanging (a passkey step-up); default: the grant's own */
-      amr?: string[]; acr?: string;
+      amr?: string[];
+      acr?: string;
     },
   ): Promise<{ outcome: 'ok'; session: SessionRecord; user: UserRecord } | { outcome: 'invalid' | 'no-user' }> {
     const { rows } = await q.query<Row>(
@@ -132,9 +157,17 @@ export class SessionRepository {
     const r = rows[0] as Row;
     if (r.s_id === null || r.s_id === undefined) return { outcome: r.orphan ? 'no-user' : 'invalid' };
     const session = mapSession({
-      id: r.s_id, user_id: r.s_user_id, mode: r.s_mode, liveness: r.s_liveness,
-      created_at: r.s_created_at, expires_at: r.s_expires_at, revoked_at: r.s_revoked_at,
-      amr: r.s_amr, acr: r.s_acr, auth_time: r.s_auth_time, device_id: r.s_device_id,
+      id: r.s_id,
+      user_id: r.s_user_id,
+      mode: r.s_mode,
+      liveness: r.s_liveness,
+      created_at: r.s_created_at,
+      expires_at: r.s_expires_at,
+      revoked_at: r.s_revoked_at,
+      amr: r.s_amr,
+      acr: r.s_acr,
+      auth_time: r.s_auth_time,
+      device_id: r.s_device_id,
     });
     return { outcome: 'ok', session, user: mapUser(r) };
   }
@@ -142,7 +175,14 @@ export class SessionRepository {
   async create(
     q: Queryable,
     s: {
-      id: string; userId: string; mode: LoginMode; liveness: boolean; ip: string | null; userAgent: string | null; ttlSeconds: number; refreshHash: string;
+      id: string;
+      userId: string;
+      mode: LoginMode;
+      liveness: boolean;
+      ip: string | null;
+      userAgent: string | null;
+      ttlSeconds: number;
+      refreshHash: string;
     } & AuthContext,
   ): Promise<SessionRecord> {
     const { rows } = await q.query<Row>(
@@ -177,18 +217,18 @@ export class SessionRepository {
   }
 
   async revoke(q: Queryable, sessionId: string, reason: string): Promise<boolean> {
-    const res = await q.query(
-      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL',
-      [sessionId, reason],
-    );
+    const res = await q.query('UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [
+      sessionId,
+      reason,
+    ]);
     return res.rowCount > 0;
   }
 
   async revokeAllForUser(q: Queryable, userId: string, reason: string): Promise<number> {
-    const res = await q.query(
-      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL',
-      [userId, reason],
-    );
+    const res = await q.query('UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL', [
+      userId,
+      reason,
+    ]);
     return res.rowCount;
   }
 

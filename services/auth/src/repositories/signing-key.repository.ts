@@ -34,7 +34,10 @@ export class SigningKeyRepository {
     return rows.map(map);
   }
 
-  async insert(q: Queryable, k: Omit<SigningKeyRecord, 'createdAt' | 'retireAt' | 'expiresAt'> & { retireInSeconds: number; expireInSeconds: number }): Promise<void> {
+  async insert(
+    q: Queryable,
+    k: Omit<SigningKeyRecord, 'createdAt' | 'retireAt' | 'expiresAt'> & { retireInSeconds: number; expireInSeconds: number },
+  ): Promise<void> {
     await q.query(
       `INSERT INTO signing_keys (kid, alg, public_jwk, private_nonce, private_ciphertext, retire_at, expires_at)
        VALUES ($1, $2, $3::jsonb, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7))`,

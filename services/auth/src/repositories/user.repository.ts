@@ -70,7 +70,12 @@ export class UserRepository {
 
   /** Roles come from the caller: only a spent setup token makes an admin (see BootstrapService). */
   async create(q: Queryable, u: { id: string; username: string; displayName: string; role: Role }): Promise<UserRecord> {
-    await q.query('INSERT INTO users (id, username, display_name, role) VALUES ($1, $2, $3, $4)', [u.id, u.username, u.displayName, u.role]);
+    await q.query('INSERT INTO users (id, username, display_name, role) VALUES ($1, $2, $3, $4)', [
+      u.id,
+      u.username,
+      u.displayName,
+      u.role,
+    ]);
     return (await this.findById(q, u.id)) as UserRecord;
   }
 

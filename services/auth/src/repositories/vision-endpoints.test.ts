@@ -21,10 +21,15 @@ function fakeResolver(answers: Record<string, string[] | Error>): Resolver & { c
 
 describe('VisionEndpoints', () => {
   it('turns a host name into one endpoint per address, keeping scheme, port and path', async () => {
-    const eps = new VisionEndpoints(['http://vision.test:8082'], { resolve: fakeResolver({ 'vision.test': ['10.0.0.1', '10.0.0.2', 'fd00::3'] }) });
+    const eps = new VisionEndpoints(['http://vision.test:8082'], {
+      resolve: fakeResolver({ 'vision.test': ['10.0.0.1', '10.0.0.2', 'fd00::3'] }),
+    });
     await eps.ready();
     eps.close();
-    assert.deepEqual(eps.endpoints().map((e) => e.url), ['http://10.0.0.1:8082', 'http://10.0.0.2:8082', 'http://[fd00::3]:8082']);
+    assert.deepEqual(
+      eps.endpoints().map((e) => e.url),
+      ['http://10.0.0.1:8082', 'http://10.0.0.2:8082', 'http://[fd00::3]:8082'],
+    );
   });
 
   it('uses IP literals, localhost and https addresses as written, without asking DNS', async () => {
@@ -33,7 +38,10 @@ describe('VisionEndpoints', () => {
     await eps.ready();
     eps.close();
     assert.deepEqual(resolve.calls, []);
-    assert.deepEqual(eps.endpoints().map((e) => e.url), ['http://127.0.0.1:1', 'http://localhost:2', 'http://[::1]:3', 'https://vision.test']);
+    assert.deepEqual(
+      eps.endpoints().map((e) => e.url),
+      ['http://127.0.0.1:1', 'http://localhost:2', 'http://[::1]:3', 'https://vision.test'],
+    );
   });
 
   it('keeps the last known addresses when resolution fails or comes back empty, and the URL itself before any answer', async () => {
@@ -41,19 +49,34 @@ describe('VisionEndpoints', () => {
     const eps = new VisionEndpoints(['http://vision.test:8082'], { resolve: fakeResolver(answers) });
     await eps.ready();
     eps.close();
-    assert.deepEqual(eps.endpoints().map((e) => e.url), ['http://vision.test:8082']);
+    assert.deepEqual(
+      eps.endpoints().map((e) => e.url),
+      ['http://vision.test:8082'],
+    );
     answers['vision.test'] = ['10.0.0.1', '10.0.0.2'];
     await eps.refresh();
-    assert.deepEqual(eps.endpoints().map((e) => e.url), ['http://10.0.0.1:8082', 'http://10.0.0.2:8082']);
+    assert.deepEqual(
+      eps.endpoints().map((e) => e.url),
+      ['http://10.0.0.1:8082', 'http://10.0.0.2:8082'],
+    );
     answers['vision.test'] = new Error('EAI_AGAIN');
     await eps.refresh();
-    assert.deepEqual(eps.endpoints().map((e) => e.url), ['http://10.0.0.1:8082', 'http://10.0.0.2:8082']);
+    assert.deepEqual(
+      eps.endpoints().map((e) => e.url),
+      ['http://10.0.0.1:8082', 'http://10.0.0.2:8082'],
+    );
     answers['vision.test'] = [];
     await eps.refresh();
-    assert.deepEqual(eps.endpoints().map((e) => e.url), ['http://10.0.0.1:8082', 'http://10.0.0.2:8082']);
+    assert.deepEqual(
+      eps.endpoints().map((e) => e.url),
+      ['http://10.0.0.1:8082', 'http://10.0.0.2:8082'],
+    );
     answers['vision.test'] = ['10.0.0.2', '10.0.0.3'];
     await eps.refresh();
-    assert.deepEqual(eps.endpoints().map((e) => e.url), ['http://10.0.0.2:8082', 'http://10.0.0.3:8082']);
+    assert.deepEqual(
+      eps.endpoints().map((e) => e.url),
+      ['http://10.0.0.2:8082', 'http://10.0.0.3:8082'],
+    );
   });
 
   it('resolves again every refreshMs', async () => {
@@ -67,7 +90,9 @@ describe('VisionEndpoints', () => {
   });
 
   it('picks the endpoint with the fewest requests in flight', async () => {
-    const eps = new VisionEndpoints(['http://vision.test:8082'], { resolve: fakeResolver({ 'vision.test': ['10.0.0.1', '10.0.0.2', '10.0.0.3'] }) });
+    const eps = new VisionEndpoints(['http://vision.test:8082'], {
+      resolve: fakeResolver({ 'vision.test': ['10.0.0.1', '10.0.0.2', '10.0.0.3'] }),
+    });
     await eps.ready();
     eps.close();
     const [a, b, c] = eps.endpoints();
@@ -80,11 +105,20 @@ describe('VisionEndpoints', () => {
   });
 
   it('takes turns among endpoints with as many requests in flight', async () => {
-    const eps = new VisionEndpoints(['http://vision.test:8082'], { resolve: fakeResolver({ 'vision.test': ['10.0.0.1', '10.0.0.2', '10.0.0.3'] }) });
+    const eps = new VisionEndpoints(['http://vision.test:8082'], {
+      resolve: fakeResolver({ 'vision.test': ['10.0.0.1', '10.0.0.2', '10.0.0.3'] }),
+    });
     await eps.ready();
     eps.close();
     const picked = Array.from({ length: 6 }, () => eps.pick()!.url);
-    assert.deepEqual(picked, ['http://10.0.0.1:8082', 'http://10.0.0.2:8082', 'http://10.0.0.3:8082', 'http://10.0.0.1:8082', 'http://10.0.0.2:8082', 'http://10.0.0.3:8082']);
+    assert.deepEqual(picked, [
+      'http://10.0.0.1:8082',
+      'http://10.0.0.2:8082',
+      'http://10.0.0.3:8082',
+      'http://10.0.0.1:8082',
+      'http://10.0.0.2:8082',
+      'http://10.0.0.3:8082',
+    ]);
   });
 
   it('keeps counting a request in flight on an endpoint across a refresh', async () => {
@@ -165,13 +199,19 @@ describe('HttpVisionClient against local replicas', () => {
     c.close();
     assert.equal(hits[1], 6);
     assert.ok(hits[0]! >= 1, 'the overloaded replica was asked');
-    assert.ok(c.endpoints.endpoints().every((e) => e.inFlight === 0), 'nothing left counted in flight');
+    assert.ok(
+      c.endpoints.endpoints().every((e) => e.inFlight === 0),
+      'nothing left counted in flight',
+    );
   });
 
   it('answers RECOGNITION_UNAVAILABLE when no replica answers', async () => {
     reset(['overloaded', 'overloaded', 'overloaded']);
     const c = client({ 'vision.test': ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'] });
-    await assert.rejects(c.analyze(new Uint8Array([0xff, 0xd8])), (err: { code?: string }) => err.code === ErrorCode.RECOGNITION_UNAVAILABLE);
+    await assert.rejects(
+      c.analyze(new Uint8Array([0xff, 0xd8])),
+      (err: { code?: string }) => err.code === ErrorCode.RECOGNITION_UNAVAILABLE,
+    );
     c.close();
     assert.deepEqual(hits, [1, 1, 1], 'each replica asked once');
   });

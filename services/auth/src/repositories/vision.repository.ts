@@ -30,7 +30,7 @@ export interface VisionClient {
   close?(): void;
 }
 
-export type VisionObserver = (outcome: { url: string; ms: number; ok: boolean; status?: number }) => void
+export type VisionObserver = (outcome: { url: string; ms: number; ok: boolean; status?: number }) => void;
 
 interface Answer {
   status: number;
@@ -51,7 +51,13 @@ const agents = {
  * POST `body` and read the whole answer within `timeoutMs`. Rejects with a PostError on a
  * connection problem or the timeout; `onHeaders` runs when the status line arrives.
  */
-async function post(url: URL, body: Uint8Array, headers: Record<string, string>, timeoutMs: number, onHeaders: (status: number) => void): Promise<Answer> {
+async function post(
+  url: URL,
+  body: Uint8Array,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  onHeaders: (status: number) => void,
+): Promise<Answer> {
   const deadline = performance.now() + timeoutMs;
   try {
     return await postOnce(url, body, headers, timeoutMs, onHeaders);
@@ -64,7 +70,13 @@ async function post(url: URL, body: Uint8Array, headers: Record<string, string>,
 /** A kept-alive connection that turned out to be closed before anything came back. */
 class StaleConnection extends PostError {}
 
-function postOnce(url: URL, body: Uint8Array, headers: Record<string, string>, timeoutMs: number, onHeaders: (status: number) => void): Promise<Answer> {
+function postOnce(
+  url: URL,
+  body: Uint8Array,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  onHeaders: (status: number) => void,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const lib = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
@@ -142,10 +154,16 @@ export class HttpVisionClient implements VisionClient {
       try {
         let observed = false;
         try {
-          res = await post(new URL(`${url}/v1/analyze?${qs}`), image, { 'content-type': 'image/jpeg', accept: 'application/json' }, this.timeoutMs, (status) => {
-            observed = true;
-            this.observe({ url, ms: performance.now() - started, ok: status >= 200 && status < 300, status });
-          });
+          res = await post(
+            new URL(`${url}/v1/analyze?${qs}`),
+            image,
+            { 'content-type': 'image/jpeg', accept: 'application/json' },
+            this.timeoutMs,
+            (status) => {
+              observed = true;
+              this.observe({ url, ms: performance.now() - started, ok: status >= 200 && status < 300, status });
+            },
+          );
         } catch (err) {
           // connection refused/reset or timeout: this replica may be gone, try the next one
           if (!observed) this.observe({ url, ms: performance.now() - started, ok: false });
@@ -167,7 +185,12 @@ export class HttpVisionClient implements VisionClient {
       }
       // The image itself was refused (corrupt, unsupported, too large): another replica would refuse it too.
       const code = body?.error?.code;
-      if (code === ErrorCode.IMAGE_CORRUPT || code === ErrorCode.IMAGE_UNSUPPORTED_TYPE || code === ErrorCode.IMAGE_EMPTY || code === ErrorCode.IMAGE_TOO_SMALL) {
+      if (
+        code === ErrorCode.IMAGE_CORRUPT ||
+        code === ErrorCode.IMAGE_UNSUPPORTED_TYPE ||
+        code === ErrorCode.IMAGE_EMPTY ||
+        code === ErrorCode.IMAGE_TOO_SMALL
+      ) {
         throw new AuthError(code, 'the frame is not a readable JPEG image');
       }
       if (res.status === 413 || code === ErrorCode.IMAGE_TOO_MANY_PIXELS || code === ErrorCode.PAYLOAD_TOO_LARGE) {

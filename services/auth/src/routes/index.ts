@@ -15,7 +15,15 @@ export type RouteDeps = SystemRouteDeps & AccountRouteDeps & PasskeyRouteDeps & 
 export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { config, sessions, users } = deps;
   await app.register(
-    systemRoutes({ config, db: deps.db, tokens: deps.tokens, templates: deps.templates, site: deps.site, visionHealth: deps.visionHealth, metrics: deps.metrics }),
+    systemRoutes({
+      config,
+      db: deps.db,
+      tokens: deps.tokens,
+      templates: deps.templates,
+      site: deps.site,
+      visionHealth: deps.visionHealth,
+      metrics: deps.metrics,
+    }),
   );
   await app.register(accountRoutes({ users, sessions, config }));
   await app.register(passkeyRoutes({ passkeys: deps.passkeys, sessions, config }));

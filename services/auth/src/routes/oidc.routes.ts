@@ -5,7 +5,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { AUTH_COOKIES, ErrorBody, ErrorCode, InteractionDetails, InteractionParams, InteractionRedirect, OIDC_ROUTES, OidcClientsResponse } from '@faceline/contracts';
+import {
+  AUTH_COOKIES,
+  ErrorBody,
+  ErrorCode,
+  InteractionDetails,
+  InteractionParams,
+  InteractionRedirect,
+  OIDC_ROUTES,
+  OidcClientsResponse,
+} from '@faceline/contracts';
 import type { AuthConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { OidcService } from '../oidc/oidc.service.js';
@@ -40,54 +49,63 @@ function noStore(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
 }
 
-export const oidcRoutes = (deps: OidcRouteDeps): FastifyPluginAsyncTypebox => async (app) => {
-  app.get(
-    OIDC_ROUTES.adminClients,
-    {
-      preHandler: requireAdmin(deps.sessions),
-      schema: { tags: ['admin'], summary: 'applications registered for "Sign in with Faceline" (read-only; secrets are never shown)', response: { 200: OidcClientsResponse, ...errors } },
-    },
-    async () => deps.oidc?.adminView() ?? { enabled: false, issuer: null, discoveryUrl: null, clients: [] },
-  );
-
-  const oidc = deps.oidc;
-  if (!oidc) {
-    // say why instead of a bare 404, so an operator sees what to set
-    for (const url of ['/oidc/*', OIDC_ROUTES.discovery, OIDC_ROUTES.authorizationServerMetadata]) {
-      app.get(url, { schema: { hide: true } }, async () => {
-        throw new AuthError(ErrorCode.OIDC_DISABLED, 'the OpenID Connect provider is off: set PUBLIC_URL (its issuer) and do not set OIDC=false');
-      });
-    }
-    return;
-  }
-
-  // The protocol endpoints belong to oidc-provider: it parses its own bodies, checks its own
-  // CSRF tokens and renders its own errors (cross-site requests are part of the protocol).
-  await app.register(async (provider) => {
-    provider.removeAllContentTypeParsers();
-    provider.addContentTypeParser('*', (_req, _payload, done) => done(null));
-    for (const url of ['/oidc/*', OIDC_ROUTES.discovery, OIDC_ROUTES.authorizationServerMetadata]) {
-      provider.route({
-        method: ['GET', 'POST', 'OPTIONS', 'DELETE'],
-        url,
-        schema: { hide: true },
-        config: { crossSite: true },
-        handler: async (req, reply) => {
-          reply.hijack();
-          try {
-            await oidc.handle(req.raw, reply.raw, clientInfo(req).ip);
-          } catch (err) {
-            req.log.error({ err }, 'OpenID Connect request failed');
-            if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
-            reply.raw.end(JSON.stringify({ error: { code: ErrorCode.INTERNAL, message: 'internal error' } }));
-          }
+export const oidcRoutes =
+  (deps: OidcRouteDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      OIDC_ROUTES.adminClients,
+      {
+        preHandler: requireAdmin(deps.sessions),
+        schema: {
+          tags: ['admin'],
+          summary: 'applications registered for "Sign in with Faceline" (read-only; secrets are never shown)',
+          response: { 200: OidcClientsResponse, ...errors },
         },
-      });
-    }
-  });
+      },
+      async () => deps.oidc?.adminView() ?? { enabled: false, issuer: null, discoveryUrl: null, clients: [] },
+    );
 
-  interactionRoutes(deps, oidc, app);
-};
+    const oidc = deps.oidc;
+    if (!oidc) {
+      // say why instead of a bare 404, so an operator sees what to set
+      for (const url of ['/oidc/*', OIDC_ROUTES.discovery, OIDC_ROUTES.authorizationServerMetadata]) {
+        app.get(url, { schema: { hide: true } }, async () => {
+          throw new AuthError(
+            ErrorCode.OIDC_DISABLED,
+            'the OpenID Connect provider is off: set PUBLIC_URL (its issuer) and do not set OIDC=false',
+          );
+        });
+      }
+      return;
+    }
+
+    // The protocol endpoints belong to oidc-provider: it parses its own bodies, checks its own
+    // CSRF tokens and renders its own errors (cross-site requests are part of the protocol).
+    await app.register(async (provider) => {
+      provider.removeAllContentTypeParsers();
+      provider.addContentTypeParser('*', (_req, _payload, done) => done(null));
+      for (const url of ['/oidc/*', OIDC_ROUTES.discovery, OIDC_ROUTES.authorizationServerMetadata]) {
+        provider.route({
+          method: ['GET', 'POST', 'OPTIONS', 'DELETE'],
+          url,
+          schema: { hide: true },
+          config: { crossSite: true },
+          handler: async (req, reply) => {
+            reply.hijack();
+            try {
+              await oidc.handle(req.raw, reply.raw, clientInfo(req).ip);
+            } catch (err) {
+              req.log.error({ err }, 'OpenID Connect request failed');
+              if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
+              reply.raw.end(JSON.stringify({ error: { code: ErrorCode.INTERNAL, message: 'internal error' } }));
+            }
+          },
+        });
+      }
+    });
+
+    interactionRoutes(deps, oidc, app);
+  };
 
 function interactionRoutes({ sessions, config }: OidcRouteDeps, oidc: Provider, app: Parameters<FastifyPluginAsyncTypebox>[0]): void {
   app.get(
@@ -95,9 +113,10 @@ function interactionRoutes({ sessions, config }: OidcRouteDeps, oidc: Provider, 
     {
       schema: {
         tags: ['oidc'],
-        summary: 'where the provider sends the browser when it needs the person: on to the sign-in page (or straight back when a first-party client only needs consent)',
+        summary:
+          'where the provider sends the browser when it needs the person: on to the sign-in page (or straight back when a first-party client only needs consent)',
         params: InteractionParams,
-        response: { 303: Type.Null({ description: 'Location: the web app\'s sign-in page, or back to the provider' }), ...errors },
+        response: { 303: Type.Null({ description: "Location: the web app's sign-in page, or back to the provider" }), ...errors },
       },
     },
     async (req, reply) => {
@@ -109,7 +128,14 @@ function interactionRoutes({ sessions, config }: OidcRouteDeps, oidc: Provider, 
 
   app.get(
     `${INTERACTION}/details`,
-    { schema: { tags: ['oidc'], summary: 'the sign-in request: client, face login mode, whether a new face login is needed', params: InteractionParams, response: { 200: InteractionDetails, ...errors } } },
+    {
+      schema: {
+        tags: ['oidc'],
+        summary: 'the sign-in request: client, face login mode, whether a new face login is needed',
+        params: InteractionParams,
+        response: { 200: InteractionDetails, ...errors },
+      },
+    },
     async (req, reply) => {
       noStore(reply);
       return oidc.details(req.raw, reply.raw, req.params.uid, await webSession(sessions, req));
@@ -143,7 +169,15 @@ function interactionRoutes({ sessions, config }: OidcRouteDeps, oidc: Provider, 
 
   app.post(
     `${INTERACTION}/consent`,
-    { schema: { tags: ['oidc'], summary: 'allow what the application asked for', params: InteractionParams, body: EmptyBody, response: { 200: InteractionRedirect, ...errors } } },
+    {
+      schema: {
+        tags: ['oidc'],
+        summary: 'allow what the application asked for',
+        params: InteractionParams,
+        body: EmptyBody,
+        response: { 200: InteractionRedirect, ...errors },
+      },
+    },
     async (req, reply) => {
       noStore(reply);
       return { redirectTo: await oidc.consent(req.raw, reply.raw, req.params.uid) };
@@ -152,7 +186,15 @@ function interactionRoutes({ sessions, config }: OidcRouteDeps, oidc: Provider, 
 
   app.post(
     `${INTERACTION}/abort`,
-    { schema: { tags: ['oidc'], summary: 'cancel: the application gets access_denied', params: InteractionParams, body: EmptyBody, response: { 200: InteractionRedirect, ...errors } } },
+    {
+      schema: {
+        tags: ['oidc'],
+        summary: 'cancel: the application gets access_denied',
+        params: InteractionParams,
+        body: EmptyBody,
+        response: { 200: InteractionRedirect, ...errors },
+      },
+    },
     async (req, reply) => {
       noStore(reply);
       return { redirectTo: await oidc.abort(req.raw, reply.raw, req.params.uid) };

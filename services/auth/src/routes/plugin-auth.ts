@@ -85,12 +85,23 @@ const DEVICE_COOKIE_MAX_AGE = 400 * 86_400;
 /** A trusted kiosk's credential: httpOnly, never sent cross-site, long-lived, on every path (sockets too). */
 export function setDeviceCookie(cookies: CookieSettings, req: FastifyRequest, reply: FastifyReply, credential: string): void {
   reply.setCookie(AUTH_COOKIES.device, credential, {
-    httpOnly: true, sameSite: 'strict', secure: secure(cookies, req), domain: cookies.cookieDomain, path: '/', maxAge: DEVICE_COOKIE_MAX_AGE,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: secure(cookies, req),
+    domain: cookies.cookieDomain,
+    path: '/',
+    maxAge: DEVICE_COOKIE_MAX_AGE,
   });
 }
 
 export function clearDeviceCookie(cookies: CookieSettings, req: FastifyRequest, reply: FastifyReply): void {
-  reply.clearCookie(AUTH_COOKIES.device, { httpOnly: true, sameSite: 'strict', secure: secure(cookies, req), domain: cookies.cookieDomain, path: '/' });
+  reply.clearCookie(AUTH_COOKIES.device, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: secure(cookies, req),
+    domain: cookies.cookieDomain,
+    path: '/',
+  });
 }
 
 export function setSessionCookies(cookies: CookieSettings, req: FastifyRequest, reply: FastifyReply, s: IssuedSession): void {
@@ -109,7 +120,12 @@ export function sessionBody(sessions: Pick<Authenticator, 'effectiveRole'>, s: I
   return {
     user: toUser(s.user),
     profile: s.user.profile,
-    assurance: { acr: s.session.acr, amr: s.session.amr, authTime: s.session.authTime, role: sessions.effectiveRole(s.user.role, s.session) },
+    assurance: {
+      acr: s.session.acr,
+      amr: s.session.amr,
+      authTime: s.session.authTime,
+      role: sessions.effectiveRole(s.user.role, s.session),
+    },
     accessToken: s.accessToken,
     tokenType: 'Bearer' as const,
     expiresIn: Math.max(0, Math.round((s.accessTokenExpiresAt.getTime() - Date.now()) / 1000)),

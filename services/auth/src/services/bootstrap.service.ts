@@ -56,7 +56,11 @@ export class BootstrapService {
     if (result.state === 'link-issued') {
       // Printed on purpose, as Jupyter and Portainer do: whoever reads this log is the operator.
       this.log.warn(
-        { setupPath: result.setupPath, ...(base ? { setupUrl: `${base}${result.setupPath}` } : {}), validHours: SETUP_TOKEN_TTL_SECONDS / 3600 },
+        {
+          setupPath: result.setupPath,
+          ...(base ? { setupUrl: `${base}${result.setupPath}` } : {}),
+          validHours: SETUP_TOKEN_TTL_SECONDS / 3600,
+        },
         'no administrator yet: open the setup link in the web app to create the first administrator account (works once)',
       );
     } else if (result.state === 'configured-token') {
@@ -65,7 +69,9 @@ export class BootstrapService {
         'no administrator yet: register with the setup token from FACELINE_SETUP_TOKEN to create the first administrator account (works once)',
       );
     } else if (result.state === 'configured-token-spent') {
-      this.log.error('no administrator exists and FACELINE_SETUP_TOKEN was used already: set a new value (or unset it to get a printed setup link) and restart');
+      this.log.error(
+        'no administrator exists and FACELINE_SETUP_TOKEN was used already: set a new value (or unset it to get a printed setup link) and restart',
+      );
     }
     return result;
   }

@@ -87,7 +87,11 @@ describe('brute-force limits at their edges (shipped defaults, PGlite in memory)
     const at = (failures: number) => outcomes[failures - 1] as FailureOutcome;
     assert.deepEqual(at(cfg.backoffAfter - 1), { consecutive: cfg.backoffAfter - 1, backoffSeconds: null, locked: false });
     assert.deepEqual(at(cfg.backoffAfter), { consecutive: cfg.backoffAfter, backoffSeconds: cfg.backoffBaseSeconds, locked: false });
-    assert.deepEqual(at(cfg.lockAfter - 1), { consecutive: cfg.lockAfter - 1, backoffSeconds: backoffSecondsFor(cfg.lockAfter - 1, cfg), locked: false });
+    assert.deepEqual(at(cfg.lockAfter - 1), {
+      consecutive: cfg.lockAfter - 1,
+      backoffSeconds: backoffSecondsFor(cfg.lockAfter - 1, cfg),
+      locked: false,
+    });
     assert.deepEqual(at(cfg.lockAfter), { consecutive: cfg.lockAfter, backoffSeconds: null, locked: true });
     assert.ok((backoffSecondsFor(cfg.lockAfter - 1, cfg) as number) <= cfg.backoffMaxSeconds);
   });
@@ -118,7 +122,11 @@ describe('brute-force limits at their edges (shipped defaults, PGlite in memory)
     assert.equal(await codeOf(bf.assertMayTry(user, at('10.1.1.1'))), null);
     await bf.recordAttempt(user, at('10.1.0.99'));
     assert.equal(await codeOf(bf.assertMayTry(user, at('10.1.1.2'))), ErrorCode.BACKOFF, 'the device, from a new address');
-    assert.equal((await errorOf(bf.assertMayTry(user, { ip: '10.1.1.2', deviceId: null })))?.code, ErrorCode.ACCOUNT_LOCKED, 'its address without it');
+    assert.equal(
+      (await errorOf(bf.assertMayTry(user, { ip: '10.1.1.2', deviceId: null })))?.code,
+      ErrorCode.ACCOUNT_LOCKED,
+      'its address without it',
+    );
   });
 
   it('an address may fail ipMaxFailures - 1 times in a window; at the limit every account refuses it for the window', async () => {

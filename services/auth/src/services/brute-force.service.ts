@@ -34,10 +34,21 @@ export interface Origin {
 
 export type LimitsConfig = Pick<
   AuthConfig,
-  'backoffAfter' | 'lockAfter' | 'backoffBaseSeconds' | 'backoffMaxSeconds' | 'pairBackoffAfter' | 'ipMaxFailures' | 'ipWindowSeconds' | 'registrationsPerIp' | 'loginStartsPerWindow'
+  | 'backoffAfter'
+  | 'lockAfter'
+  | 'backoffBaseSeconds'
+  | 'backoffMaxSeconds'
+  | 'pairBackoffAfter'
+  | 'ipMaxFailures'
+  | 'ipWindowSeconds'
+  | 'registrationsPerIp'
+  | 'loginStartsPerWindow'
 >;
 
-export function backoffSecondsFor(consecutive: number, cfg: Pick<AuthConfig, 'backoffAfter' | 'backoffBaseSeconds' | 'backoffMaxSeconds'>): number | null {
+export function backoffSecondsFor(
+  consecutive: number,
+  cfg: Pick<AuthConfig, 'backoffAfter' | 'backoffBaseSeconds' | 'backoffMaxSeconds'>,
+): number | null {
   if (consecutive < cfg.backoffAfter) return null;
   const exponent = Math.min(consecutive - cfg.backoffAfter, 30);
   return Math.min(cfg.backoffBaseSeconds * 2 ** exponent, cfg.backoffMaxSeconds);
@@ -79,7 +90,11 @@ export class BruteForceService {
     const [user, pair, origin] = states as [AttemptState, AttemptState, AttemptState];
     this.checkOrigin(origin);
     if (!o.deviceId) {
-      if (user.locked) throw new AuthError(ErrorCode.ACCOUNT_LOCKED, 'this account is locked after too many failed attempts; log in at a trusted kiosk or ask an administrator');
+      if (user.locked)
+        throw new AuthError(
+          ErrorCode.ACCOUNT_LOCKED,
+          'this account is locked after too many failed attempts; log in at a trusted kiosk or ask an administrator',
+        );
       throwIfBackoff(user, 'too many failed attempts on this account', this.now());
     }
     throwIfBackoff(pair, 'too many failed attempts from here', this.now());

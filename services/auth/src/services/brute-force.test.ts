@@ -61,11 +61,33 @@ describe('brute-force limits (database state, PGlite in memory)', () => {
 
   it('an attempt counts when it begins; a success gives it back', async () => {
     await bf.recordAttempt(user, home);
-    let rows = (await db.query<{ scope: string; consecutive: number; window_failures: number }>('SELECT scope, consecutive, window_failures FROM attempt_counters ORDER BY scope')).rows;
-    assert.deepEqual(rows.map((r) => [r.scope, r.consecutive]), [['ip', 1], ['pair', 1], ['user', 1]]);
+    let rows = (
+      await db.query<{ scope: string; consecutive: number; window_failures: number }>(
+        'SELECT scope, consecutive, window_failures FROM attempt_counters ORDER BY scope',
+      )
+    ).rows;
+    assert.deepEqual(
+      rows.map((r) => [r.scope, r.consecutive]),
+      [
+        ['ip', 1],
+        ['pair', 1],
+        ['user', 1],
+      ],
+    );
     await bf.recordSuccess(user, home);
-    rows = (await db.query<{ scope: string; consecutive: number; window_failures: number }>('SELECT scope, consecutive, window_failures FROM attempt_counters ORDER BY scope')).rows;
-    assert.deepEqual(rows.map((r) => [r.scope, r.consecutive, r.window_failures]), [['ip', 0, 0], ['pair', 0, 1], ['user', 0, 1]]);
+    rows = (
+      await db.query<{ scope: string; consecutive: number; window_failures: number }>(
+        'SELECT scope, consecutive, window_failures FROM attempt_counters ORDER BY scope',
+      )
+    ).rows;
+    assert.deepEqual(
+      rows.map((r) => [r.scope, r.consecutive, r.window_failures]),
+      [
+        ['ip', 0, 0],
+        ['pair', 0, 1],
+        ['user', 0, 1],
+      ],
+    );
   });
 
   it('one attacker backs off only their own (account, address) pair first; the owner elsewhere is not blocked', async () => {

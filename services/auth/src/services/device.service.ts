@@ -44,7 +44,14 @@ export class DeviceService {
   async trust(name: string, adminId: string, client: ClientInfo): Promise<{ device: DeviceRecord; credential: string }> {
     const secret = randomToken();
     const device = await this.repo.create(this.writer, { id: randomUUID(), name, secretHash: hashToken(secret), createdBy: adminId });
-    await this.audit.record({ type: 'device.trusted', outcome: 'success', actorId: adminId, ip: client.ip, userAgent: client.userAgent, details: { deviceId: device.id, name } });
+    await this.audit.record({
+      type: 'device.trusted',
+      outcome: 'success',
+      actorId: adminId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { deviceId: device.id, name },
+    });
     return { device, credential: `${device.id}.${secret}` };
   }
 
@@ -54,7 +61,15 @@ export class DeviceService {
 
   async revoke(id: string, adminId: string, client: ClientInfo): Promise<boolean> {
     const done = await this.repo.revoke(this.writer, id);
-    if (done) await this.audit.record({ type: 'device.revoked', outcome: 'success', actorId: adminId, ip: client.ip, userAgent: client.userAgent, details: { deviceId: id } });
+    if (done)
+      await this.audit.record({
+        type: 'device.revoked',
+        outcome: 'success',
+        actorId: adminId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        details: { deviceId: id },
+      });
     return done;
   }
 }

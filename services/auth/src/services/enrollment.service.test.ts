@@ -166,7 +166,9 @@ describe('enrollment without liveness: the quality and consistency checks', () =
   it('one live enrollment per account; a stalled one loses its slot at its next renewal', async () => {
     const { user, flow, face, client } = await begin(h.newPerson());
     assert.equal(await codeOf(enrollment.start(user.id, null)), ErrorCode.FLOW_ALREADY_RUNNING);
-    await h.db.query("UPDATE live_flows SET expires_at = now() - interval '1 millisecond' WHERE user_id = $1 AND kind = 'enroll'", [user.id]);
+    await h.db.query("UPDATE live_flows SET expires_at = now() - interval '1 millisecond' WHERE user_id = $1 AND kind = 'enroll'", [
+      user.id,
+    ]);
     const taker = await enrollment.start(user.id, null);
     h.clock.t = flow.leaseAt + LIVE_FLOW_RENEW_AFTER_MS - 1 - FRAME_INTERVAL_MS;
     assert.equal((await face()).final, undefined, 'before the renewal is due');

@@ -8,7 +8,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ErrorCode, FeedbackCode, MATCH_THRESHOLDS, descriptorDistance, type AnalyzeResponse, type ChallengeStep, type EnrollFrameResult, type EnrollResult,
+  ErrorCode,
+  FeedbackCode,
+  MATCH_THRESHOLDS,
+  descriptorDistance,
+  type AnalyzeResponse,
+  type ChallengeStep,
+  type EnrollFrameResult,
+  type EnrollResult,
 } from '@faceline/contracts';
 import type { AuthConfig } from '../config.js';
 import type { Database, Queryable } from '../db/database.js';
@@ -95,7 +102,9 @@ export class EnrollmentService {
       expiresAt: this.now() + this.cfg.enrollTimeLimitMs,
       ticketJti,
       captures: [],
-      liveness: this.cfg.liveness ? new LivenessSession(makeChallenge(this.cfg.challengeSteps, this.cfg.challengeSeed), this.cfg.livenessRules, this.d.random) : null,
+      liveness: this.cfg.liveness
+        ? new LivenessSession(makeChallenge(this.cfg.challengeSteps, this.cfg.challengeSeed), this.cfg.livenessRules, this.d.random)
+        : null,
       sequence: [],
       disagreeing: 0,
       holdsSlot: true,
@@ -106,7 +115,12 @@ export class EnrollmentService {
 
   /** Ends an enrollment whose time is up (the socket layer calls it on a timer). */
   expire(flow: EnrollmentFlow, seq: number, client: ClientInfo): Promise<EnrollFrameOutcome> {
-    return this.refuse(flow, new AuthError(ErrorCode.CHALLENGE_EXPIRED, 'enrollment took too long; start again'), { seq, capturesRequired: this.cfg.capturesRequired }, client);
+    return this.refuse(
+      flow,
+      new AuthError(ErrorCode.CHALLENGE_EXPIRED, 'enrollment took too long; start again'),
+      { seq, capturesRequired: this.cfg.capturesRequired },
+      client,
+    );
   }
 
   /** The client cancelled or went away. */
@@ -123,7 +137,12 @@ export class EnrollmentService {
     if (flow.holdsSlot && this.now() - flow.leaseAt >= LIVE_FLOW_RENEW_AFTER_MS) {
       if (!(await this.d.liveFlows.renew(this.d.db, flow.userId, 'enroll', flow.id, LIVE_FLOW_LEASE_MS))) {
         flow.holdsSlot = false;
-        return this.refuse(flow, new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'this enrollment stalled and another one for this account took over'), base, client);
+        return this.refuse(
+          flow,
+          new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'this enrollment stalled and another one for this account took over'),
+          base,
+          client,
+        );
       }
       flow.leaseAt = this.now();
     }
@@ -132,10 +151,21 @@ export class EnrollmentService {
     return { ...out, result: { ...out.result, ...faceLocation(report) } };
   }
 
-  private async judge(flow: EnrollmentFlow, report: AnalyzeResponse, base: { seq: number; capturesRequired: number }, client: ClientInfo): Promise<EnrollFrameOutcome> {
+  private async judge(
+    flow: EnrollmentFlow,
+    report: AnalyzeResponse,
+    base: { seq: number; capturesRequired: number },
+    client: ClientInfo,
+  ): Promise<EnrollFrameOutcome> {
     const { face, problems } = assessFaces(report.faces, this.cfg, { requireFrontal: false });
     const pending = (feedback: FeedbackCode[], accepted = false, revealed?: EnrollFrameOutcome['revealed']): EnrollFrameOutcome => ({
-      result: { ...base, accepted, feedback: feedback.length ? feedback : [FeedbackCode.GOOD], capturesAccepted: flow.captures.length, completed: false },
+      result: {
+        ...base,
+        accepted,
+        feedback: feedback.length ? feedback : [FeedbackCode.GOOD],
+        capturesAccepted: flow.captures.length,
+        completed: false,
+      },
       revealed,
     });
     const good = face && problems.length === 0 && face.embedding ? face : undefined;
@@ -146,7 +176,12 @@ export class EnrollmentService {
     if (disagrees) {
       flow.disagreeing++;
       if (flow.disagreeing >= MAX_DISAGREEING_FRAMES) {
-        return this.refuse(flow, new AuthError(ErrorCode.CAPTURES_DISAGREE, 'the captures do not show the same face; start again with only your face in view'), base, client);
+        return this.refuse(
+          flow,
+          new AuthError(ErrorCode.CAPTURES_DISAGREE, 'the captures do not show the same face; start again with only your face in view'),
+          base,
+          client,
+        );
       }
       return pending([FeedbackCode.FACE_CHANGED]);
     }
@@ -160,14 +195,31 @@ export class EnrollmentService {
     let accepted = false;
     if (holding && flow.captures.length < this.cfg.capturesRequired && isFrontal(good, this.cfg.maxFrontalAngle)) {
       const q = good.quality;
-      flow.captures.push({ embedding, quality: { faceSizePx: q.faceSizePx, sharpness: q.sharpness, brightness: q.brightness, yaw: q.yaw, pitch: q.pitch } });
+      flow.captures.push({
+        embedding,
+        quality: { faceSizePx: q.faceSizePx, sharpness: q.sharpness, brightness: q.brightness, yaw: q.yaw, pitch: q.pitch },
+      });
       accepted = true;
       feedback.push(FeedbackCode.CAPTURED);
     }
     if (flow.liveness && !flow.liveness.done) {
-      const ev = flow.liveness.observe({ t: this.now(), face: { yaw: good.quality.yaw, pitch: good.quality.pitch, ear: meanEar(good.quality), embedding, texture: decodeTexture(good.texture) } });
+      const ev = flow.liveness.observe({
+        t: this.now(),
+        face: {
+          yaw: good.quality.yaw,
+          pitch: good.quality.pitch,
+          ear: meanEar(good.quality),
+          embedding,
+          texture: decodeTexture(good.texture),
+        },
+      });
       if (ev.failure) {
-        return this.refuse(flow, new AuthError(ErrorCode.LIVENESS_FAILED, 'the liveness check failed; start again', { reason: ev.failure }), base, client);
+        return this.refuse(
+          flow,
+          new AuthError(ErrorCode.LIVENESS_FAILED, 'the liveness check failed; start again', { reason: ev.failure }),
+          base,
+          client,
+        );
       }
       feedback = [...feedback, ...ev.feedback];
       revealed = ev.revealed;
@@ -177,12 +229,24 @@ export class EnrollmentService {
     return this.complete(flow, base, client);
   }
 
-  private async complete(flow: EnrollmentFlow, base: { seq: number; capturesRequired: number }, client: ClientInfo): Promise<EnrollFrameOutcome> {
+  private async complete(
+    flow: EnrollmentFlow,
+    base: { seq: number; capturesRequired: number },
+    client: ClientInfo,
+  ): Promise<EnrollFrameOutcome> {
     // every frame of the flow must be the person of the captures
     const hold = flow.liveness ? flow.liveness.holdEmbeddings : flow.captures.map((c) => c.embedding);
-    const verdict = judgeIdentity(flow.captures.map((c) => c.embedding), { hold, sequence: flow.sequence, continuous: flow.liveness !== null });
+    const verdict = judgeIdentity(
+      flow.captures.map((c) => c.embedding),
+      { hold, sequence: flow.sequence, continuous: flow.liveness !== null },
+    );
     if (!verdict.ok) {
-      return this.refuse(flow, new AuthError(ErrorCode.CAPTURES_DISAGREE, 'the frames do not show the same face throughout; start again'), base, client);
+      return this.refuse(
+        flow,
+        new AuthError(ErrorCode.CAPTURES_DISAGREE, 'the frames do not show the same face throughout; start again'),
+        base,
+        client,
+      );
     }
     // a face may belong to one account only: compare every capture with everyone else
     let nearest = Infinity;
@@ -191,11 +255,21 @@ export class EnrollmentService {
       if (hit && hit.distance < nearest) nearest = hit.distance;
     }
     if (nearest <= MATCH_THRESHOLDS.verify) {
-      return this.refuse(flow, new AuthError(ErrorCode.FACE_ALREADY_ENROLLED, 'this face is already enrolled under another account'), base, client, nearest);
+      return this.refuse(
+        flow,
+        new AuthError(ErrorCode.FACE_ALREADY_ENROLLED, 'this face is already enrolled under another account'),
+        base,
+        client,
+        nearest,
+      );
     }
     const jti = flow.ticketJti;
     try {
-      await this.d.templates.replaceForUser(flow.userId, flow.captures, jti ? (q: Queryable) => this.useTicket(q, jti, flow.userId) : undefined);
+      await this.d.templates.replaceForUser(
+        flow.userId,
+        flow.captures,
+        jti ? (q: Queryable) => this.useTicket(q, jti, flow.userId) : undefined,
+      );
     } catch (err) {
       if (err instanceof AuthError) return this.refuse(flow, err, base, client);
       throw err;
@@ -204,8 +278,14 @@ export class EnrollmentService {
     await this.releaseSlot(flow);
     const user = await this.d.users.get(flow.userId);
     await this.d.audit.record({
-      type: 'enroll.completed', outcome: 'success', userId: flow.userId, username: flow.username, mode: 'enroll',
-      liveness: flow.liveness ? 'passed' : 'off', ip: client.ip, userAgent: client.userAgent,
+      type: 'enroll.completed',
+      outcome: 'success',
+      userId: flow.userId,
+      username: flow.username,
+      mode: 'enroll',
+      liveness: flow.liveness ? 'passed' : 'off',
+      ip: client.ip,
+      userAgent: client.userAgent,
       details: { templates: flow.captures.length, ticket: jti !== null },
     });
     this.d.onOutcome?.('completed');
@@ -221,13 +301,27 @@ export class EnrollmentService {
     }
   }
 
-  private async refuse(flow: EnrollmentFlow, err: AuthError, base: { seq: number; capturesRequired: number }, client: ClientInfo, distance?: number): Promise<EnrollFrameOutcome> {
+  private async refuse(
+    flow: EnrollmentFlow,
+    err: AuthError,
+    base: { seq: number; capturesRequired: number },
+    client: ClientInfo,
+    distance?: number,
+  ): Promise<EnrollFrameOutcome> {
     flow.ended = true;
     await this.releaseSlot(flow);
     await this.d.audit.record({
-      type: 'enroll.refused', outcome: 'failure', userId: flow.userId, username: flow.username, mode: 'enroll',
-      code: err.code, distance: distance ?? null, liveness: flow.liveness ? (err.code === ErrorCode.LIVENESS_FAILED ? 'failed' : null) : 'off',
-      ip: client.ip, userAgent: client.userAgent, details: { notes: flow.liveness?.notes },
+      type: 'enroll.refused',
+      outcome: 'failure',
+      userId: flow.userId,
+      username: flow.username,
+      mode: 'enroll',
+      code: err.code,
+      distance: distance ?? null,
+      liveness: flow.liveness ? (err.code === ErrorCode.LIVENESS_FAILED ? 'failed' : null) : 'off',
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { notes: flow.liveness?.notes },
     });
     this.d.onOutcome?.('refused');
     return {

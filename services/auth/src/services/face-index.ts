@@ -256,7 +256,10 @@ export class FaceIndex {
       // 32 dimensions per check: checking more often costs more than it saves
       for (; i < DIMS; i += 32) {
         const o = base + i;
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0;
         for (let j = 0; j < 32; j += 4) {
           const d0 = (data[o + j] as number) - (q[i + j] as number);
           const d1 = (data[o + j + 1] as number) - (q[i + j + 1] as number);

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MATCH_THRESHOLDS } from '@faceline/contracts';
-import { MAX_STEP_DISTANCE, SAME_SESSION_DISTANCE, TURNED_FACE_SLACK, identifyCandidate, judgeIdentity, type IndexSearch } from './identity.js';
+import {
+  MAX_STEP_DISTANCE,
+  SAME_SESSION_DISTANCE,
+  TURNED_FACE_SLACK,
+  identifyCandidate,
+  judgeIdentity,
+  type IndexSearch,
+} from './identity.js';
 
 /** A descriptor at distance `d` from the origin person along one axis (distances add up along it). */
 const at = (d: number, axis = 0): number[] => {
@@ -14,7 +21,11 @@ const V = MATCH_THRESHOLDS.verify;
 
 describe('identity at the end of a login', () => {
   it('the hold frames decide at the verify threshold: just within passes, just beyond fails', () => {
-    assert.equal(judgeIdentity(templates, { hold: [at(V - 0.01), at(V - 0.02), at(V + 0.2)], sequence: [at(V - 0.01)] }).ok, true, 'the median counts');
+    assert.equal(
+      judgeIdentity(templates, { hold: [at(V - 0.01), at(V - 0.02), at(V + 0.2)], sequence: [at(V - 0.01)] }).ok,
+      true,
+      'the median counts',
+    );
     const v = judgeIdentity(templates, { hold: [at(V + 0.01), at(V + 0.02), at(V - 0.2)], sequence: [at(V + 0.01)] });
     assert.deepEqual(v, { ok: false, reason: 'hold-mismatch', distance: V + 0.01 });
     assert.equal(judgeIdentity(templates, { hold: [], sequence: [] }).ok, false);
@@ -53,10 +64,14 @@ describe('kiosk candidate', () => {
   const index = (answers: Record<number, { best: [string, number] | null; second: [string, number] | null }>): IndexSearch => ({
     search: (q) => {
       const a = answers[q[0] as number]!;
-      return { best: a.best && { userId: a.best[0], distance: a.best[1] }, second: a.second && { userId: a.second[0], distance: a.second[1] } };
+      return {
+        best: a.best && { userId: a.best[0], distance: a.best[1] },
+        second: a.second && { userId: a.second[0], distance: a.second[1] },
+      };
     },
   });
-  const I = MATCH_THRESHOLDS.identify, M = MATCH_THRESHOLDS.identifyMargin;
+  const I = MATCH_THRESHOLDS.identify,
+    M = MATCH_THRESHOLDS.identifyMargin;
 
   it('needs a majority of the hold frames to agree on one person with the margin', () => {
     const idx = index({
@@ -71,6 +86,10 @@ describe('kiosk candidate', () => {
   it('refuses a best match beyond the threshold or within the margin of the second', () => {
     assert.equal(identifyCandidate(index({ 1: { best: ['a', I + 0.001], second: null } }), [at(1)]), null);
     assert.equal(identifyCandidate(index({ 1: { best: ['a', 0.3], second: ['b', 0.3 + M - 0.001] } }), [at(1)]), null);
-    assert.equal(identifyCandidate(index({ 1: { best: ['a', I], second: ['b', I + M + 1e-9] } }), [at(1)]), 'a', 'at the threshold and the margin');
+    assert.equal(
+      identifyCandidate(index({ 1: { best: ['a', I], second: ['b', I + M + 1e-9] } }), [at(1)]),
+      'a',
+      'at the threshold and the margin',
+    );
   });
 });

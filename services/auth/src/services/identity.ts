@@ -53,7 +53,11 @@ export function median(xs: readonly number[]): number {
 }
 
 /** The evidence against one person's templates, with the hold threshold for the mode. */
-export function judgeIdentity(templates: readonly Embedding[], ev: IdentityEvidence, holdThreshold: number = MATCH_THRESHOLDS.verify): IdentityVerdict {
+export function judgeIdentity(
+  templates: readonly Embedding[],
+  ev: IdentityEvidence,
+  holdThreshold: number = MATCH_THRESHOLDS.verify,
+): IdentityVerdict {
   if (templates.length === 0 || ev.hold.length === 0) return { ok: false, reason: 'no-frames', distance: null };
   const holdDistances = ev.hold.map((h) => minDistance(templates, h));
   const distance = median(holdDistances);
@@ -70,7 +74,10 @@ export function judgeIdentity(templates: readonly Embedding[], ev: IdentityEvide
 }
 
 export interface IndexSearch {
-  search(query: Embedding, opts: { maxDistance: number }): { best: { userId: string; distance: number } | null; second: { userId: string; distance: number } | null };
+  search(
+    query: Embedding,
+    opts: { maxDistance: number },
+  ): { best: { userId: string; distance: number } | null; second: { userId: string; distance: number } | null };
 }
 
 /**
@@ -86,7 +93,8 @@ export function identifyCandidate(index: IndexSearch, hold: readonly Embedding[]
     if (second && second.userId !== best.userId && second.distance - best.distance < MATCH_THRESHOLDS.identifyMargin) continue;
     votes.set(best.userId, (votes.get(best.userId) ?? 0) + 1);
   }
-  let winner: string | null = null, most = 0;
+  let winner: string | null = null,
+    most = 0;
   for (const [u, n] of votes) if (n > most) [winner, most] = [u, n];
   // a majority of the hold frames must agree
   return winner !== null && most * 2 > hold.length ? winner : null;

@@ -80,7 +80,14 @@ function buildModule(): Uint8Array {
   const locals = [2, ...leb(34), 0x7b /* v128 */, ...leb(1), 0x7f /* i32 */];
   const func = [...locals, ...body];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
     ...section(3, [1, 0]),
@@ -137,7 +144,15 @@ function buildI8Module(): Uint8Array {
       out.push(...LOCAL_GET(base), ...V128_LOAD(16 * k), ...LOCAL_TEE(X));
       out.push(...I16X8_EXTEND_LOW_I8X16_S, ...LOCAL_GET(QL(j)), ...I16X8_SUB, ...LOCAL_TEE(D), ...LOCAL_GET(D), ...I32X4_DOT);
       out.push(...LOCAL_GET(ACC), ...I32X4_ADD, ...LOCAL_SET(ACC));
-      out.push(...LOCAL_GET(X), ...I16X8_EXTEND_HIGH_I8X16_S, ...LOCAL_GET(QH(j)), ...I16X8_SUB, ...LOCAL_TEE(D), ...LOCAL_GET(D), ...I32X4_DOT);
+      out.push(
+        ...LOCAL_GET(X),
+        ...I16X8_EXTEND_HIGH_I8X16_S,
+        ...LOCAL_GET(QH(j)),
+        ...I16X8_SUB,
+        ...LOCAL_TEE(D),
+        ...LOCAL_GET(D),
+        ...I32X4_DOT,
+      );
       out.push(...LOCAL_GET(ACC), ...I32X4_ADD, ...LOCAL_SET(ACC));
     }
     out.push(...LOCAL_GET(ACC), ...I32X4_EXTRACT(0), ...LOCAL_GET(ACC), ...I32X4_EXTRACT(1), 0x6a /* i32.add */);
@@ -146,8 +161,18 @@ function buildI8Module(): Uint8Array {
   };
   // s * sqrt(SUM) - resid <= bound
   const within = [
-    ...LOCAL_GET(SUM), 0xb2 /* f32.convert_i32_s */, 0x91 /* f32.sqrt */, ...LOCAL_GET(S), 0x94 /* f32.mul */,
-    ...LOCAL_GET(RESID), 0x2a, 2, 0 /* f32.load */, 0x93 /* f32.sub */, ...LOCAL_GET(BOUND), 0x5f /* f32.le */,
+    ...LOCAL_GET(SUM),
+    0xb2 /* f32.convert_i32_s */,
+    0x91 /* f32.sqrt */,
+    ...LOCAL_GET(S),
+    0x94 /* f32.mul */,
+    ...LOCAL_GET(RESID),
+    0x2a,
+    2,
+    0 /* f32.load */,
+    0x93 /* f32.sub */,
+    ...LOCAL_GET(BOUND),
+    0x5f /* f32.le */,
   ];
   const body: number[] = [];
   for (let j = 0; j < 8; j++) {
@@ -172,7 +197,14 @@ function buildI8Module(): Uint8Array {
   const locals = [2, ...leb(19), 0x7b, ...leb(3), 0x7f];
   const func = [...locals, ...body];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7d, 0x7d, 0x7f, 1, 0x7f]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
     ...section(3, [1, 0]),

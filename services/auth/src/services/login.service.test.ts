@@ -41,11 +41,13 @@ after(() => h.close());
 
 describe('login decisions (liveness on, scripted vision, PGlite in memory)', () => {
   /** Sends one frame a frame interval after the last one. */
-  const sender = (flow: LoginFlow, client: ClientInfo) => (frame: ScriptedFrame): Promise<LoginFrameOutcome> => {
-    h.vision.push(frame);
-    h.clock.advance(FRAME_INTERVAL_MS);
-    return h.login.frame(flow, flow.frames + 1, IMAGE, client);
-  };
+  const sender =
+    (flow: LoginFlow, client: ClientInfo) =>
+    (frame: ScriptedFrame): Promise<LoginFrameOutcome> => {
+      h.vision.push(frame);
+      h.clock.advance(FRAME_INTERVAL_MS);
+      return h.login.frame(flow, flow.frames + 1, IMAGE, client);
+    };
   const verify = (user: UserRecord, client: ClientInfo) => h.login.start({ mode: 'verify', username: user.username }, client);
   const kiosk = (client: ClientInfo) => h.login.start({ mode: 'identify' }, client);
   /** A whole live challenge by the face `embedding`; the flow's final result. */
@@ -89,11 +91,18 @@ describe('login decisions (liveness on, scripted vision, PGlite in memory)', () 
       const user = await h.addUser([descriptorOf(p)]);
       // the drifted frame is too far from the hold frames to pass as "the same session" on its own
       assert.ok(V + TURNED_FACE_SLACK - EPS > SAME_SESSION_DISTANCE);
-      const drift = (d: number): ScriptedFrame[] => [[{ embedding: descriptorOf(p, d / 2) }], [{ embedding: descriptorOf(p, d) }], [{ embedding: descriptorOf(p, d / 2) }]];
+      const drift = (d: number): ScriptedFrame[] => [
+        [{ embedding: descriptorOf(p, d / 2) }],
+        [{ embedding: descriptorOf(p, d) }],
+        [{ embedding: descriptorOf(p, d / 2) }],
+      ];
       const a = h.client();
       assert.equal(errorCode(await live(await verify(user, a), a, descriptorOf(p), drift(V + TURNED_FACE_SLACK - EPS))), null);
       const b = h.client();
-      assert.equal(errorCode(await live(await verify(user, b), b, descriptorOf(p), drift(V + TURNED_FACE_SLACK + EPS))), ErrorCode.FACE_MISMATCH);
+      assert.equal(
+        errorCode(await live(await verify(user, b), b, descriptorOf(p), drift(V + TURNED_FACE_SLACK + EPS))),
+        ErrorCode.FACE_MISMATCH,
+      );
       assert.equal((await h.lastAudit('login.failed'))?.details.identity, 'frame-mismatch');
     });
 
@@ -277,7 +286,8 @@ describe('login decisions (liveness on, scripted vision, PGlite in memory)', () 
   describe('one live login per account', () => {
     it('a second login waits for the first to end', async () => {
       const user = await h.addUser([descriptorOf(h.newPerson())]);
-      const a = h.client(), b = h.client();
+      const a = h.client(),
+        b = h.client();
       const first = await verify(user, a);
       assert.equal(await codeOf(verify(user, b)), ErrorCode.FLOW_ALREADY_RUNNING);
       assert.equal((await h.counter('ip', b.ip)).windowFailures, 1, 'the refused start costs its address like a probe');
@@ -287,7 +297,8 @@ describe('login decisions (liveness on, scripted vision, PGlite in memory)', () 
 
     it('a stalled login loses its slot to a new one and ends at its next renewal', async () => {
       const user = await h.addUser([descriptorOf(h.newPerson())]);
-      const a = h.client(), b = h.client();
+      const a = h.client(),
+        b = h.client();
       const stalled = await verify(user, a);
       await h.db.query("UPDATE live_flows SET expires_at = now() - interval '1 millisecond' WHERE user_id = $1", [user.id]);
       const taker = await verify(user, b);
@@ -366,7 +377,9 @@ describe('login decisions without liveness: one frontal frame decides', () => {
     const turned = await frame(flow, client, [{ embedding: descriptorOf(p), yaw: h.config.maxFrontalAngle + EPS }]);
     assert.deepEqual(turned.result.feedback, [FeedbackCode.LOOK_STRAIGHT]);
     assert.equal(flow.mismatches, 0);
-    const frontal = await frame(flow, client, [{ embedding: descriptorOf(p), yaw: h.config.maxFrontalAngle, pitch: -h.config.maxFrontalAngle }]);
+    const frontal = await frame(flow, client, [
+      { embedding: descriptorOf(p), yaw: h.config.maxFrontalAngle, pitch: -h.config.maxFrontalAngle },
+    ]);
     assert.equal(errorCode(frontal.final), null);
     assert.equal(frontal.final?.ok && frontal.final.liveness, false);
   });

@@ -113,7 +113,8 @@ export class LoginService {
     const id = randomUUID();
     let user: UserRecord | undefined;
     if (req.mode === 'verify') {
-      if (!req.username) throw new AuthError(ErrorCode.VALIDATION_FAILED, 'username is required for a login with username and face', { field: 'username' });
+      if (!req.username)
+        throw new AuthError(ErrorCode.VALIDATION_FAILED, 'username is required for a login with username and face', { field: 'username' });
       user = await this.d.users.findByUsername(this.d.db, req.username.trim().toLowerCase());
       // one answer for "no such account" and "no face yet", and each costs the origin like a failure
       if (!user || user.templateCount === 0) {
@@ -172,7 +173,13 @@ export class LoginService {
       throw err;
     }
     if (!(await this.keepLease(flow))) {
-      return this.fail(flow, seq, new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'this login stalled and another one for this account took over'), 'locked', client);
+      return this.fail(
+        flow,
+        seq,
+        new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'this login stalled and another one for this account took over'),
+        'locked',
+        client,
+      );
     }
     flow.frames++;
     const report = await this.d.vision.analyze(image, { maxFaces: 5, minFaceSize: 40, texture: flow.liveness !== null });
@@ -193,7 +200,15 @@ export class LoginService {
     const t = this.now();
     const ev = flow.liveness.observe({
       t,
-      face: good ? { yaw: good.quality.yaw, pitch: good.quality.pitch, ear: meanEar(good.quality), embedding: good.embedding as number[], texture: decodeTexture(good.texture) } : null,
+      face: good
+        ? {
+            yaw: good.quality.yaw,
+            pitch: good.quality.pitch,
+            ear: meanEar(good.quality),
+            embedding: good.embedding as number[],
+            texture: decodeTexture(good.texture),
+          }
+        : null,
     });
     if (ev.failure) return this.fail(flow, seq, livenessError(ev.failure), 'liveness_failed', client, { liveness: ev.failure });
     if (flow.liveness.done) return this.decide(flow, seq, client);
@@ -209,12 +224,31 @@ export class LoginService {
     await this.auditPenalty(flow.userId, flow.username, penalty, client);
   }
 
-  private async auditPenalty(userId: string | null, username: string | null, penalty: FailureOutcome | null, client: ClientInfo): Promise<void> {
+  private async auditPenalty(
+    userId: string | null,
+    username: string | null,
+    penalty: FailureOutcome | null,
+    client: ClientInfo,
+  ): Promise<void> {
     if (!penalty || !userId) return;
     if (penalty.locked && penalty.consecutive === this.cfg.lockAfter) {
-      await this.d.audit.record({ type: 'account.locked', outcome: 'failure', userId, username, ip: client.ip, details: { consecutive: penalty.consecutive } });
+      await this.d.audit.record({
+        type: 'account.locked',
+        outcome: 'failure',
+        userId,
+        username,
+        ip: client.ip,
+        details: { consecutive: penalty.consecutive },
+      });
     } else if (penalty.backoffSeconds) {
-      await this.d.audit.record({ type: 'account.backoff', outcome: 'failure', userId, username, ip: client.ip, details: { consecutive: penalty.consecutive, seconds: penalty.backoffSeconds } });
+      await this.d.audit.record({
+        type: 'account.backoff',
+        outcome: 'failure',
+        userId,
+        username,
+        ip: client.ip,
+        details: { consecutive: penalty.consecutive, seconds: penalty.backoffSeconds },
+      });
     }
   }
 
@@ -233,22 +267,52 @@ export class LoginService {
       flow.templates = await this.d.templates.forUser(user.id);
       const penalty = await this.d.bruteForce.recordAccountAttempt(user.id, flow.origin);
       await this.auditPenalty(user.id, user.username, penalty, client);
-      const verdict = judgeIdentity(flow.templates.map((t) => t.embedding), evidence, MATCH_THRESHOLDS.identify);
-      if (!verdict.ok) return this.fail(flow, seq, new AuthError(ErrorCode.FACE_UNKNOWN, 'this face is not recognised'), 'unknown', client, { identity: verdict.reason }, verdict.distance);
+      const verdict = judgeIdentity(
+        flow.templates.map((t) => t.embedding),
+        evidence,
+        MATCH_THRESHOLDS.identify,
+      );
+      if (!verdict.ok)
+        return this.fail(
+          flow,
+          seq,
+          new AuthError(ErrorCode.FACE_UNKNOWN, 'this face is not recognised'),
+          'unknown',
+          client,
+          { identity: verdict.reason },
+          verdict.distance,
+        );
       try {
         await this.d.bruteForce.assertMayTry(user.id, flow.origin);
       } catch (err) {
         return this.fail(flow, seq, err as AuthError, 'locked', client);
       }
       if (!(await this.d.liveFlows.acquire(this.d.db, user.id, 'login', flow.id, LIVE_FLOW_LEASE_MS))) {
-        return this.fail(flow, seq, new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'another login for this account is in progress'), 'locked', client);
+        return this.fail(
+          flow,
+          seq,
+          new AuthError(ErrorCode.FLOW_ALREADY_RUNNING, 'another login for this account is in progress'),
+          'locked',
+          client,
+        );
       }
       flow.holdsSlot = true;
       return this.succeed(flow, seq, client, verdict.distance);
     }
-    const verdict = judgeIdentity(flow.templates.map((t) => t.embedding), evidence);
+    const verdict = judgeIdentity(
+      flow.templates.map((t) => t.embedding),
+      evidence,
+    );
     if (!verdict.ok) {
-      return this.fail(flow, seq, new AuthError(ErrorCode.FACE_MISMATCH, 'the face does not match this account'), 'mismatch', client, { identity: verdict.reason }, verdict.distance);
+      return this.fail(
+        flow,
+        seq,
+        new AuthError(ErrorCode.FACE_MISMATCH, 'the face does not match this account'),
+        'mismatch',
+        client,
+        { identity: verdict.reason },
+        verdict.distance,
+      );
     }
     return this.succeed(flow, seq, client, verdict.distance);
   }
@@ -272,7 +336,11 @@ export class LoginService {
       const user = candidate ? await this.d.users.findById(this.d.db, candidate) : undefined;
       if (user) {
         const templates = await this.d.templates.forUser(user.id);
-        const verdict = judgeIdentity(templates.map((t) => t.embedding), evidence, MATCH_THRESHOLDS.identify);
+        const verdict = judgeIdentity(
+          templates.map((t) => t.embedding),
+          evidence,
+          MATCH_THRESHOLDS.identify,
+        );
         if (verdict.ok) {
           flow.userId = user.id;
           flow.username = user.username;
@@ -288,14 +356,30 @@ export class LoginService {
         }
       }
     } else {
-      const verdict = judgeIdentity(flow.templates.map((t) => t.embedding), evidence);
+      const verdict = judgeIdentity(
+        flow.templates.map((t) => t.embedding),
+        evidence,
+      );
       if (verdict.ok) return this.succeed(flow, seq, client, verdict.distance);
     }
     flow.mismatches++;
     if (flow.mismatches >= this.cfg.maxMismatchFrames) {
-      const distance = flow.templates.length ? minDistance(flow.templates.map((t) => t.embedding), embedding) : undefined;
+      const distance = flow.templates.length
+        ? minDistance(
+            flow.templates.map((t) => t.embedding),
+            embedding,
+          )
+        : undefined;
       return flow.mode === 'verify'
-        ? this.fail(flow, seq, new AuthError(ErrorCode.FACE_MISMATCH, 'the face does not match this account'), 'mismatch', client, {}, distance)
+        ? this.fail(
+            flow,
+            seq,
+            new AuthError(ErrorCode.FACE_MISMATCH, 'the face does not match this account'),
+            'mismatch',
+            client,
+            {},
+            distance,
+          )
         : this.fail(flow, seq, new AuthError(ErrorCode.FACE_UNKNOWN, 'this face is not recognised'), 'unknown', client);
     }
     if (flow.frames >= this.cfg.loginMaxFrames) return this.timeUp(flow, seq, client);
@@ -316,7 +400,14 @@ export class LoginService {
   /** Ends a login whose time (or frame budget) is up. */
   async timeUp(flow: LoginFlow, seq: number, client: ClientInfo): Promise<LoginFrameOutcome> {
     if (flow.liveness && flow.counted) {
-      return this.fail(flow, seq, new AuthError(ErrorCode.LIVENESS_FAILED, 'the liveness challenge was not completed in time'), 'liveness_failed', client, { liveness: 'timeout' });
+      return this.fail(
+        flow,
+        seq,
+        new AuthError(ErrorCode.LIVENESS_FAILED, 'the liveness challenge was not completed in time'),
+        'liveness_failed',
+        client,
+        { liveness: 'timeout' },
+      );
     }
     return this.fail(flow, seq, new AuthError(ErrorCode.CHALLENGE_EXPIRED, 'no face in time; try again'), 'expired', client);
   }
@@ -331,8 +422,14 @@ export class LoginService {
     await this.releaseSlot(flow);
     if (flow.counted) {
       await this.d.audit.record({
-        type: how === 'cancelled' ? 'login.cancelled' : 'login.abandoned', outcome: 'failure', userId: flow.userId, username: flow.username, mode: flow.mode,
-        ip: client.ip, userAgent: client.userAgent, liveness: flow.liveness ? null : 'off',
+        type: how === 'cancelled' ? 'login.cancelled' : 'login.abandoned',
+        outcome: 'failure',
+        userId: flow.userId,
+        username: flow.username,
+        mode: flow.mode,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        liveness: flow.liveness ? null : 'off',
         details: { loginId: flow.id, frames: flow.frames, stepsCompleted: flow.liveness?.completed ?? 0 },
       });
     }
@@ -352,11 +449,25 @@ export class LoginService {
     flow.ended = true;
     await this.releaseSlot(flow);
     await this.d.audit.record({
-      type: 'login.failed', outcome: 'failure', userId: flow.userId, username: flow.username, mode: flow.mode,
-      code: err.code, distance: distance !== undefined && distance !== null && Number.isFinite(distance) ? distance : null,
+      type: 'login.failed',
+      outcome: 'failure',
+      userId: flow.userId,
+      username: flow.username,
+      mode: flow.mode,
+      code: err.code,
+      distance: distance !== undefined && distance !== null && Number.isFinite(distance) ? distance : null,
       liveness: flow.liveness ? (label === 'liveness_failed' ? 'failed' : null) : 'off',
-      ip: client.ip, userAgent: client.userAgent,
-      details: { ...why, loginId: flow.id, frames: flow.frames, counted: flow.counted, stepsCompleted: flow.liveness?.completed ?? 0, steps: flow.liveness?.steps.length ?? 0, notes: flow.liveness?.notes },
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: {
+        ...why,
+        loginId: flow.id,
+        frames: flow.frames,
+        counted: flow.counted,
+        stepsCompleted: flow.liveness?.completed ?? 0,
+        steps: flow.liveness?.steps.length ?? 0,
+        notes: flow.liveness?.notes,
+      },
     });
     this.d.onOutcome?.(flow.mode, label, this.now() - flow.startedAt);
     return {
@@ -378,8 +489,15 @@ export class LoginService {
     const amr = flow.origin.deviceId ? ['face', 'kiosk'] : ['face'];
     const grant = await this.d.sessions.issueGrant(userId, flow.mode, { liveness: live, amr, acr, deviceId: flow.origin.deviceId }, client);
     await this.d.audit.record({
-      type: 'login.succeeded', outcome: 'success', userId, username: user.username, mode: flow.mode,
-      distance, liveness: live ? 'passed' : 'off', ip: client.ip, userAgent: client.userAgent,
+      type: 'login.succeeded',
+      outcome: 'success',
+      userId,
+      username: user.username,
+      mode: flow.mode,
+      distance,
+      liveness: live ? 'passed' : 'off',
+      ip: client.ip,
+      userAgent: client.userAgent,
       details: { loginId: flow.id, frames: flow.frames, steps: flow.liveness?.steps.length ?? 0, acr, notes: flow.liveness?.notes },
     });
     this.d.onOutcome?.(flow.mode, 'success', this.now() - flow.startedAt);
@@ -416,8 +534,25 @@ export class LoginService {
     await this.d.liveFlows.release(this.d.db, flow.userId, 'login', flow.id);
   }
 
-  private async auditFailure(userId: string, username: string, mode: LoginMode, code: string, client: ClientInfo, details: Record<string, unknown>): Promise<void> {
-    await this.d.audit.record({ type: 'login.failed', outcome: 'failure', userId, username, mode, code, ip: client.ip, userAgent: client.userAgent, details });
+  private async auditFailure(
+    userId: string,
+    username: string,
+    mode: LoginMode,
+    code: string,
+    client: ClientInfo,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.d.audit.record({
+      type: 'login.failed',
+      outcome: 'failure',
+      userId,
+      username,
+      mode,
+      code,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details,
+    });
   }
 }
 

@@ -91,7 +91,13 @@ export class PasskeyService implements StepUpVerifier {
   }
 
   /** Verifies the browser's answer to registrationOptions and stores the passkey. */
-  async register(user: UserRecord, session: SessionRecord, input: { name?: string; response: unknown }, site: WebAuthnSite, client: ClientInfo): Promise<PasskeyRecord> {
+  async register(
+    user: UserRecord,
+    session: SessionRecord,
+    input: { name?: string; response: unknown },
+    site: WebAuthnSite,
+    client: ClientInfo,
+  ): Promise<PasskeyRecord> {
     this.sessions.assertFresh(session);
     const refused = (why: string) => new AuthError(ErrorCode.VALIDATION_FAILED, `the passkey could not be added: ${why}`);
     const challenge = claimedChallenge(input.response);
@@ -124,11 +130,17 @@ export class PasskeyService implements StepUpVerifier {
         name,
       });
     } catch (err) {
-      if ((err as { code?: unknown }).code === '23505') throw new AuthError(ErrorCode.VALIDATION_FAILED, 'this passkey is already registered');
+      if ((err as { code?: unknown }).code === '23505')
+        throw new AuthError(ErrorCode.VALIDATION_FAILED, 'this passkey is already registered');
       throw err;
     }
     await this.audit.record({
-      type: 'passkey.added', outcome: 'success', userId: user.id, username: user.username, ip: client.ip, userAgent: client.userAgent,
+      type: 'passkey.added',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      ip: client.ip,
+      userAgent: client.userAgent,
       details: { passkeyId: stored.id.slice(0, 32), name, userVerified: result.registrationInfo.userVerified },
     });
     return stored;
@@ -136,7 +148,15 @@ export class PasskeyService implements StepUpVerifier {
 
   async remove(user: UserRecord, id: string, client: ClientInfo): Promise<void> {
     if (!(await this.repo.delete(this.writer, id, user.id))) throw new AuthError(ErrorCode.NOT_FOUND, 'no such passkey on this account');
-    await this.audit.record({ type: 'passkey.removed', outcome: 'success', userId: user.id, username: user.username, ip: client.ip, userAgent: client.userAgent, details: { passkeyId: id.slice(0, 32) } });
+    await this.audit.record({
+      type: 'passkey.removed',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { passkeyId: id.slice(0, 32) },
+    });
   }
 
   // ------------------------------------------------------------ StepUpVerifier

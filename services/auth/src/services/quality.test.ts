@@ -22,8 +22,8 @@ test('quality gates turn the vision report into specific feedback', () => {
   assert.deepEqual(assessFaces([face({ yaw: 30 })], rules, { requireFrontal: true }).problems, [FeedbackCode.LOOK_STRAIGHT]);
   assert.deepEqual(assessFaces([face({ pitch: -25 })], rules, { requireFrontal: true }).problems, [FeedbackCode.LOOK_STRAIGHT]);
   assert.deepEqual(assessFaces([face({ yaw: 30 })], rules, { requireFrontal: false }).problems, []);
-  assert.deepEqual(
-    assessFaces([face({ faceSizePx: 50, brightness: 10 })], rules, { requireFrontal: true }).problems,
-    [FeedbackCode.MOVE_CLOSER, FeedbackCode.TOO_DARK],
-  );
+  assert.deepEqual(assessFaces([face({ faceSizePx: 50, brightness: 10 })], rules, { requireFrontal: true }).problems, [
+    FeedbackCode.MOVE_CLOSER,
+    FeedbackCode.TOO_DARK,
+  ]);
 });

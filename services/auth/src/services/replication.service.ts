@@ -18,9 +18,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { AuthConfig, HubSite } from '../config.js';
 import type { Database, Queryable } from '../db/database.js';
-import {
-  IDENTITY_PUBLICATION, SITE_PUBLICATION, auditRange, identitySubscription, siteSubscription, tablesOf,
-} from '../db/replication.js';
+import { IDENTITY_PUBLICATION, SITE_PUBLICATION, auditRange, identitySubscription, siteSubscription, tablesOf } from '../db/replication.js';
 import type { HubDatabase } from '../repositories/hub.repository.js';
 import type { MetaRepository } from '../repositories/meta.repository.js';
 import type { ReplicationRepository } from '../repositories/replication.repository.js';
@@ -117,7 +115,8 @@ export class ReplicationSetup {
             'choose another SITE_ID, or remove the old registration at the hub (DELETE FROM sites WHERE name = …) if that database is gone',
         );
       }
-      if (number !== undefined && number !== reg.number) throw new SiteRegistrationError(`site "${site}" was number ${number} here but is ${reg.number} at the hub`);
+      if (number !== undefined && number !== reg.number)
+        throw new SiteRegistrationError(`site "${site}" was number ${number} here but is ${reg.number} at the hub`);
       number = reg.number;
       await this.meta.setIfAbsent(this.db, 'site_number', String(number));
     } catch (err) {
@@ -159,7 +158,13 @@ export class ReplicationSetup {
   }
 
   /** Connection, enabled state and table set of an existing subscription, as they should be. */
-  private async correct(q: Queryable, name: string, sub: { enabled: boolean; conninfo: string | null }, conninfo: string, tables: string[]): Promise<void> {
+  private async correct(
+    q: Queryable,
+    name: string,
+    sub: { enabled: boolean; conninfo: string | null },
+    conninfo: string,
+    tables: string[],
+  ): Promise<void> {
     if (sub.conninfo !== null && sub.conninfo !== conninfo) {
       await this.repo.setConnection(q, name, conninfo);
       this.log.info({ subscription: name }, 'subscription connection updated');
@@ -182,7 +187,9 @@ export class ReplicationSetup {
    */
   private async takeAuditRange(number: number): Promise<void> {
     const { first, last } = auditRange(number);
-    const atHub = await this.requireHub().direct((h) => this.repo.maxAuditId(h, first, last)).catch(() => 0);
+    const atHub = await this.requireHub()
+      .direct((h) => this.repo.maxAuditId(h, first, last))
+      .catch(() => 0);
     const here = await this.repo.maxAuditId(this.db, first, last);
     const from = Math.max(first, atHub + 1, here + 1);
     if ((await this.repo.nextAuditId(this.db)) < from) {
@@ -198,7 +205,12 @@ export class ReplicationSetup {
 
   /** A short-lived connection to another server (a site's database, seen from the hub). */
   private async remote<T>(url: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: this.cfg.hubTimeoutMs, query_timeout: this.cfg.hubTimeoutMs, application_name: 'faceline-hub-check' });
+    const c = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: this.cfg.hubTimeoutMs,
+      query_timeout: this.cfg.hubTimeoutMs,
+      application_name: 'faceline-hub-check',
+    });
     c.on('error', () => undefined);
     try {
       await c.connect();

@@ -116,12 +116,16 @@ export class SessionService {
     const extra: Partial<AuthContext> = {};
     if (peek.role === 'admin' && this.cfg.adminStepUp && !acrSatisfies(peek.acr, ACR.TRUSTED_DEVICE) && this.stepUp && opts.site) {
       if (opts.webauthn !== undefined) {
-        if (!(await this.stepUp.verify(peek.userId, opts.webauthn, opts.site))) throw new AuthError(ErrorCode.UNAUTHENTICATED, 'the passkey could not be verified');
+        if (!(await this.stepUp.verify(peek.userId, opts.webauthn, opts.site)))
+          throw new AuthError(ErrorCode.UNAUTHENTICATED, 'the passkey could not be verified');
         extra.amr = [...new Set([...peek.amr, 'hwk', 'mfa'])];
         extra.acr = ACR.MFA;
       } else {
         const options = await this.stepUp.options(peek.userId, opts.site);
-        if (options) throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'confirm with your passkey to continue as an administrator', { webauthn: options });
+        if (options)
+          throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'confirm with your passkey to continue as an administrator', {
+            webauthn: options,
+          });
       }
     }
     const refreshToken = randomToken();
@@ -138,7 +142,16 @@ export class SessionService {
     if (done.outcome === 'no-user') throw new AuthError(ErrorCode.USER_NOT_FOUND, 'account no longer exists');
     if (done.outcome !== 'ok') throw new AuthError(ErrorCode.TOKEN_INVALID, 'login grant unknown, used or expired; log in again');
     const { session, user } = done;
-    if (extra.acr) await this.audit.record({ type: 'session.stepped_up', outcome: 'success', userId: user.id, username: user.username, ip: client.ip, userAgent: client.userAgent, details: { method: 'passkey' } });
+    if (extra.acr)
+      await this.audit.record({
+        type: 'session.stepped_up',
+        outcome: 'success',
+        userId: user.id,
+        username: user.username,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        details: { method: 'passkey' },
+      });
     const access = await this.tokens.signAccessToken({
       userId: user.id,
       sessionId: session.id,
@@ -149,7 +162,14 @@ export class SessionService {
       acr: session.acr,
       authTime: session.authTime,
     });
-    return { user, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt: session.expiresAt };
+    return {
+      user,
+      session,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      refreshTokenExpiresAt: session.expiresAt,
+    };
   }
 
   /**
@@ -168,7 +188,8 @@ export class SessionService {
         await this.sessions.revoke(q, session.id, 'refresh token reused');
         return { error: new AuthError(ErrorCode.SESSION_REVOKED, 'session has ended; log in again'), reuse: session } as const;
       }
-      if (session.expiresAt.getTime() <= Date.now()) return { error: new AuthError(ErrorCode.TOKEN_EXPIRED, 'session expired; log in again') } as const;
+      if (session.expiresAt.getTime() <= Date.now())
+        return { error: new AuthError(ErrorCode.TOKEN_EXPIRED, 'session expired; log in again') } as const;
       const user = await this.users.findById(q, session.userId);
       if (!user) return { error: new AuthError(ErrorCode.USER_NOT_FOUND, 'account no longer exists') } as const;
       await this.sessions.rotateRefresh(q, session.id, oldHash, hashToken(next));
@@ -176,7 +197,14 @@ export class SessionService {
     });
     if ('error' in outcome) {
       if ('reuse' in outcome && outcome.reuse) {
-        await this.audit.record({ type: 'session.reuse_detected', outcome: 'failure', userId: outcome.reuse.userId, ip: client.ip, userAgent: client.userAgent, code: ErrorCode.SESSION_REVOKED });
+        await this.audit.record({
+          type: 'session.reuse_detected',
+          outcome: 'failure',
+          userId: outcome.reuse.userId,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          code: ErrorCode.SESSION_REVOKED,
+        });
       }
       throw outcome.error;
     }
@@ -191,7 +219,14 @@ export class SessionService {
       acr: session.acr,
       authTime: session.authTime,
     });
-    return { user, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: next, refreshTokenExpiresAt: session.expiresAt };
+    return {
+      user,
+      session,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken: next,
+      refreshTokenExpiresAt: session.expiresAt,
+    };
   }
 
   /**
@@ -202,7 +237,9 @@ export class SessionService {
     const age = (Date.now() - new Date(session.authTime).getTime()) / 1000;
     const live = acrSatisfies(session.acr, ACR.FACE_LIVENESS) || !this.cfg.liveness;
     if (!live || age > this.cfg.reauthMaxAgeSeconds) {
-      throw new AuthError(ErrorCode.REAUTH_REQUIRED, 'log in with your face again to confirm this change', { maxAgeSeconds: this.cfg.reauthMaxAgeSeconds });
+      throw new AuthError(ErrorCode.REAUTH_REQUIRED, 'log in with your face again to confirm this change', {
+        maxAgeSeconds: this.cfg.reauthMaxAgeSeconds,
+      });
     }
   }
 

@@ -75,10 +75,14 @@ export class SiteService implements AuthorityGuard {
     if (setup) {
       if (this.mode === 'hub') await setup.setUpHub();
       else await setup.setUpSite();
-      this.every(cfg.replicationReconcileSeconds * 1000, async () => {
-        if (this.mode === 'hub') await setup.reconcileHub();
-        else await setup.setUpSite();
-      }, 'replication reconcile failed; retrying later');
+      this.every(
+        cfg.replicationReconcileSeconds * 1000,
+        async () => {
+          if (this.mode === 'hub') await setup.reconcileHub();
+          else await setup.setUpSite();
+        },
+        'replication reconcile failed; retrying later',
+      );
     }
     if (this.mode === 'hub') {
       await this.deps.repo.beat(this.deps.db);
@@ -146,7 +150,11 @@ export class SiteService implements AuthorityGuard {
     this.probing ??= (async () => {
       try {
         const ok = await (this.deps.hub as HubDatabase).probe();
-        if (ok !== this.hubOk) this.deps.log[ok ? 'info' : 'warn']({ hub: ok ? 'reachable' : 'unreachable' }, ok ? 'the hub can be reached' : 'the hub cannot be reached; sign-ins go on, authority operations answer HUB_UNAVAILABLE');
+        if (ok !== this.hubOk)
+          this.deps.log[ok ? 'info' : 'warn'](
+            { hub: ok ? 'reachable' : 'unreachable' },
+            ok ? 'the hub can be reached' : 'the hub cannot be reached; sign-ins go on, authority operations answer HUB_UNAVAILABLE',
+          );
         this.hubOk = ok;
         this.probedAt = Date.now();
         this.report();

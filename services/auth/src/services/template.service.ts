@@ -9,7 +9,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database, Queryable } from '../db/database.js';
 import { type Sealer, bytesToEmbedding, embeddingToBytes } from '../lib/crypto.js';
-import { TEMPLATE_CHANNEL, type StoredTemplate, type TemplateQuality, type TemplateRepository } from '../repositories/template.repository.js';
+import {
+  TEMPLATE_CHANNEL,
+  type StoredTemplate,
+  type TemplateQuality,
+  type TemplateRepository,
+} from '../repositories/template.repository.js';
 import { FaceIndex } from './face-index.js';
 
 export const TEMPLATE_KEY_VERSION = 1;

@@ -10,7 +10,17 @@
  * default), so a site cut off from the hub still holds the key it will need.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, errors as joseErrors, type JWK, type JWTPayload, type CryptoKey } from 'jose';
+import {
+  SignJWT,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  errors as joseErrors,
+  type JWK,
+  type JWTPayload,
+  type CryptoKey,
+} from 'jose';
 import { ErrorCode, type AccessTokenClaims, type Jwk, type Role } from '@faceline/contracts';
 import type { Logger } from 'pino';
 import type { AuthConfig } from '../config.js';
@@ -191,11 +201,14 @@ export class TokenService {
   async ensureCurrentKey(): Promise<void> {
     await this.load();
     const margin = this.rotationMarginMs;
-    const due = (alg: Alg, keys: { alg: string; retireAt: number }[]) => !keys.some((k) => k.alg === alg && k.retireAt - Date.now() > margin);
+    const due = (alg: Alg, keys: { alg: string; retireAt: number }[]) =>
+      !keys.some((k) => k.alg === alg && k.retireAt - Date.now() > margin);
     if (!this.algs.some((alg) => due(alg, [...this.keys.values()]))) return;
     if (this.current() && this.authority !== this.db) {
       // a site: the hub makes the next key; ask it only when it can be reached, keep signing meanwhile
-      await this.createKeys(due).catch((err) => this.log.warn({ err: (err as Error).message }, 'the hub could not create the next signing key yet'));
+      await this.createKeys(due).catch((err) =>
+        this.log.warn({ err: (err as Error).message }, 'the hub could not create the next signing key yet'),
+      );
     } else {
       await this.createKeys(due);
     }
@@ -253,13 +266,17 @@ export class TokenService {
    */
   providerKeys(): JWK[] {
     const signing = this.algs.map((alg) => this.current(alg)).filter((k): k is LoadedKey => k !== undefined);
-    const rest = [...this.keys.values()].filter((k) => !signing.includes(k) && k.expiresAt > Date.now()).sort((a, b) => b.retireAt - a.retireAt);
+    const rest = [...this.keys.values()]
+      .filter((k) => !signing.includes(k) && k.expiresAt > Date.now())
+      .sort((a, b) => b.retireAt - a.retireAt);
     return [...signing, ...rest].map((k) => k.privateJwk);
   }
 
   /** Changes whenever providerKeys() would: a key appeared or expired, or another one became the signing key. */
   keySetVersion(): string {
-    return this.providerKeys().map((k) => k.kid).join(',');
+    return this.providerKeys()
+      .map((k) => k.kid)
+      .join(',');
   }
 
   /** Another replica may have rotated: reload when a token names a key we have not seen (at most once a second). */
@@ -302,7 +319,8 @@ export class TokenService {
 
   async verifyAccessToken(token: string): Promise<AccessTokenClaims> {
     const payload = await this.verify(token, this.cfg.audience);
-    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw new AuthError(ErrorCode.TOKEN_INVALID, 'token is not an access token');
+    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string')
+      throw new AuthError(ErrorCode.TOKEN_INVALID, 'token is not an access token');
     return payload as unknown as AccessTokenClaims;
   }
 

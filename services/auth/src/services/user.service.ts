@@ -4,7 +4,16 @@
  * answers HUB_UNAVAILABLE while it cannot be reached) and read from this database.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, SIGN_IN_EVENT_TYPES, type MyAuditEvent, type MyAuditResponse, type Profile, type Role, type UpdateMeRequest, type User } from '@faceline/contracts';
+import {
+  ErrorCode,
+  SIGN_IN_EVENT_TYPES,
+  type MyAuditEvent,
+  type MyAuditResponse,
+  type Profile,
+  type Role,
+  type UpdateMeRequest,
+  type User,
+} from '@faceline/contracts';
 import type { Logger } from 'pino';
 import type { AuthConfig } from '../config.js';
 import type { Database } from '../db/database.js';
@@ -68,13 +77,26 @@ export class UserService {
     } catch (err) {
       if (isUniqueViolation(err)) throw new AuthError(ErrorCode.USERNAME_TAKEN, 'this username is taken; choose another one');
       if (err instanceof AuthError && err.code === ErrorCode.SETUP_TOKEN_INVALID) {
-        await this.audit.record({ type: 'user.registered', outcome: 'failure', username, code: err.code, ip: client.ip, userAgent: client.userAgent, details: { setupToken: 'refused' } });
+        await this.audit.record({
+          type: 'user.registered',
+          outcome: 'failure',
+          username,
+          code: err.code,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          details: { setupToken: 'refused' },
+        });
       }
       throw err;
     }
     await this.bruteForce.recordRegistration(client.ip);
     await this.audit.record({
-      type: 'user.registered', outcome: 'success', userId: user.id, username, ip: client.ip, userAgent: client.userAgent,
+      type: 'user.registered',
+      outcome: 'success',
+      userId: user.id,
+      username,
+      ip: client.ip,
+      userAgent: client.userAgent,
       details: { role: user.role, ...(input.setupToken ? { setupToken: 'used' } : {}) },
     });
     if (role === 'admin') this.log.warn({ userId: user.id, username }, 'the setup token was used: this account is the first administrator');
@@ -107,14 +129,31 @@ export class UserService {
       profile = merged as Profile;
     }
     await this.users.update(this.authority, user.id, { displayName: patch.displayName?.trim() || undefined, profile });
-    await this.audit.record({ type: 'profile.updated', outcome: 'success', userId: user.id, username: user.username, ip: client.ip, userAgent: client.userAgent, details: { fields: Object.keys(patch) } });
+    await this.audit.record({
+      type: 'profile.updated',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { fields: Object.keys(patch) },
+    });
     return this.get(user.id);
   }
 
   async deleteFace(user: UserRecord, client: ClientInfo, actorId?: string): Promise<number> {
     const n = await this.authority.tx((q) => this.templates.deleteForUserIn(q, user.id));
     this.templates.forgetLocally(user.id);
-    await this.audit.record({ type: 'face.deleted', outcome: 'success', userId: user.id, username: user.username, actorId: actorId ?? null, ip: client.ip, userAgent: client.userAgent, details: { templates: n } });
+    await this.audit.record({
+      type: 'face.deleted',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      actorId: actorId ?? null,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { templates: n },
+    });
     return n;
   }
 
@@ -126,7 +165,15 @@ export class UserService {
     });
     this.templates.forgetLocally(user.id);
     await this.bruteForce.unlock(user.id);
-    await this.audit.record({ type: 'user.deleted', outcome: 'success', userId: user.id, username: user.username, actorId: actorId ?? null, ip: client.ip, userAgent: client.userAgent });
+    await this.audit.record({
+      type: 'user.deleted',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      actorId: actorId ?? null,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
   }
 
   async list(opts: { q?: string; limit: number; cursor?: string }) {
@@ -155,17 +202,35 @@ export class UserService {
         [userId],
       );
     }
-    await this.audit.record({ type: 'account.unlocked', outcome: 'success', userId, username: u.username, actorId, ip: client.ip, userAgent: client.userAgent });
+    await this.audit.record({
+      type: 'account.unlocked',
+      outcome: 'success',
+      userId,
+      username: u.username,
+      actorId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
     return this.adminView(userId);
   }
 
   /** An authority operation: at a site it is done at the hub, or refused with HUB_UNAVAILABLE. */
   async setRole(userId: string, role: Role, actorId: string, client: ClientInfo) {
     const u = await this.get(userId);
-    if (userId === actorId && role !== 'admin') throw new AuthError(ErrorCode.FORBIDDEN, 'administrators cannot take their own admin role; ask another administrator');
+    if (userId === actorId && role !== 'admin')
+      throw new AuthError(ErrorCode.FORBIDDEN, 'administrators cannot take their own admin role; ask another administrator');
     if (u.role !== role) {
       if (!(await this.users.setRole(this.authority, userId, role))) throw new AuthError(ErrorCode.USER_NOT_FOUND, 'no such user');
-      await this.audit.record({ type: 'role.changed', outcome: 'success', userId, username: u.username, actorId, ip: client.ip, userAgent: client.userAgent, details: { from: u.role, to: role } });
+      await this.audit.record({
+        type: 'role.changed',
+        outcome: 'success',
+        userId,
+        username: u.username,
+        actorId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        details: { from: u.role, to: role },
+      });
     }
     return this.adminView(userId);
   }
@@ -175,17 +240,19 @@ export class UserService {
     const before = opts.cursor !== undefined && /^\d+$/.test(opts.cursor) ? Number(opts.cursor) : undefined;
     if (opts.cursor !== undefined && before === undefined) throw new AuthError(ErrorCode.VALIDATION_FAILED, 'cursor is not valid');
     const events = await this.auditRepo.list(this.db, { limit: opts.limit + 1, before, userId, types: SIGN_IN_EVENT_TYPES });
-    const page = events.slice(0, opts.limit).map((e): MyAuditEvent => ({
-      id: e.id,
-      at: e.at,
-      type: e.type as MyAuditEvent['type'],
-      outcome: e.outcome,
-      mode: e.mode === 'verify' || e.mode === 'identify' ? e.mode : null,
-      code: e.code,
-      liveness: e.liveness,
-      ip: e.ip,
-      userAgent: e.userAgent,
-    }));
+    const page = events.slice(0, opts.limit).map(
+      (e): MyAuditEvent => ({
+        id: e.id,
+        at: e.at,
+        type: e.type as MyAuditEvent['type'],
+        outcome: e.outcome,
+        mode: e.mode === 'verify' || e.mode === 'identify' ? e.mode : null,
+        code: e.code,
+        liveness: e.liveness,
+        ip: e.ip,
+        userAgent: e.userAgent,
+      }),
+    );
     return { events: page, nextCursor: events.length > opts.limit ? (page[page.length - 1]?.id ?? null) : null };
   }
 

@@ -144,11 +144,30 @@ export async function openFlowHarness(overrides: Partial<AuthConfig> = {}): Prom
     return {
       config: cfg,
       login: new LoginService({
-        config: cfg, db, users, liveFlows, vision, templates, bruteForce, sessions: ctx.sessions, audit, random, now: clock.now,
+        config: cfg,
+        db,
+        users,
+        liveFlows,
+        vision,
+        templates,
+        bruteForce,
+        sessions: ctx.sessions,
+        audit,
+        random,
+        now: clock.now,
         onOutcome: (_mode, outcome) => loginOutcomes.push(outcome),
       }),
       enrollment: new EnrollmentService({
-        config: cfg, db, users: ctx.users, vision, templates, tickets: new EnrollTicketRepository(), liveFlows, audit, random, now: clock.now,
+        config: cfg,
+        db,
+        users: ctx.users,
+        vision,
+        templates,
+        tickets: new EnrollTicketRepository(),
+        liveFlows,
+        audit,
+        random,
+        now: clock.now,
         onOutcome: (o) => enrollOutcomes.push(o),
       }),
     };
@@ -158,7 +177,18 @@ export async function openFlowHarness(overrides: Partial<AuthConfig> = {}): Prom
   let people = 0;
   const quality = { ...GOOD_QUALITY, yaw: 0, pitch: 0 };
   return {
-    config, ctx, db, vision, clock, login, enrollment, flows, bruteForce, templates, loginOutcomes, enrollOutcomes,
+    config,
+    ctx,
+    db,
+    vision,
+    clock,
+    login,
+    enrollment,
+    flows,
+    bruteForce,
+    templates,
+    loginOutcomes,
+    enrollOutcomes,
     newPerson() {
       // person 0 is the scripted default face
       return ++people;
@@ -167,11 +197,17 @@ export async function openFlowHarness(overrides: Partial<AuthConfig> = {}): Prom
       const id = randomUUID();
       const user = await users.create(db, { id, username: `person${++n}-${id.slice(0, 6)}`, displayName: 'Person', role: 'user' });
       if (embeddings.length === 0) return user;
-      await templates.replaceForUser(id, embeddings.map((embedding) => ({ embedding, quality })));
+      await templates.replaceForUser(
+        id,
+        embeddings.map((embedding) => ({ embedding, quality })),
+      );
       return (await users.findById(db, id)) as UserRecord;
     },
     async storeBehindIndex(userId, embeddings) {
-      await behind.replaceForUser(userId, embeddings.map((embedding) => ({ embedding, quality })));
+      await behind.replaceForUser(
+        userId,
+        embeddings.map((embedding) => ({ embedding, quality })),
+      );
     },
     client(deviceId = null) {
       n++;

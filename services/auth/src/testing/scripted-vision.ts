@@ -91,7 +91,14 @@ export class ScriptedVision implements VisionClient {
     if (!frame) throw new Error('ScriptedVision: no frame scripted for this call');
     this.calls.push(opts);
     return {
-      model: { detector: 'scripted', landmarks: 'scripted', embedding: 'scripted', embeddingDimensions: 128, embeddingNormalized: false, runtime: 'none' },
+      model: {
+        detector: 'scripted',
+        landmarks: 'scripted',
+        embedding: 'scripted',
+        embeddingDimensions: 128,
+        embeddingNormalized: false,
+        runtime: 'none',
+      },
       image: { width: 640, height: 480, type: 'image/jpeg' },
       faces: frame.map(toFace),
       timings: { decodeMs: 0, inferenceMs: 0, queueMs: 0, totalMs: 0 },

@@ -33,7 +33,15 @@ export async function createStore(backend: Backend): Promise<Store> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faceline-auth-test-'));
   const masterKey = randomBytes(32);
   if (backend === 'pglite') {
-    return { backend, databaseUrl: undefined, dataDir, masterKey, async drop() { rmSync(dataDir, { recursive: true, force: true }); } };
+    return {
+      backend,
+      databaseUrl: undefined,
+      dataDir,
+      masterKey,
+      async drop() {
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
   }
   const schema = `auth_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -64,7 +72,12 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
-export async function startReplica(store: Store, visionUrl: string, overrides: Partial<AuthConfig> = {}, opts: { log?: Logger } = {}): Promise<Replica> {
+export async function startReplica(
+  store: Store,
+  visionUrl: string,
+  overrides: Partial<AuthConfig> = {},
+  opts: { log?: Logger } = {},
+): Promise<Replica> {
   const config = testConfig({
     databaseUrl: store.databaseUrl,
     dataDir: store.dataDir,
@@ -115,24 +128,34 @@ export async function makeAdmin(ctx: AppContext, userId: string): Promise<void> 
  */
 export async function signInWithoutFace(r: Replica, userId: string, how: GrantContext = faceProof(false)): Promise<string> {
   const { grant } = await r.ctx.sessions.issueGrant(userId, 'verify', how, TEST_CLIENT);
-  const res = await fetch(`${r.url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant }) });
+  const res = await fetch(`${r.url}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant }),
+  });
   if (res.status !== 200) throw new Error(`session exchange failed: ${res.status} ${await res.text()}`);
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 }
 
 /** A logger that keeps every line (as parsed JSON) for assertions on what auth logs. */
 export function capturingLogger(): { log: Logger; lines: Record<string, unknown>[]; text: () => string } {
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
-  const log = pino({ level: 'info' }, {
-    write(chunk: string) {
-      raw.push(chunk);
-      try {
-        lines.push(JSON.parse(chunk) as Record<string, unknown>);
-      } catch {
-        /* not JSON */
-      }
+  const log = pino(
+    { level: 'info' },
+    {
+      write(chunk: string) {
+        raw.push(chunk);
+        try {
+          lines.push(JSON.parse(chunk) as Record<string, unknown>);
+        } catch {
+          /* not JSON */
+        }
+      },
     },
-  });
+  );
   return { log, lines, text: () => raw.join('') };
 }

@@ -57,22 +57,33 @@ export class SoftAuthenticator {
   }
 
   /** A new key pair and the RegistrationResponseJSON for `options` (PublicKeyCredentialCreationOptionsJSON). */
-  register(options: { challenge: string; rp: { id?: string } }, opts: { origin?: string } = {}): { passkey: SoftPasskey; response: Record<string, unknown> } {
+  register(
+    options: { challenge: string; rp: { id?: string } },
+    opts: { origin?: string } = {},
+  ): { passkey: SoftPasskey; response: Record<string, unknown> } {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
-    const coseKey = cbor(new Map<number, unknown>([
-      [1, 2], // kty: EC2
-      [3, -7], // alg: ES256
-      [-1, 1], // crv: P-256
-      [-2, Buffer.from(jwk.x as string, 'base64url')],
-      [-3, Buffer.from(jwk.y as string, 'base64url')],
-    ]));
+    const coseKey = cbor(
+      new Map<number, unknown>([
+        [1, 2], // kty: EC2
+        [3, -7], // alg: ES256
+        [-1, 1], // crv: P-256
+        [-2, Buffer.from(jwk.x as string, 'base64url')],
+        [-3, Buffer.from(jwk.y as string, 'base64url')],
+      ]),
+    );
     const credId = randomBytes(32);
     const idLen = Buffer.alloc(2);
     idLen.writeUInt16BE(credId.length);
     const attested = Buffer.concat([Buffer.alloc(16) /* aaguid */, idLen, credId, coseKey]);
     const authData = this.authData(0x01 | 0x04 | 0x40, 0, attested); // user present, verified, attested data
-    const attestationObject = cbor(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
+    const attestationObject = cbor(
+      new Map<string, unknown>([
+        ['fmt', 'none'],
+        ['attStmt', new Map()],
+        ['authData', authData],
+      ]),
+    );
     const id = b64url(credId);
     return {
       passkey: { id, privateKey, counter: 0 },

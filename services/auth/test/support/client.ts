@@ -50,7 +50,10 @@ export function mjpegFrames(file: string): Buffer[] {
   return out;
 }
 
-export async function connect(url: string, opts: { cookie?: string; headers?: Record<string, string>; transports?: ('websocket' | 'polling')[] } = {}): Promise<ClientSocket> {
+export async function connect(
+  url: string,
+  opts: { cookie?: string; headers?: Record<string, string>; transports?: ('websocket' | 'polling')[] } = {},
+): Promise<ClientSocket> {
   const socket: ClientSocket = io(url, {
     path: SOCKET_PATH,
     transports: opts.transports ?? ['websocket'],
@@ -67,7 +70,10 @@ export async function connect(url: string, opts: { cookie?: string; headers?: Re
 
 /** Emits with an acknowledgement and resolves with it (times out instead of hanging). */
 export function ask<T>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<AckResponse<T>> {
-  return (socket.timeout(60_000) as unknown as { emitWithAck: (e: string, ...a: unknown[]) => Promise<AckResponse<T>> }).emitWithAck(event, ...args);
+  return (socket.timeout(60_000) as unknown as { emitWithAck: (e: string, ...a: unknown[]) => Promise<AckResponse<T>> }).emitWithAck(
+    event,
+    ...args,
+  );
 }
 
 export function data<T>(r: AckResponse<T>): T {
@@ -79,12 +85,19 @@ export function errorCode(r: AckResponse<unknown>): string | undefined {
   return 'error' in r ? r.error.code : undefined;
 }
 
-export function nextEvent<E extends 'enroll:result' | 'login:result'>(socket: ClientSocket, event: E): Promise<E extends 'enroll:result' ? EnrollResult : LoginResult> {
+export function nextEvent<E extends 'enroll:result' | 'login:result'>(
+  socket: ClientSocket,
+  event: E,
+): Promise<E extends 'enroll:result' ? EnrollResult : LoginResult> {
   return new Promise((resolve) => socket.once(event, resolve as never));
 }
 
 /** Streams frames until the flow ends (result event) or frames run out; returns the result or undefined. */
-export async function streamLogin(socket: ClientSocket, frames: Buffer[], startSeq = 1): Promise<{ result: LoginResult | undefined; acks: AckResponse<unknown>[] }> {
+export async function streamLogin(
+  socket: ClientSocket,
+  frames: Buffer[],
+  startSeq = 1,
+): Promise<{ result: LoginResult | undefined; acks: AckResponse<unknown>[] }> {
   let result: LoginResult | undefined;
   const onResult = (r: LoginResult) => (result = r);
   socket.on('login:result', onResult);
@@ -98,7 +111,11 @@ export async function streamLogin(socket: ClientSocket, frames: Buffer[], startS
   return { result, acks };
 }
 
-export async function enroll(url: string, ticket: string, frames: Buffer[]): Promise<{ result: EnrollResult | undefined; acks: AckResponse<unknown>[]; feedback: FeedbackEvent[] }> {
+export async function enroll(
+  url: string,
+  ticket: string,
+  frames: Buffer[],
+): Promise<{ result: EnrollResult | undefined; acks: AckResponse<unknown>[]; feedback: FeedbackEvent[] }> {
   const socket = await connect(url);
   try {
     data(await ask(socket, 'enroll:start', { ticket }));
@@ -128,7 +145,12 @@ export async function login(url: string, start: { mode: 'verify' | 'identify'; u
   }
 }
 
-export async function http(url: string, method: string, pathName: string, opts: { body?: unknown; cookie?: string; bearer?: string; headers?: Record<string, string> } = {}) {
+export async function http(
+  url: string,
+  method: string,
+  pathName: string,
+  opts: { body?: unknown; cookie?: string; bearer?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.cookie) headers.cookie = opts.cookie;

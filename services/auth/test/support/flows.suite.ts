@@ -14,15 +14,24 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import sharp from 'sharp';
 import { Value } from '@sinclair/typebox/value';
 import {
-  ACR, AdminUsersResponse, AuditResponse, ErrorCode, FeedbackCode, MeResponse, MyAuditResponse, RegisterResponse, SessionResponse, SIGN_IN_EVENT_TYPES,
-  type EnrollFrameResult, type LoginFrameResult, type LoginStarted,
+  ACR,
+  AdminUsersResponse,
+  AuditResponse,
+  ErrorCode,
+  FeedbackCode,
+  MeResponse,
+  MyAuditResponse,
+  RegisterResponse,
+  SessionResponse,
+  SIGN_IN_EVENT_TYPES,
+  type EnrollFrameResult,
+  type LoginFrameResult,
+  type LoginStarted,
 } from '@faceline/contracts';
 import { embeddingToBytes } from '../../src/lib/crypto.js';
 import { requireFaces } from '@faceline/testkit';
 import { createStore, startReplica, type Backend, type Replica, type Store } from './auth.js';
-import {
-  ask, connect, cookieHeader, data, enroll, errorCode, http, login, photo, variant,
-} from './client.js';
+import { ask, connect, cookieHeader, data, enroll, errorCode, http, login, photo, variant } from './client.js';
 import { startVision, type ChildService } from './vision.js';
 import { clipPerformer, performFlow } from './performer.js';
 import { d7Blink } from './genuine.js';
@@ -116,7 +125,8 @@ export function flowSuite(backend: Backend): void {
 
     test('templates are encrypted at rest: the stored bytes are not the embedding', async () => {
       const { rows } = await r.ctx.db.query<{ ciphertext: Uint8Array; nonce: Uint8Array }>(
-        'SELECT ciphertext, nonce FROM face_templates WHERE user_id = $1', [state.obamaId],
+        'SELECT ciphertext, nonce FROM face_templates WHERE user_id = $1',
+        [state.obamaId],
       );
       assert.equal(rows.length, 3);
       const report = await r.ctx.vision.analyze(OBAMA[0]!);
@@ -176,7 +186,10 @@ export function flowSuite(backend: Backend): void {
       const byBearer = await http(r.url, 'GET', '/api/v1/me', { bearer: s.json.accessToken });
       assert.equal(byBearer.status, 200);
 
-      const patched = await http(r.url, 'PATCH', '/api/v1/me', { cookie, body: { displayName: 'Barack O.', profile: { station: 'Line 4', theme: 'dark' } } });
+      const patched = await http(r.url, 'PATCH', '/api/v1/me', {
+        cookie,
+        body: { displayName: 'Barack O.', profile: { station: 'Line 4', theme: 'dark' } },
+      });
       assert.equal(patched.status, 200, patched.text);
       assert.equal(patched.json.user.displayName, 'Barack O.');
       const bad = await http(r.url, 'PATCH', '/api/v1/me', { cookie, body: { profile: { station: 'x'.repeat(500) } } });
@@ -230,16 +243,24 @@ export function flowSuite(backend: Backend): void {
       assert.equal(reg.json.user.role, 'user');
       const res = await enroll(r.url, reg.json.enrollmentTicket, [OBAMA_480, variant(OBAMA[1]!, 9), variant(OBAMA[0]!, 9)]);
       assert.equal(!res.result?.ok && res.result?.error.code, ErrorCode.FACE_ALREADY_ENROLLED);
-      const { rows } = await r.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [reg.json.user.id]);
+      const { rows } = await r.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM face_templates WHERE user_id = $1', [
+        reg.json.user.id,
+      ]);
       assert.equal(rows[0]!.n, 0);
       // a genuinely new face enrolls fine on the same account
-      const d3 = await enroll(r.url, (await http(r.url, 'POST', '/api/v1/users', { body: { username: 'anna', displayName: 'Anna' } })).json.enrollmentTicket, D3);
+      const d3 = await enroll(
+        r.url,
+        (await http(r.url, 'POST', '/api/v1/users', { body: { username: 'anna', displayName: 'Anna' } })).json.enrollmentTicket,
+        D3,
+      );
       assert.ok(d3.result?.ok, JSON.stringify(d3.result));
       state.d3Id = d3.result.user.id;
     });
 
     test('malformed, oversized, out-of-order, replayed and flooding events get error codes and change nothing', async () => {
-      const before = await r.ctx.db.query<{ n: number }>('SELECT (SELECT count(*) FROM audit_events)::int + (SELECT count(*) FROM face_templates)::int + (SELECT count(*) FROM sessions)::int AS n');
+      const before = await r.ctx.db.query<{ n: number }>(
+        'SELECT (SELECT count(*) FROM audit_events)::int + (SELECT count(*) FROM face_templates)::int + (SELECT count(*) FROM sessions)::int AS n',
+      );
       const s = await connect(r.url);
       const flowErrors: string[] = [];
       s.on('flow:error', (e) => flowErrors.push(e.error.code));
@@ -257,9 +278,15 @@ export function flowSuite(backend: Backend): void {
       assert.equal(errorCode(await ask(s, 'login:frame', { seq: -1, image: jpeg })), ErrorCode.VALIDATION_FAILED);
       assert.equal(errorCode(await ask(s, 'login:frame', { seq: 1, image: 'not binary' })), ErrorCode.VALIDATION_FAILED);
       assert.equal(errorCode(await ask(s, 'login:frame', { seq: 1, image: Buffer.alloc(600_001, 0xff) })), ErrorCode.PAYLOAD_TOO_LARGE);
-      assert.equal(errorCode(await ask(s, 'login:frame', { seq: 1, image: Buffer.from('89504e470d0a1a0a0000', 'hex') })), ErrorCode.IMAGE_UNSUPPORTED_TYPE);
+      assert.equal(
+        errorCode(await ask(s, 'login:frame', { seq: 1, image: Buffer.from('89504e470d0a1a0a0000', 'hex') })),
+        ErrorCode.IMAGE_UNSUPPORTED_TYPE,
+      );
       // a corrupt JPEG reaches vision and comes back as a clear refusal; the flow goes on
-      assert.equal(errorCode(await ask(s, 'login:frame', { seq: 1, image: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]) })), ErrorCode.IMAGE_CORRUPT);
+      assert.equal(
+        errorCode(await ask(s, 'login:frame', { seq: 1, image: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]) })),
+        ErrorCode.IMAGE_CORRUPT,
+      );
       const ok = data(await ask(s, 'login:frame', { seq: 10, image: NOFACE })) as LoginFrameResult;
       assert.deepEqual(ok.feedback, [FeedbackCode.NO_FACE]);
       assert.equal(errorCode(await ask(s, 'login:frame', { seq: 10, image: variant(NOFACE, 1) })), ErrorCode.FRAME_REPLAYED);
@@ -269,7 +296,10 @@ export function flowSuite(backend: Backend): void {
       (s as any).emit('no:such-event', 1, () => undefined);
       // a flood: far more events than allowed per second
       const flood = await Promise.all(Array.from({ length: 150 }, () => ask(s, 'login:cancel')));
-      assert.ok(flood.some((a) => errorCode(a) === ErrorCode.RATE_LIMITED), 'flooding is refused');
+      assert.ok(
+        flood.some((a) => errorCode(a) === ErrorCode.RATE_LIMITED),
+        'flooding is refused',
+      );
       await new Promise((res) => setTimeout(res, 300));
       assert.ok(flowErrors.includes(ErrorCode.VALIDATION_FAILED), 'missing acknowledgement reported');
       assert.ok(flowErrors.includes(ErrorCode.NOT_FOUND), 'unknown event reported');
@@ -277,7 +307,9 @@ export function flowSuite(backend: Backend): void {
 
       const health = await http(r.url, 'GET', '/healthz');
       assert.equal(health.status, 200, 'process still serving');
-      const afterCount = await r.ctx.db.query<{ n: number }>('SELECT (SELECT count(*) FROM audit_events)::int + (SELECT count(*) FROM face_templates)::int + (SELECT count(*) FROM sessions)::int AS n');
+      const afterCount = await r.ctx.db.query<{ n: number }>(
+        'SELECT (SELECT count(*) FROM audit_events)::int + (SELECT count(*) FROM face_templates)::int + (SELECT count(*) FROM sessions)::int AS n',
+      );
       assert.equal(afterCount.rows[0]!.n, before.rows[0]!.n, 'nothing was written');
     });
 
@@ -326,7 +358,16 @@ export function flowSuite(backend: Backend): void {
       assert.equal(res.status, 200, res.text);
       assert.ok(Value.Check(AuditResponse, res.json));
       const types = new Set(res.json.events.map((e: any) => e.type));
-      for (const t of ['user.registered', 'enroll.completed', 'enroll.refused', 'login.succeeded', 'login.failed', 'account.backoff', 'account.locked', 'account.unlocked']) {
+      for (const t of [
+        'user.registered',
+        'enroll.completed',
+        'enroll.refused',
+        'login.succeeded',
+        'login.failed',
+        'account.backoff',
+        'account.locked',
+        'account.unlocked',
+      ]) {
         assert.ok(types.has(t), `audit has ${t}`);
       }
       const failed = res.json.events.find((e: any) => e.type === 'login.failed' && e.code === ErrorCode.FACE_MISMATCH) as any;
@@ -347,10 +388,16 @@ export function flowSuite(backend: Backend): void {
       assert.ok(Value.Check(MyAuditResponse, mine.json), mine.text);
       // exactly anna's login events, as the administrators' log has them
       const all = await http(r.url, 'GET', `/api/v1/admin/audit?limit=200&userId=${state.d3Id}`, { cookie: state.adminCookie });
-      const expected = all.json.events.filter((e: any) => (SIGN_IN_EVENT_TYPES as readonly string[]).includes(e.type)).map((e: any) => e.id);
-      assert.deepEqual(mine.json.events.map((e: any) => e.id), expected);
+      const expected = all.json.events
+        .filter((e: any) => (SIGN_IN_EVENT_TYPES as readonly string[]).includes(e.type))
+        .map((e: any) => e.id);
+      assert.deepEqual(
+        mine.json.events.map((e: any) => e.id),
+        expected,
+      );
       const codes = new Set(mine.json.events.map((e: any) => e.code));
-      for (const c of [ErrorCode.FACE_MISMATCH, ErrorCode.BACKOFF, ErrorCode.ACCOUNT_LOCKED, null]) assert.ok(codes.has(c), `history has ${c}`);
+      for (const c of [ErrorCode.FACE_MISMATCH, ErrorCode.BACKOFF, ErrorCode.ACCOUNT_LOCKED, null])
+        assert.ok(codes.has(c), `history has ${c}`);
       for (const e of mine.json.events) {
         assert.deepEqual(Object.keys(e).sort(), ['at', 'code', 'id', 'ip', 'liveness', 'mode', 'outcome', 'type', 'userAgent']);
       }
@@ -358,7 +405,11 @@ export function flowSuite(backend: Backend): void {
       const page = await http(r.url, 'GET', '/api/v1/me/audit?limit=2', { cookie });
       assert.equal(page.json.events.length, 2);
       const next = await http(r.url, 'GET', `/api/v1/me/audit?limit=2&cursor=${page.json.nextCursor}`, { cookie });
-      assert.deepEqual(next.json.events.map((e: any) => e.id), expected.slice(2, 4), 'pages continue');
+      assert.deepEqual(
+        next.json.events.map((e: any) => e.id),
+        expected.slice(2, 4),
+        'pages continue',
+      );
       const bad = await http(r.url, 'GET', '/api/v1/me/audit?cursor=x', { cookie });
       assert.equal(bad.json.error.code, ErrorCode.VALIDATION_FAILED);
     });
@@ -379,7 +430,10 @@ export function flowSuite(backend: Backend): void {
       es.disconnect();
       assert.ok(enrolled.result?.ok, JSON.stringify(enrolled.result ?? enrolled.started));
       assert.equal((data(enrolled.started as any) as { steps: number }).steps, 1);
-      assert.deepEqual(enrolled.steps.filter((e) => e.step).map((e) => e.step), ['BLINK']);
+      assert.deepEqual(
+        enrolled.steps.filter((e) => e.step).map((e) => e.step),
+        ['BLINK'],
+      );
 
       // the ticket completed one enrollment and cannot start another
       const again = await connect(r.url);
@@ -397,8 +451,15 @@ export function flowSuite(backend: Backend): void {
       const acks = still.acks.filter((a) => 'data' in (a as object)).map((a) => data(a as any) as LoginFrameResult);
       assert.ok(acks.length > 3);
       for (const a of acks) assert.equal('identityMatched' in a, false, 'no frame answer says whether the face matched');
-      assert.ok(acks.some((a) => a.feedback.includes(FeedbackCode.HOLD_STILL)), 'the person is told to hold still first');
-      assert.deepEqual(still.steps.filter((e) => e.step).map((e) => e.step), ['BLINK'], 'then the step is shown');
+      assert.ok(
+        acks.some((a) => a.feedback.includes(FeedbackCode.HOLD_STILL)),
+        'the person is told to hold still first',
+      );
+      assert.deepEqual(
+        still.steps.filter((e) => e.step).map((e) => e.step),
+        ['BLINK'],
+        'then the step is shown',
+      );
 
       // the same recording, blinking when asked
       const ls = await connect(r.url);
@@ -440,7 +501,10 @@ export function flowSuite(backend: Backend): void {
       const list = await http(r.url, 'GET', '/api/v1/admin/users', { cookie: state.adminCookie });
       const impostor = list.json.users.find((u: any) => u.username === 'not-obama');
       assert.equal((await http(r.url, 'DELETE', `/api/v1/admin/users/${impostor.id}`, { cookie: state.adminCookie })).status, 204);
-      assert.equal((await http(r.url, 'DELETE', `/api/v1/admin/users/${impostor.id}`, { cookie: state.adminCookie })).json.error.code, ErrorCode.USER_NOT_FOUND);
+      assert.equal(
+        (await http(r.url, 'DELETE', `/api/v1/admin/users/${impostor.id}`, { cookie: state.adminCookie })).json.error.code,
+        ErrorCode.USER_NOT_FOUND,
+      );
     });
 
     /** with liveness on: the recording blinks when asked */

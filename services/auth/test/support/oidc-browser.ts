@@ -47,13 +47,18 @@ export class FakeBrowser {
       const value = (pair ?? '').slice(eq + 1);
       const path = attrs.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
       const expires = attrs.find((a) => a.toLowerCase().startsWith('expires='))?.slice(8);
-      const gone = value === '' || attrs.some((a) => a.toLowerCase() === 'max-age=0') || (expires !== undefined && Date.parse(expires) <= Date.now());
+      const gone =
+        value === '' || attrs.some((a) => a.toLowerCase() === 'max-age=0') || (expires !== undefined && Date.parse(expires) <= Date.now());
       if (gone) this.jar.delete(`${name}|${path}`);
       else this.jar.set(`${name}|${path}`, { value, path });
     }
   }
 
-  async request(method: string, url: string | URL, body?: { json?: unknown; form?: Record<string, string> }): Promise<Hop & { res: Response }> {
+  async request(
+    method: string,
+    url: string | URL,
+    body?: { json?: unknown; form?: Record<string, string> },
+  ): Promise<Hop & { res: Response }> {
     const u = new URL(url);
     const headers: Record<string, string> = { cookie: this.header(u), 'accept-language': 'en' };
     let payload: string | undefined;
@@ -79,7 +84,8 @@ export class FakeBrowser {
     let hop: Hop = await this.request('GET', url);
     for (let i = 0; i < maxHops; i++) {
       const form = autoSubmitted(hop.body, hop.url);
-      if (form && new URL(form.action).origin === new URL(this.origin).origin) hop = await this.request('POST', form.action, { form: form.fields });
+      if (form && new URL(form.action).origin === new URL(this.origin).origin)
+        hop = await this.request('POST', form.action, { form: form.fields });
       else if (hop.location && new URL(hop.location).origin === new URL(this.origin).origin) hop = await this.request('GET', hop.location);
       else break;
     }

@@ -16,10 +16,25 @@ export const SECRET = 'dashboard-secret-0123456789-abcdefghijklmnop';
 
 export const CLIENTS = {
   clients: [
-    { clientId: 'dashboard', name: 'Line dashboard', clientSecret: SECRET, redirectUris: [`${RP}/cb`], postLogoutRedirectUris: [`${RP}/bye`], firstParty: true },
+    {
+      clientId: 'dashboard',
+      name: 'Line dashboard',
+      clientSecret: SECRET,
+      redirectUris: [`${RP}/cb`],
+      postLogoutRedirectUris: [`${RP}/bye`],
+      firstParty: true,
+    },
     { clientId: 'spa', name: 'Shift planner', public: true, redirectUris: [`${SPA}/cb`] },
     { clientId: 'hmi', name: 'Press HMI', clientSecret: SECRET, redirectUris: [`${RP}/hmi`], firstParty: true, loginMode: 'identify' },
-    { clientId: 'legacy', clientSecret: SECRET, redirectUris: [`${RP}/legacy`], firstParty: true, idTokenSigningAlg: 'RS256', tokenEndpointAuthMethod: 'client_secret_post', refreshTokens: false },
+    {
+      clientId: 'legacy',
+      clientSecret: SECRET,
+      redirectUris: [`${RP}/legacy`],
+      firstParty: true,
+      idTokenSigningAlg: 'RS256',
+      tokenEndpointAuthMethod: 'client_secret_post',
+      refreshTokens: false,
+    },
   ],
 };
 
@@ -31,7 +46,11 @@ export interface OidcReplica {
 }
 
 /** One auth replica on a port chosen beforehand, with the issuer `issuer` (PUBLIC_URL). */
-export async function startOidcReplica(store: Store, issuer: string | undefined, overrides: Partial<AuthConfig> = {}): Promise<OidcReplica> {
+export async function startOidcReplica(
+  store: Store,
+  issuer: string | undefined,
+  overrides: Partial<AuthConfig> = {},
+): Promise<OidcReplica> {
   const port = await freePort();
   const publicUrl = issuer ?? `http://127.0.0.1:${port}`;
   const base = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, OIDC_CLIENTS: JSON.stringify(CLIENTS) });
@@ -60,4 +79,3 @@ export async function startOidcReplica(store: Store, issuer: string | undefined,
     },
   };
 }
-

@@ -78,7 +78,12 @@ export function oidcSuite(backend: Backend): void {
     }
 
     /** Face login on the sign-in page, finish, back to the client: the callback URL. */
-    async function signInThrough(browser: FakeBrowser, url: URL, user: { id: string }, opts: { liveness?: boolean; mode?: 'verify' | 'identify' } = {}): Promise<URL> {
+    async function signInThrough(
+      browser: FakeBrowser,
+      url: URL,
+      user: { id: string },
+      opts: { liveness?: boolean; mode?: 'verify' | 'identify' } = {},
+    ): Promise<URL> {
       const first = await go(browser, url);
       if (first.callback) return first.callback;
       assert.ok(first.uid, `expected the sign-in page, got ${first.status} ${first.body.slice(0, 200)}`);
@@ -116,22 +121,38 @@ export function oidcSuite(backend: Backend): void {
       // the checklist itself notices what is missing or wrong
       const { jwks_uri: _j, subject_types_supported: _s, ...broken } = doc;
       assert.deepEqual(discoveryProblems({ ...broken, id_token_signing_alg_values_supported: ['ES256'] }, issuer), [
-        'jwks_uri missing', 'subject_types_supported missing', 'id_token_signing_alg_values_supported must include RS256',
+        'jwks_uri missing',
+        'subject_types_supported missing',
+        'id_token_signing_alg_values_supported must include RS256',
       ]);
       assert.equal(doc.jwks_uri, `${issuer}/.well-known/jwks.json`);
-      assert.deepEqual(doc.acr_values_supported, [ACR.FACE, ACR.FACE_LIVENESS, ACR.TRUSTED_DEVICE, ACR.MFA], 'weakest first, as the levels order');
+      assert.deepEqual(
+        doc.acr_values_supported,
+        [ACR.FACE, ACR.FACE_LIVENESS, ACR.TRUSTED_DEVICE, ACR.MFA],
+        'weakest first, as the levels order',
+      );
       assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
-      for (const claim of ['sub', 'preferred_username', 'name', 'locale', 'groups', 'acr', 'auth_time']) assert.ok((doc.claims_supported as string[]).includes(claim), claim);
+      for (const claim of ['sub', 'preferred_username', 'name', 'locale', 'groups', 'acr', 'auth_time'])
+        assert.ok((doc.claims_supported as string[]).includes(claim), claim);
       const rfc8414 = (await (await fetch(`${issuer}${OIDC_ROUTES.authorizationServerMetadata}`)).json()) as Record<string, unknown>;
       assert.equal(rfc8414.issuer, issuer);
       // the provider's keys are auth's keys: ES256 for everything, RS256 only for relying parties that need it
       const jwks = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string; d?: string }[] };
       assert.deepEqual(jwks.keys.map((k) => k.alg).sort(), ['ES256', 'RS256']);
-      assert.ok(jwks.keys.every((k) => k.d === undefined), 'no private parts');
-      assert.deepEqual(a.ctx.tokens.providerKeys().map((k) => k.kid).sort(), jwks.keys.map((k) => k.kid).sort());
+      assert.ok(
+        jwks.keys.every((k) => k.d === undefined),
+        'no private parts',
+      );
+      assert.deepEqual(
+        a.ctx.tokens
+          .providerKeys()
+          .map((k) => k.kid)
+          .sort(),
+        jwks.keys.map((k) => k.kid).sort(),
+      );
     });
 
-    it('authorization code + PKCE: face login, ID token verified against the JWKS, userinfo, and the sign-in page\'s session ends', async () => {
+    it("authorization code + PKCE: face login, ID token verified against the JWKS, userinfo, and the sign-in page's session ends", async () => {
       const browser = new FakeBrowser(issuer);
       const req = await start(rp);
       const first = await go(browser, req.url);
@@ -151,7 +172,11 @@ export function oidcSuite(backend: Backend): void {
       const session = await faceLogin(browser, admin);
       const done = await finishLogin(browser, first.uid);
       assert.equal(done.status, 200, done.body);
-      assert.equal(browser.cookie(AUTH_COOKIES.access), undefined, 'the Faceline session made for this sign-in is ended and its cookie cleared');
+      assert.equal(
+        browser.cookie(AUTH_COOKIES.access),
+        undefined,
+        'the Faceline session made for this sign-in is ended and its cookie cleared',
+      );
       const me = await fetch(`${a.url}/api/v1/me`, { headers: { authorization: `Bearer ${session.accessToken}` } });
       assert.equal(me.status, 401);
       const back = await go(browser, JSON.parse(done.body).redirectTo);
@@ -159,11 +184,19 @@ export function oidcSuite(backend: Backend): void {
       assert.equal(back.callback?.searchParams.get('iss'), issuer);
 
       const started = performance.now();
-      const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       const tokenMs = performance.now() - started;
       assert.equal(tokens.token_type.toLowerCase(), 'bearer');
       assert.ok(tokens.refresh_token, 'a first-party client gets a refresh token (bound to the sign-in) without offline_access');
-      const { payload, protectedHeader } = await jwtVerify(tokens.id_token as string, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), { issuer, audience: 'dashboard' });
+      const { payload, protectedHeader } = await jwtVerify(
+        tokens.id_token as string,
+        createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)),
+        { issuer, audience: 'dashboard' },
+      );
       assert.equal(protectedHeader.alg, 'ES256');
       assert.equal(payload.sub, admin.id, 'sub is the stable user id, not the user name');
       assert.equal(payload.preferred_username, 'ada');
@@ -208,7 +241,11 @@ export function oidcSuite(backend: Backend): void {
         const ok = await finishLogin(browser, first.uid);
         assert.equal(ok.status, 200, ok.body);
         const back = await go(browser, JSON.parse(ok.body).redirectTo);
-        const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+        const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, {
+          pkceCodeVerifier: req.verifier,
+          expectedState: req.state,
+          expectedNonce: req.nonce,
+        });
         assert.equal(tokens.claims()?.auth_time, Math.floor(Date.parse(fresh.session.createdAt) / 1000));
         browser.setCookie(AUTH_COOKIES.access, old.accessToken);
       }
@@ -228,7 +265,11 @@ export function oidcSuite(backend: Backend): void {
       assert.equal(ok.status, 200, ok.body);
       assert.equal(browser.cookie(AUTH_COOKIES.access), session.accessToken, 'a session she had before stays');
       const back = await go(browser, JSON.parse(ok.body).redirectTo);
-      const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, back.callback as URL, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       const claims = tokens.claims();
       assert.equal(claims?.sub, worker.id);
       assert.equal(claims?.acr, ACR.FACE_LIVENESS, 'the face login passed a liveness challenge');
@@ -239,17 +280,28 @@ export function oidcSuite(backend: Backend): void {
       const browser = new FakeBrowser(issuer);
       const req = await start(rp, { scope: 'openid profile offline_access', prompt: 'consent' });
       const cb = await signInThrough(browser, req.url, worker);
-      const tokens = await client.authorizationCodeGrant(rp, cb, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, cb, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       assert.ok(tokens.refresh_token, 'offline_access with prompt=consent gives a refresh token');
       const active = await client.tokenIntrospection(rp, tokens.access_token);
       assert.equal(active.active, true);
       assert.equal(active.sub, worker.id);
       assert.equal(active.client_id, 'dashboard');
       const renewed = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
-      assert.ok(renewed.access_token && renewed.refresh_token && renewed.refresh_token !== tokens.refresh_token, 'the refresh token rotates');
+      assert.ok(
+        renewed.access_token && renewed.refresh_token && renewed.refresh_token !== tokens.refresh_token,
+        'the refresh token rotates',
+      );
       const consumed = await a.ctx.db.query(`SELECT 1 FROM oidc_payloads WHERE model = 'RefreshToken' AND consumed_at IS NOT NULL`);
       assert.ok(consumed.rows.length >= 1, 'the rotated refresh token is kept, marked consumed');
-      await assert.rejects(client.refreshTokenGrant(rp, tokens.refresh_token as string), (err: { error?: string }) => err.error === 'invalid_grant', 'a used refresh token does not work twice');
+      await assert.rejects(
+        client.refreshTokenGrant(rp, tokens.refresh_token as string),
+        (err: { error?: string }) => err.error === 'invalid_grant',
+        'a used refresh token does not work twice',
+      );
       await client.tokenRevocation(rp, renewed.access_token);
       assert.equal((await client.tokenIntrospection(rp, renewed.access_token)).active, false);
     });
@@ -276,7 +328,11 @@ export function oidcSuite(backend: Backend): void {
       const allowed = await browser.request('POST', `${issuer}${OIDC_ROUTES.interactionConsent(consent.uid)}`, { json: {} });
       assert.equal(allowed.status, 200, allowed.body);
       const back = await go(browser, JSON.parse(allowed.body).redirectTo);
-      const tokens = await client.authorizationCodeGrant(spa, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(spa, back.callback as URL, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       assert.equal(tokens.claims()?.sub, worker.id);
       assert.equal(tokens.refresh_token, undefined, 'a third-party client without offline_access gets no refresh token');
 
@@ -313,9 +369,17 @@ export function oidcSuite(backend: Backend): void {
       );
       const req2 = await start(rp);
       const cb2 = await go(browser, req2.url);
-      const first = await client.authorizationCodeGrant(rp, cb2.callback as URL, { pkceCodeVerifier: req2.verifier, expectedState: req2.state, expectedNonce: req2.nonce });
+      const first = await client.authorizationCodeGrant(rp, cb2.callback as URL, {
+        pkceCodeVerifier: req2.verifier,
+        expectedState: req2.state,
+        expectedNonce: req2.nonce,
+      });
       await assert.rejects(
-        client.authorizationCodeGrant(rp, cb2.callback as URL, { pkceCodeVerifier: req2.verifier, expectedState: req2.state, expectedNonce: req2.nonce }),
+        client.authorizationCodeGrant(rp, cb2.callback as URL, {
+          pkceCodeVerifier: req2.verifier,
+          expectedState: req2.state,
+          expectedNonce: req2.nonce,
+        }),
         (err: { error?: string }) => err.error === 'invalid_grant',
         'a code works once',
       );
@@ -326,8 +390,13 @@ export function oidcSuite(backend: Backend): void {
       const req3 = await start(liar);
       const cb3 = await go(browser, req3.url);
       await assert.rejects(
-        client.authorizationCodeGrant(liar, cb3.callback as URL, { pkceCodeVerifier: req3.verifier, expectedState: req3.state, expectedNonce: req3.nonce }),
-        (err: { error?: string; cause?: { parameters?: { error?: string } }[] }) => (err.error ?? err.cause?.[0]?.parameters?.error) === 'invalid_client',
+        client.authorizationCodeGrant(liar, cb3.callback as URL, {
+          pkceCodeVerifier: req3.verifier,
+          expectedState: req3.state,
+          expectedNonce: req3.nonce,
+        }),
+        (err: { error?: string; cause?: { parameters?: { error?: string } }[] }) =>
+          (err.error ?? err.cause?.[0]?.parameters?.error) === 'invalid_client',
       );
     });
 
@@ -351,7 +420,11 @@ export function oidcSuite(backend: Backend): void {
       assert.equal(browser.cookie(AUTH_COOKIES.access), undefined);
       const back = await go(browser, JSON.parse(ok.body).redirectTo);
       assert.ok(back.callback, `back to the client, not ${back.status} ${back.uid ?? ''} ${back.body.slice(0, 400)}`);
-      const tokens = await client.authorizationCodeGrant(hmi, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(hmi, back.callback as URL, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       assert.equal(tokens.claims()?.sub, worker.id, 'the person at the terminal now, not the one before');
       // a client may also ask for the kiosk itself, and nothing else
       const bad = await go(new FakeBrowser(issuer), (await start(rp, { faceline_mode: 'everyone' })).url);
@@ -379,7 +452,11 @@ export function oidcSuite(backend: Backend): void {
       const back = await go(browser, JSON.parse(res.body).redirectTo);
       assert.ok(back.callback, `expected the callback, got ${back.status} ${back.body.slice(0, 300)}`);
       assert.equal(back.callback.searchParams.get('error'), null);
-      const tokens = await client.authorizationCodeGrant(rp, back.callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, back.callback, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       const claims = tokens.claims();
       assert.equal(claims?.acr, ACR.FACE_LIVENESS, 'an essential acr is answered with the requested value it met');
       assert.deepEqual(claims?.amr, ['face', 'kiosk']);
@@ -391,9 +468,16 @@ export function oidcSuite(backend: Backend): void {
       const browser = new FakeBrowser(issuer);
       const req = await start(legacy, { scope: 'openid offline_access', prompt: 'consent' }, `${RP}/legacy`);
       const cb = await signInThrough(browser, req.url, admin);
-      const tokens = await client.authorizationCodeGrant(legacy, cb, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(legacy, cb, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       assert.equal(decodeProtectedHeader(tokens.id_token as string).alg, 'RS256');
-      await jwtVerify(tokens.id_token as string, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), { issuer, audience: 'legacy' });
+      await jwtVerify(tokens.id_token as string, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), {
+        issuer,
+        audience: 'legacy',
+      });
       assert.equal(tokens.refresh_token, undefined);
     });
 
@@ -401,9 +485,17 @@ export function oidcSuite(backend: Backend): void {
       const browser = new FakeBrowser(issuer);
       const req = await start(rp);
       const cb = await signInThrough(browser, req.url, worker);
-      const tokens = await client.authorizationCodeGrant(rp, cb, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, cb, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
       const web = await faceLogin(browser, worker); // also signed in to Faceline's own app in this browser
-      const end = client.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token as string, post_logout_redirect_uri: `${RP}/bye`, state: 'bye-1' });
+      const end = client.buildEndSessionUrl(rp, {
+        id_token_hint: tokens.id_token as string,
+        post_logout_redirect_uri: `${RP}/bye`,
+        state: 'bye-1',
+      });
       const question = await browser.navigate(end);
       assert.equal(question.status, 200);
       assert.match(question.body, /Sign out of Faceline and Line dashboard/);
@@ -417,36 +509,55 @@ export function oidcSuite(backend: Backend): void {
       assert.equal(browser.cookie(AUTH_COOKIES.access), undefined, 'the Faceline app session of this browser ended too');
       assert.equal((await fetch(`${a.url}/api/v1/me`, { headers: { authorization: `Bearer ${web.accessToken}` } })).status, 401);
       await assert.rejects(client.fetchUserInfo(rp, tokens.access_token, worker.id), 'the access token died with the session');
-      await assert.rejects(client.refreshTokenGrant(rp, tokens.refresh_token as string), (err: { error?: string }) => err.error === 'invalid_grant', 'so did the refresh token (no offline_access)');
+      await assert.rejects(
+        client.refreshTokenGrant(rp, tokens.refresh_token as string),
+        (err: { error?: string }) => err.error === 'invalid_grant',
+        'so did the refresh token (no offline_access)',
+      );
       const silent = await go(browser, (await start(rp, { prompt: 'none' })).url);
       assert.equal(silent.callback?.searchParams.get('error'), 'login_required');
     });
 
     it('state lives in the database: expired rows are invisible at once and purged later', async () => {
       const repo = a.ctx.db;
-      await repo.query(`INSERT INTO oidc_payloads (model, id, payload, expires_at) VALUES ('AccessToken', 'old-1', '{}'::jsonb, now() - interval '2 hours'), ('AccessToken', 'new-1', '{}'::jsonb, now() + interval '1 hour')`);
-      const count = async () => Number((await repo.query<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_payloads WHERE id IN ('old-1', 'new-1')`)).rows[0]?.n);
+      await repo.query(
+        `INSERT INTO oidc_payloads (model, id, payload, expires_at) VALUES ('AccessToken', 'old-1', '{}'::jsonb, now() - interval '2 hours'), ('AccessToken', 'new-1', '{}'::jsonb, now() + interval '1 hour')`,
+      );
+      const count = async () =>
+        Number((await repo.query<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_payloads WHERE id IN ('old-1', 'new-1')`)).rows[0]?.n);
       assert.equal(await count(), 2);
-      assert.ok((await a.ctx.oidc?.purgeExpired()) as number >= 1);
+      assert.ok(((await a.ctx.oidc?.purgeExpired()) as number) >= 1);
       assert.equal(await count(), 1);
       await go(new FakeBrowser(issuer), (await start(rp)).url); // an interaction waiting for its person
       const kinds = (await repo.query<{ model: string }>('SELECT DISTINCT model FROM oidc_payloads')).rows.map((r) => r.model);
-      for (const m of ['Session', 'Grant', 'AuthorizationCode', 'AccessToken', 'Interaction']) assert.ok(kinds.includes(m), `${m} rows are stored`);
+      for (const m of ['Session', 'Grant', 'AuthorizationCode', 'AccessToken', 'Interaction'])
+        assert.ok(kinds.includes(m), `${m} rows are stored`);
     });
 
     it('administrators see the registered clients, without secrets; others may not', async () => {
       const adminSession = await faceLogin(new FakeBrowser(issuer), admin);
       const res = await fetch(`${a.url}${OIDC_ROUTES.adminClients}`, { headers: { authorization: `Bearer ${adminSession.accessToken}` } });
       assert.equal(res.status, 200);
-      const body = (await res.json()) as { enabled: boolean; issuer: string; discoveryUrl: string; clients: { clientId: string; type: string; pkceRequired: boolean; loginMode: string }[] };
+      const body = (await res.json()) as {
+        enabled: boolean;
+        issuer: string;
+        discoveryUrl: string;
+        clients: { clientId: string; type: string; pkceRequired: boolean; loginMode: string }[];
+      };
       assert.equal(body.enabled, true);
       assert.equal(body.discoveryUrl, `${issuer}/.well-known/openid-configuration`);
-      assert.deepEqual(body.clients.map((c) => c.clientId), ['dashboard', 'spa', 'hmi', 'legacy']);
+      assert.deepEqual(
+        body.clients.map((c) => c.clientId),
+        ['dashboard', 'spa', 'hmi', 'legacy'],
+      );
       assert.equal(body.clients.find((c) => c.clientId === 'spa')?.pkceRequired, true);
       assert.equal(body.clients.find((c) => c.clientId === 'hmi')?.loginMode, 'identify');
       assert.ok(!JSON.stringify(body).includes(SECRET), 'secrets are never shown');
       const workerSession = await faceLogin(new FakeBrowser(issuer), worker);
-      assert.equal((await fetch(`${a.url}${OIDC_ROUTES.adminClients}`, { headers: { authorization: `Bearer ${workerSession.accessToken}` } })).status, 403);
+      assert.equal(
+        (await fetch(`${a.url}${OIDC_ROUTES.adminClients}`, { headers: { authorization: `Bearer ${workerSession.accessToken}` } })).status,
+        403,
+      );
     });
 
     if (backend === 'postgres') {
@@ -463,8 +574,14 @@ export function oidcSuite(backend: Backend): void {
           const resume = new URL(JSON.parse(done.body).redirectTo);
           const back = await go(browser, `${b.url}${resume.pathname}${resume.search}`);
           assert.ok(back.callback, back.body.slice(0, 300));
-          const bRp = await client.discovery(new URL(issuer), 'dashboard', undefined, client.ClientSecretBasic(SECRET), { execute: [client.allowInsecureRequests] });
-          const tokens = await client.authorizationCodeGrant(bRp, back.callback as URL, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+          const bRp = await client.discovery(new URL(issuer), 'dashboard', undefined, client.ClientSecretBasic(SECRET), {
+            execute: [client.allowInsecureRequests],
+          });
+          const tokens = await client.authorizationCodeGrant(bRp, back.callback as URL, {
+            pkceCodeVerifier: req.verifier,
+            expectedState: req.state,
+            expectedNonce: req.nonce,
+          });
           const oldKid = decodeProtectedHeader(tokens.id_token as string).kid;
 
           // A's ES256 key reaches the end of its signing period; A creates the next one
@@ -472,7 +589,11 @@ export function oidcSuite(backend: Backend): void {
           await a.ctx.tokens.ensureCurrentKey();
           const req2 = await start(rp, { prompt: 'login' });
           const cb2 = await signInThrough(browser, req2.url, admin);
-          const rotated = await client.authorizationCodeGrant(rp, cb2, { pkceCodeVerifier: req2.verifier, expectedState: req2.state, expectedNonce: req2.nonce });
+          const rotated = await client.authorizationCodeGrant(rp, cb2, {
+            pkceCodeVerifier: req2.verifier,
+            expectedState: req2.state,
+            expectedNonce: req2.nonce,
+          });
           const newKid = decodeProtectedHeader(rotated.id_token as string).kid;
           assert.notEqual(newKid, oldKid, 'the provider on A signs with the new key, without a restart');
           const jwks = (await (await fetch(`${a.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
@@ -494,15 +615,29 @@ export function oidcSuite(backend: Backend): void {
     it('OIDC_CLIENTS_FILE in YAML; mistakes are all reported at start', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'faceline-oidc-'));
       const file = path.join(dir, 'clients.yaml');
-      writeFileSync(file, `clients:\n  - clientId: grafana\n    clientSecret: "${'s'.repeat(40)}"\n    redirectUris: [https://grafana.example.com/login/generic_oauth]\n    firstParty: true\n`);
+      writeFileSync(
+        file,
+        `clients:\n  - clientId: grafana\n    clientSecret: "${'s'.repeat(40)}"\n    redirectUris: [https://grafana.example.com/login/generic_oauth]\n    firstParty: true\n`,
+      );
       const ok = loadConfig({ PUBLIC_URL: 'https://faceline.example.com', OIDC_CLIENTS_FILE: file });
       assert.equal(ok.oidc, true);
       assert.equal(ok.oidcClients[0]?.clientId, 'grafana');
-      writeFileSync(file, `clients:\n  - clientId: a\n    redirectUris: [not-a-url]\n  - clientId: b\n    public: true\n    clientSecret: short\n    redirectUris: [https://b.example.com/cb#x]\n`);
+      writeFileSync(
+        file,
+        `clients:\n  - clientId: a\n    redirectUris: [not-a-url]\n  - clientId: b\n    public: true\n    clientSecret: short\n    redirectUris: [https://b.example.com/cb#x]\n`,
+      );
       assert.throws(
-        () => loadConfig({ PUBLIC_URL: 'https://faceline.example.com', OIDC_CLIENTS_FILE: file, OIDC_CLIENTS: JSON.stringify({ clients: [{ clientId: 'a', public: true, redirectUris: ['https://a.example.com/cb'] }] }) }),
+        () =>
+          loadConfig({
+            PUBLIC_URL: 'https://faceline.example.com',
+            OIDC_CLIENTS_FILE: file,
+            OIDC_CLIENTS: JSON.stringify({ clients: [{ clientId: 'a', public: true, redirectUris: ['https://a.example.com/cb'] }] }),
+          }),
         (err: Error) =>
-          /clients\[0\] \(a\)/.test(err.message) && /not an absolute URL/.test(err.message) && /clients\[1\] \(b\)/.test(err.message) && /registered twice/.test(err.message),
+          /clients\[0\] \(a\)/.test(err.message) &&
+          /not an absolute URL/.test(err.message) &&
+          /clients\[1\] \(b\)/.test(err.message) &&
+          /registered twice/.test(err.message),
       );
       assert.equal(loadConfig({}).oidc, false, 'without PUBLIC_URL there is no issuer: off');
       assert.throws(() => loadConfig({ OIDC: 'true' }), /PUBLIC_URL/);

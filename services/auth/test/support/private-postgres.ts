@@ -59,7 +59,12 @@ export class PrivatePostgres {
 
   async start(): Promise<void> {
     const opts = [
-      `-p ${this.port}`, `-k ${this.dir}`, '-c listen_addresses=127.0.0.1', '-c max_connections=40', '-c shared_buffers=16MB', '-c fsync=off',
+      `-p ${this.port}`,
+      `-k ${this.dir}`,
+      '-c listen_addresses=127.0.0.1',
+      '-c max_connections=40',
+      '-c shared_buffers=16MB',
+      '-c fsync=off',
       ...Object.entries(this.settings).map(([k, v]) => `-c ${k}=${v}`),
     ].join(' ');
     await this.exec('pg_ctl', ['-D', this.dataDir, '-o', opts, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);

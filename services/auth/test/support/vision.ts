@@ -13,7 +13,11 @@ export interface ChildService {
   stop(): Promise<number | null>;
 }
 
-export async function startChild(script: string, env: Record<string, string>, opts: { readyPath?: string; timeoutMs?: number } = {}): Promise<ChildService> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  opts: { readyPath?: string; timeoutMs?: number } = {},
+): Promise<ChildService> {
   const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, script)], {
     cwd: REPO_ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },

@@ -44,17 +44,42 @@ export const CLIPS: Record<'d7' | 'franck', ClipLabels> = {
   d7: {
     file: 'webcam/anon_lp_d7_blink_480x480.mjpeg',
     note:
-      'blink at frame 5; wink of the person\'s left eye (image right) 22-30 with the other eye shut too at 23-26; ' +
-      'wink of the person\'s right eye (image left) 43-56 while the other eye squints; both eyes closed 69-83 and ' +
+      "blink at frame 5; wink of the person's left eye (image right) 22-30 with the other eye shut too at 23-26; " +
+      "wink of the person's right eye (image left) 43-56 while the other eye squints; both eyes closed 69-83 and " +
       '96-122 (2.3-4.1 s); wide-open eyes and frowns after 126',
     frames: 178,
     open: {
-      imageLeft: [[0, 3], [8, 21], [29, 41], [58, 67], [86, 95], [126, 177]],
-      imageRight: [[0, 3], [8, 20], [32, 41], [54, 67], [86, 95], [126, 177]],
+      imageLeft: [
+        [0, 3],
+        [8, 21],
+        [29, 41],
+        [58, 67],
+        [86, 95],
+        [126, 177],
+      ],
+      imageRight: [
+        [0, 3],
+        [8, 20],
+        [32, 41],
+        [54, 67],
+        [86, 95],
+        [126, 177],
+      ],
     },
     closed: {
-      imageLeft: [[5, 5], [23, 26], [43, 56], [69, 83], [96, 122]],
-      imageRight: [[5, 5], [22, 30], [68, 83], [96, 122]],
+      imageLeft: [
+        [5, 5],
+        [23, 26],
+        [43, 56],
+        [69, 83],
+        [96, 122],
+      ],
+      imageRight: [
+        [5, 5],
+        [22, 30],
+        [68, 83],
+        [96, 122],
+      ],
     },
   },
   franck: {
@@ -63,8 +88,14 @@ export const CLIPS: Record<'d7' | 'franck', ClipLabels> = {
       'eyes closed while laughing and looking down 123-152 (4.1-5.1 s), a slow blink 368-381 (12.3-12.7 s); ' +
       'the clip ends with the eyes reopening',
     frames: 390,
-    open: both([[0, 117], [156, 365]]),
-    closed: both([[123, 152], [368, 381]]),
+    open: both([
+      [0, 117],
+      [156, 365],
+    ]),
+    closed: both([
+      [123, 152],
+      [368, 381],
+    ]),
   },
 };
 

@@ -9,8 +9,24 @@ const dist = (a: P, b: P) => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!);
 
 /** MediaPipe mesh indices for one eye: corners, three upper/lower lid pairs, the wider border human's gesture code uses. */
 const MESH_EYES = [
-  { corners: [33, 133], lids: [[160, 144], [159, 145], [158, 153]], border: [223, 230] },
-  { corners: [362, 263], lids: [[385, 380], [386, 374], [387, 373]], border: [443, 450] },
+  {
+    corners: [33, 133],
+    lids: [
+      [160, 144],
+      [159, 145],
+      [158, 153],
+    ],
+    border: [223, 230],
+  },
+  {
+    corners: [362, 263],
+    lids: [
+      [385, 380],
+      [386, 374],
+      [387, 373],
+    ],
+    border: [443, 450],
+  },
 ] as const;
 
 export interface MeshEye {
@@ -35,7 +51,8 @@ export function meshEyes(mesh: readonly P[]): [MeshEye, MeshEye] {
     const width = dist(c0, c1);
     const gaps = e.lids.map(([u, l]) => dist(mesh[u]!, mesh[l]!));
     const centreGap = gaps[1]!;
-    const cx = (c0[0]! + c1[0]!) / 2, cy = (c0[1]! + c1[1]!) / 2;
+    const cx = (c0[0]! + c1[0]!) / 2,
+      cy = (c0[1]! + c1[1]!) / 2;
     // the iris whose centre lies nearest this eye's corner midpoint (points: centre, right, above, left, below)
     const iris = irises.sort((a, b) => Math.hypot(a[0]![0]! - cx, a[0]![1]! - cy) - Math.hypot(b[0]![0]! - cx, b[0]![1]! - cy))[0];
     const irisW = iris ? dist(iris[1]!, iris[3]!) : 0;
@@ -54,7 +71,6 @@ export function meshEyes(mesh: readonly P[]): [MeshEye, MeshEye] {
 
 /** Eye aspect ratio (Soukupová & Čech) of the 68-point layout: 36-41 is the picture's left eye, 42-47 its right. */
 export function faceApiEars(lm: readonly P[]): [number, number] {
-  const ear = (o: number) =>
-    (dist(lm[o + 1]!, lm[o + 5]!) + dist(lm[o + 2]!, lm[o + 4]!)) / (2 * dist(lm[o]!, lm[o + 3]!));
+  const ear = (o: number) => (dist(lm[o + 1]!, lm[o + 5]!) + dist(lm[o + 2]!, lm[o + 4]!)) / (2 * dist(lm[o]!, lm[o + 3]!));
   return [ear(36), ear(42)];
 }

@@ -17,12 +17,16 @@ export function rocAuc(genuine: readonly number[], attack: readonly number[]): n
     for (let k = i; k <= j; k++) if (all[k]!.g) rankSum += rank;
     i = j + 1;
   }
-  const n = genuine.length, m = attack.length;
+  const n = genuine.length,
+    m = attack.length;
   return (rankSum - (n * (n + 1)) / 2) / (n * m);
 }
 
 /** Accept when score >= threshold. The threshold where false accepts and false rejects are closest. */
-export function equalErrorRate(genuine: readonly number[], attack: readonly number[]): { eer: number; threshold: number; apcer: number; bpcer: number } {
+export function equalErrorRate(
+  genuine: readonly number[],
+  attack: readonly number[],
+): { eer: number; threshold: number; apcer: number; bpcer: number } {
   const candidates = [...new Set([...genuine, ...attack, Infinity])].sort((a, b) => a - b);
   let best = { eer: 0.5, threshold: Number.NaN, apcer: 1, bpcer: 0, gap: Infinity };
   for (const t of candidates) {
@@ -39,7 +43,11 @@ export function equalErrorRate(genuine: readonly number[], attack: readonly numb
  * The highest threshold that still accepts at least `keep` of the genuine samples (accept when
  * score >= threshold), and the share of attacks it accepts too (APCER at that BPCER).
  */
-export function passAtGenuineKept(genuine: readonly number[], attack: readonly number[], keep: number): { threshold: number; genuineKept: number; attackPass: number } {
+export function passAtGenuineKept(
+  genuine: readonly number[],
+  attack: readonly number[],
+  keep: number,
+): { threshold: number; genuineKept: number; attackPass: number } {
   const g = [...genuine].sort((a, b) => a - b);
   const rejectable = Math.floor((1 - keep) * g.length + 1e-9);
   const threshold = g[rejectable] ?? Infinity;
@@ -61,7 +69,8 @@ export function quantile(values: readonly number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
   if (!s.length) return Number.NaN;
   const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const lo = Math.floor(pos),
+    hi = Math.ceil(pos);
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 

@@ -71,7 +71,12 @@ export interface DecodeOptions {
   twoPass?: boolean;
 }
 
-export async function decodeImage(bytes: Uint8Array, mediaType: ImageMediaType, limits: DecodeLimits, options: DecodeOptions = {}): Promise<Decoded> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  mediaType: ImageMediaType,
+  limits: DecodeLimits,
+  options: DecodeOptions = {},
+): Promise<Decoded> {
   // failOn 'error': truncated or corrupt data is refused instead of analysed half-grey
   const input = { failOn: 'error' as const, limitInputPixels: limits.maxPixels };
   // The common case, a camera frame: a JPEG whose frame header already shows that it needs no

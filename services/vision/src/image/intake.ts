@@ -29,11 +29,10 @@ export function checkUpload(bytes: Uint8Array, declared: string | undefined): Im
   // .jpg gets image/jpeg from the browser): the bytes decide. A label that is not an image at all
   // means the caller sent something else by mistake.
   if (claimed && claimed !== GENERIC_BINARY && !claimed.startsWith('image/')) {
-    throw new VisionError(
-      ErrorCode.IMAGE_UNSUPPORTED_TYPE,
-      `the body is labelled ${claimed}; send image/jpeg, image/png or image/webp`,
-      { declared: claimed, detected: sniffed.mediaType },
-    );
+    throw new VisionError(ErrorCode.IMAGE_UNSUPPORTED_TYPE, `the body is labelled ${claimed}; send image/jpeg, image/png or image/webp`, {
+      declared: claimed,
+      detected: sniffed.mediaType,
+    });
   }
   return sniffed.mediaType;
 }

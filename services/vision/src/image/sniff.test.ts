@@ -55,7 +55,10 @@ test('checkUpload trusts the bytes, not the label', () => {
   assert.throws(() => checkUpload(new Uint8Array(0), 'image/jpeg'), code(ErrorCode.IMAGE_EMPTY));
   // a PNG labelled image/jpeg (saved as .jpg) is decoded as what it is
   assert.equal(checkUpload(PNG, 'image/jpeg'), 'image/png');
-  assert.throws(() => checkUpload(bytes('GIF89a', [1, 0]), 'image/jpeg'), (e) => code(ErrorCode.IMAGE_UNSUPPORTED_TYPE)(e) && (e as VisionError).statusCode === 415);
+  assert.throws(
+    () => checkUpload(bytes('GIF89a', [1, 0]), 'image/jpeg'),
+    (e) => code(ErrorCode.IMAGE_UNSUPPORTED_TYPE)(e) && (e as VisionError).statusCode === 415,
+  );
   assert.throws(() => checkUpload(bytes('not an image'), 'application/octet-stream'), code(ErrorCode.IMAGE_UNSUPPORTED_TYPE));
   assert.throws(() => checkUpload(JPEG, 'text/plain'), code(ErrorCode.IMAGE_UNSUPPORTED_TYPE));
 });

@@ -14,8 +14,7 @@ export interface Sniffed {
   supported: boolean;
 }
 
-const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) =>
-  b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v);
+const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) => b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v);
 const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
 
 /** Formats recognised only to name them in the 415 answer. */
@@ -27,10 +26,7 @@ const UNSUPPORTED: Array<[string, (b: Uint8Array) => boolean]> = [
   ['image/vnd.microsoft.icon', (b) => startsWith(b, [0x00, 0x00, 0x01, 0x00])],
   ['image/jxl', (b) => startsWith(b, [0xff, 0x0a]) || startsWith(b, [0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20])],
   ['image/jp2', (b) => startsWith(b, [0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20])],
-  [
-    'image/heif',
-    (b) => ascii(b, 4, 8) === 'ftyp' && /^(heic|heix|hevc|heim|heis|mif1|msf1|avif|avis)$/.test(ascii(b, 8, 12)),
-  ],
+  ['image/heif', (b) => ascii(b, 4, 8) === 'ftyp' && /^(heic|heix|hevc|heim|heis|mif1|msf1|avif|avis)$/.test(ascii(b, 8, 12))],
   ['image/svg+xml', (b) => /^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(textHead(b))],
 ];
 

@@ -1,10 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applySimilarity, CHIP_SIZE, chipTemplate, chipTransform, faceApiAlignedRect, fitSimilarity, TEMPLATE_FIRST, type Pt } from './align.js';
+import {
+  applySimilarity,
+  CHIP_SIZE,
+  chipTemplate,
+  chipTransform,
+  faceApiAlignedRect,
+  fitSimilarity,
+  TEMPLATE_FIRST,
+  type Pt,
+} from './align.js';
 import { syntheticFace } from './synthetic-face.js';
 
 test('fitSimilarity recovers a known rotation, scale and shift', () => {
-  const from: Pt[] = [[0, 0], [1, 0], [0, 2], [3, 1]];
+  const from: Pt[] = [
+    [0, 0],
+    [1, 0],
+    [0, 2],
+    [3, 1],
+  ];
   const m: [number, number, number, number] = [2 * Math.cos(0.3), 2 * Math.sin(0.3), 5, -7];
   const to = from.map((p) => applySimilarity(m, p));
   const fit = fitSimilarity(from, to);
@@ -19,7 +33,8 @@ test('a rotated, scaled, shifted face comes back level and on the dlib template'
     // Map the source landmarks into the chip with the inverse of `map`.
     const det = map.a * map.e - map.b * map.d;
     const toChip = (p: Pt): [number, number] => {
-      const x = p[0] - map.c, y = p[1] - map.f;
+      const x = p[0] - map.c,
+        y = p[1] - map.f;
       return [(map.e * x - map.b * y) / det, (-map.d * x + map.a * y) / det];
     };
     const eye = (from: number) => {

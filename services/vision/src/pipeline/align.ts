@@ -11,18 +11,16 @@ export type Pt = readonly [number, number];
 
 /** dlib's mean face shape for landmarks 17..67 (dlib/image_transforms/interpolation.h, get_face_chip_details). */
 const MEAN_X = [
-  0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124, 0.904991, 0.98004, 0.490127,
-  0.490127, 0.490127, 0.490127, 0.36688, 0.426036, 0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825,
-  0.334606, 0.260918, 0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149, 0.340985,
-  0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721, 0.490127, 0.423532, 0.338094, 0.290379,
-  0.428096, 0.490127, 0.552157, 0.689874, 0.553364, 0.490127, 0.42689,
+  0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124, 0.904991, 0.98004, 0.490127, 0.490127, 0.490127,
+  0.490127, 0.36688, 0.426036, 0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825, 0.334606, 0.260918, 0.182743, 0.645647, 0.714428,
+  0.793132, 0.858516, 0.79751, 0.719335, 0.254149, 0.340985, 0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721, 0.490127,
+  0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157, 0.689874, 0.553364, 0.490127, 0.42689,
 ];
 const MEAN_Y = [
-  0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915, 0.106454, 0.203352,
-  0.307009, 0.409805, 0.515625, 0.587326, 0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852,
-  0.231733, 0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099, 0.780233, 0.745405,
-  0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805, 0.902192, 0.909281, 0.902192, 0.864805, 0.784792,
-  0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182,
+  0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915, 0.106454, 0.203352, 0.307009, 0.409805,
+  0.515625, 0.587326, 0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852, 0.231733, 0.245099, 0.244077, 0.231733,
+  0.179852, 0.178758, 0.216423, 0.244077, 0.245099, 0.780233, 0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805,
+  0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182,
 ];
 /** dlib's mean face (landmarks 17..67) in its unit square. */
 export const MEAN_SHAPE_51: readonly Pt[] = MEAN_X.map((x, i) => [x, MEAN_Y[i]!] as const);
@@ -39,15 +37,28 @@ export function chipTemplate(size: number, padding: number): Pt[] {
 export function fitSimilarity(from: readonly Pt[], to: readonly Pt[]): [number, number, number, number] {
   const n = from.length;
   if (n !== to.length || n < 2) throw new RangeError('fitSimilarity needs two equally long point lists (>= 2)');
-  let fx = 0, fy = 0, tx = 0, ty = 0;
+  let fx = 0,
+    fy = 0,
+    tx = 0,
+    ty = 0;
   for (let i = 0; i < n; i++) {
-    fx += from[i]![0]; fy += from[i]![1]; tx += to[i]![0]; ty += to[i]![1];
+    fx += from[i]![0];
+    fy += from[i]![1];
+    tx += to[i]![0];
+    ty += to[i]![1];
   }
-  fx /= n; fy /= n; tx /= n; ty /= n;
-  let sxx = 0, sab = 0, sba = 0;
+  fx /= n;
+  fy /= n;
+  tx /= n;
+  ty /= n;
+  let sxx = 0,
+    sab = 0,
+    sba = 0;
   for (let i = 0; i < n; i++) {
-    const px = from[i]![0] - fx, py = from[i]![1] - fy;
-    const qx = to[i]![0] - tx, qy = to[i]![1] - ty;
+    const px = from[i]![0] - fx,
+      py = from[i]![1] - fy;
+    const qx = to[i]![0] - tx,
+      qy = to[i]![1] - ty;
     sxx += px * px + py * py;
     sab += px * qx + py * qy;
     sba += px * qy - py * qx;
@@ -78,9 +89,11 @@ export function chipTransform(landmarks: readonly Pt[], size = CHIP_SIZE, paddin
 }
 
 function centre(points: readonly Pt[]): [number, number] {
-  let x = 0, y = 0;
+  let x = 0,
+    y = 0;
   for (const p of points) {
-    x += p[0]; y += p[1];
+    x += p[0];
+    y += p[1];
   }
   return [x / points.length, y / points.length];
 }
@@ -89,7 +102,11 @@ function centre(points: readonly Pt[]): [number, number] {
  * face-api's FaceLandmarks.alignDlib(): a square from the eye and mouth centres, in source pixels.
  * `cropW`/`cropH` are the size of the landmark crop (face-api caps the side with them).
  */
-export function faceApiAlignedRect(landmarks: readonly Pt[], cropW: number, cropH: number): { x: number; y: number; width: number; height: number } {
+export function faceApiAlignedRect(
+  landmarks: readonly Pt[],
+  cropW: number,
+  cropH: number,
+): { x: number; y: number; width: number; height: number } {
   const le = centre(landmarks.slice(36, 42));
   const re = centre(landmarks.slice(42, 48));
   const mouth = centre(landmarks.slice(48, 68));

@@ -25,7 +25,9 @@ test('decodeDetections places a box from one grid cell, corrected for bottom/rig
   const grid = 13;
   const plane = grid * grid;
   const out = new Float32Array(25 * plane).fill(-10); // every score sigmoid(-10) ≈ 0
-  const row = 6, col = 4, anchor = 1;
+  const row = 6,
+    col = 4,
+    anchor = 1;
   const base = anchor * 5 * plane + row * grid + col;
   out[base] = 0; // sigmoid 0.5: centre of the cell
   out[base + plane] = 0;

@@ -41,7 +41,10 @@ export function iou(a: Rect, b: Rect): number {
 
 /** Greedy non-maximum suppression; returns indices in descending score order. */
 export function nonMaxSuppression(boxes: Rect[], scores: number[], iouThreshold: number): number[] {
-  let order = scores.map((s, i) => ({ s, i })).sort((p, q) => p.s - q.s).map((p) => p.i);
+  let order = scores
+    .map((s, i) => ({ s, i }))
+    .sort((p, q) => p.s - q.s)
+    .map((p) => p.i);
   const pick: number[] = [];
   while (order.length > 0) {
     const cur = order.pop()!;

@@ -29,7 +29,11 @@ test('tarAtFar keeps the false accept rate within the target', () => {
 });
 
 test('identify applies threshold and best-versus-second margin', () => {
-  const d = new Map([['a', 0.3], ['b', 0.36], ['c', 0.7]]);
+  const d = new Map([
+    ['a', 0.3],
+    ['b', 0.36],
+    ['c', 0.7],
+  ]);
   assert.equal(identify(d, 0.4, 0.05), 'a');
   assert.equal(identify(d, 0.4, 0.1), null);
   assert.equal(identify(d, 0.25, 0), null);
@@ -37,9 +41,27 @@ test('identify applies threshold and best-versus-second margin', () => {
 
 test('chooseIdentifySettings never accepts settings that misidentify or exceed the FAR', () => {
   const cases = [
-    { distances: new Map([['a', 0.3], ['b', 0.6]]), truth: 'a' },
-    { distances: new Map([['a', 0.45], ['b', 0.7]]), truth: null },
-    { distances: new Map([['a', 0.5], ['b', 0.52]]), truth: 'b' },
+    {
+      distances: new Map([
+        ['a', 0.3],
+        ['b', 0.6],
+      ]),
+      truth: 'a',
+    },
+    {
+      distances: new Map([
+        ['a', 0.45],
+        ['b', 0.7],
+      ]),
+      truth: null,
+    },
+    {
+      distances: new Map([
+        ['a', 0.5],
+        ['b', 0.52],
+      ]),
+      truth: 'b',
+    },
   ];
   const { best } = chooseIdentifySettings(cases, 0.01, [0.35, 0.4, 0.5, 0.6], [0, 0.05]);
   assert.ok(best);

@@ -40,7 +40,8 @@ export function summarize(values: readonly number[]): Summary {
 
 /** Number of sorted values <= t. */
 function countAtMost(sorted: readonly number[], t: number): number {
-  let lo = 0, hi = sorted.length;
+  let lo = 0,
+    hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (sorted[mid]! <= t) lo = mid + 1;
@@ -80,7 +81,11 @@ export function equalErrorRate(genuine: readonly number[], impostor: readonly nu
  * True accept rate at a false accept rate target: the largest threshold whose FAR stays within the
  * target (midway to the next impostor distance, so it does not sit exactly on a sample).
  */
-export function tarAtFar(genuine: readonly number[], impostor: readonly number[], target: number): { threshold: number; far: number; tar: number } {
+export function tarAtFar(
+  genuine: readonly number[],
+  impostor: readonly number[],
+  target: number,
+): { threshold: number; far: number; tar: number } {
   const g = [...genuine].sort((a, b) => a - b);
   const im = [...impostor].sort((a, b) => a - b);
   const allowed = Math.floor(target * im.length); // impostor pairs that may be accepted
@@ -110,7 +115,9 @@ export interface IdentifyRates {
 
 /** Kiosk rule: accept the best person if its distance <= threshold and the runner-up is >= margin further. */
 export function identify(distances: Map<string, number>, threshold: number, margin: number): string | null {
-  let best: string | null = null, d1 = Infinity, d2 = Infinity;
+  let best: string | null = null,
+    d1 = Infinity,
+    d2 = Infinity;
   for (const [id, d] of distances) {
     if (d < d1) {
       d2 = d1;
@@ -122,7 +129,11 @@ export function identify(distances: Map<string, number>, threshold: number, marg
 }
 
 export function identifyRates(cases: readonly IdentifyCase[], threshold: number, margin: number): IdentifyRates {
-  let fa = 0, mis = 0, ok = 0, enrolled = 0, non = 0;
+  let fa = 0,
+    mis = 0,
+    ok = 0,
+    enrolled = 0,
+    non = 0;
   for (const c of cases) {
     const who = identify(c.distances, threshold, margin);
     if (c.truth === null) {
@@ -163,7 +174,12 @@ export function chooseIdentifySettings(
       const r = identifyRates(cases, t, m);
       grid.push(r);
       if (r.nonEnrolledFar > maxFar || r.misidentified > 0) continue;
-      if (!best || r.correct > best.correct + 1e-12 || (Math.abs(r.correct - best.correct) <= 1e-12 && (t < best.threshold || (t === best.threshold && m > best.margin)))) best = r;
+      if (
+        !best ||
+        r.correct > best.correct + 1e-12 ||
+        (Math.abs(r.correct - best.correct) <= 1e-12 && (t < best.threshold || (t === best.threshold && m > best.margin)))
+      )
+        best = r;
     }
   }
   return { best, grid };

@@ -7,8 +7,10 @@ import { TEMPLATE_FIRST, type Pt } from './align.js';
 /** The bounding box of some landmarks in texture pixels, widened by a margin. */
 function around(from: number, to: number, mx: number, my: number) {
   const pts = TEXTURE_LANDMARKS.slice(from - TEMPLATE_FIRST, to - TEMPLATE_FIRST);
-  const x0 = Math.floor(Math.min(...pts.map((p) => p[0])) - mx), x1 = Math.ceil(Math.max(...pts.map((p) => p[0])) + mx);
-  const y0 = Math.floor(Math.min(...pts.map((p) => p[1])) - my), y1 = Math.ceil(Math.max(...pts.map((p) => p[1])) + my);
+  const x0 = Math.floor(Math.min(...pts.map((p) => p[0])) - mx),
+    x1 = Math.ceil(Math.max(...pts.map((p) => p[0])) + mx);
+  const y0 = Math.floor(Math.min(...pts.map((p) => p[1])) - my),
+    y1 = Math.ceil(Math.max(...pts.map((p) => p[1])) + my);
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
@@ -36,7 +38,8 @@ function landmarksOf(scale: number, dx: number, dy: number, bend = 0): Pt[] {
 }
 
 test('the texture follows the landmarks: the same picture moved or bent gives the same texture', () => {
-  const w = 400, h = 300;
+  const w = 400,
+    h = 300;
   // a picture of "a face" drawn in texture coordinates, then placed twice at different places/scales
   const pattern = (u: number, v: number) => 40 + ((Math.floor(u / 4) + Math.floor(v / 4)) % 2) * 150;
   const draw = (lm: Pt[], scale: number, dx: number, dy: number, bend: number) => {
@@ -51,11 +54,13 @@ test('the texture follows the landmarks: the same picture moved or bent gives th
   };
   const a = draw(landmarksOf(3, 50, 40), 3, 50, 40, 0);
   const b = draw(landmarksOf(4, 20, 10, 6), 4, 20, 10, 6);
-  let diff = 0, n = 0;
-  for (let i = 0; i < a.length; i++) if (TEXTURE_MASK[i]) {
-    diff += Math.abs(a[i]! - b[i]!);
-    n++;
-  }
+  let diff = 0,
+    n = 0;
+  for (let i = 0; i < a.length; i++)
+    if (TEXTURE_MASK[i]) {
+      diff += Math.abs(a[i]! - b[i]!);
+      n++;
+    }
   assert.ok(n > 1500, 'most of the texture lies inside the face');
   assert.ok(diff / n < 25, `mean difference ${diff / n} grey levels`);
   // and a different picture at the same landmarks gives a different texture
@@ -66,7 +71,8 @@ test('the texture follows the landmarks: the same picture moved or bent gives th
 });
 
 test('pixels outside the face are 0 and inside are sampled', () => {
-  const w = 200, h = 200;
+  const w = 200,
+    h = 200;
   const rgb = new Uint8Array(w * h * 3).fill(200);
   const t = faceTexture(rgb, w, h, landmarksOf(2.5, 10, 10));
   for (let i = 0; i < t.length; i++) assert.equal(t[i], TEXTURE_MASK[i] ? 200 : 0);

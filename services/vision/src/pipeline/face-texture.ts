@@ -15,24 +15,35 @@ interface Sample {
   /** pixel index in the texture */
   p: number;
   /** triangle corners (landmark indices) and barycentric weights */
-  a: number; b: number; c: number;
-  wa: number; wb: number; wc: number;
+  a: number;
+  b: number;
+  c: number;
+  wa: number;
+  wb: number;
+  wc: number;
 }
 
 const PAD = 0.04;
 
 function build(size: number) {
-  const xs = MEAN_SHAPE_51.map((q) => q[0]), ys = MEAN_SHAPE_51.map((q) => q[1]);
-  const x0 = Math.min(...xs) - PAD, x1 = Math.max(...xs) + PAD, y0 = Math.min(...ys) - PAD, y1 = Math.max(...ys) + PAD;
+  const xs = MEAN_SHAPE_51.map((q) => q[0]),
+    ys = MEAN_SHAPE_51.map((q) => q[1]);
+  const x0 = Math.min(...xs) - PAD,
+    x1 = Math.max(...xs) + PAD,
+    y0 = Math.min(...ys) - PAD,
+    y1 = Math.max(...ys) + PAD;
   const span = Math.max(x1 - x0, y1 - y0);
   const canon: Pt[] = MEAN_SHAPE_51.map((q) => [((q[0] - x0) / span) * size, ((q[1] - y0) / span) * size]);
   const tri = Delaunator.from(canon as [number, number][]).triangles;
   const samples: Sample[] = [];
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const px = x + 0.5, py = y + 0.5;
+      const px = x + 0.5,
+        py = y + 0.5;
       for (let t = 0; t < tri.length; t += 3) {
-        const A = canon[tri[t]!]!, B = canon[tri[t + 1]!]!, C = canon[tri[t + 2]!]!;
+        const A = canon[tri[t]!]!,
+          B = canon[tri[t + 1]!]!,
+          C = canon[tri[t + 2]!]!;
         const det = (B[1] - C[1]) * (A[0] - C[0]) + (C[0] - B[0]) * (A[1] - C[1]);
         const wa = ((B[1] - C[1]) * (px - C[0]) + (C[0] - B[0]) * (py - C[1])) / det;
         const wb = ((C[1] - A[1]) * (px - C[0]) + (A[0] - C[0]) * (py - C[1])) / det;
@@ -63,7 +74,9 @@ export function faceTexture(rgb: Uint8Array, width: number, height: number, land
   const out = new Uint8Array(TEXTURE_SIZE * TEXTURE_SIZE);
   const L = (i: number) => landmarks[i + TEMPLATE_FIRST]!;
   for (const s of MAP.samples) {
-    const A = L(s.a), B = L(s.b), C = L(s.c);
+    const A = L(s.a),
+      B = L(s.b),
+      C = L(s.c);
     const x = s.wa * A[0] + s.wb * B[0] + s.wc * C[0];
     const y = s.wa * A[1] + s.wb * B[1] + s.wc * C[1];
     // 0 marks "outside the face", so a black pixel inside becomes 1
@@ -73,8 +86,12 @@ export function faceTexture(rgb: Uint8Array, width: number, height: number, land
 }
 
 function grey(rgb: Uint8Array, w: number, h: number, x: number, y: number): number {
-  const sx = Math.min(w - 1.001, Math.max(0, x - 0.5)), sy = Math.min(h - 1.001, Math.max(0, y - 0.5));
-  const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+  const sx = Math.min(w - 1.001, Math.max(0, x - 0.5)),
+    sy = Math.min(h - 1.001, Math.max(0, y - 0.5));
+  const x0 = Math.floor(sx),
+    y0 = Math.floor(sy),
+    fx = sx - x0,
+    fy = sy - y0;
   const g = (xx: number, yy: number) => {
     const i = (yy * w + xx) * 3;
     return 0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!;

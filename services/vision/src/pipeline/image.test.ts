@@ -14,9 +14,15 @@ test('squareResizeNormalize pads with zeros before subtracting the mean', () => 
   const out = new Float32Array(3 * 4);
   squareResizeNormalize(img, { x: 0, y: 0, width: 2, height: 1 }, false, 2, [10, 20, 30], out);
   const r = Array.from(out.subarray(0, 4));
-  assert.deepEqual(r.map((v) => Math.round(v * 255)), [245, 10, -10, -10]);
+  assert.deepEqual(
+    r.map((v) => Math.round(v * 255)),
+    [245, 10, -10, -10],
+  );
   const b = Array.from(out.subarray(8, 12));
-  assert.deepEqual(b.map((v) => Math.round(v * 255)), [-20, 10, -30, -30]);
+  assert.deepEqual(
+    b.map((v) => Math.round(v * 255)),
+    [-20, 10, -30, -30],
+  );
 });
 
 test('squareResizeNormalize follows TF legacy bilinear (source = dest * in/out, clamped)', () => {
@@ -25,11 +31,17 @@ test('squareResizeNormalize follows TF legacy bilinear (source = dest * in/out, 
   for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) data.fill(x * 10, (y * 4 + x) * 3, (y * 4 + x) * 3 + 3);
   const out = new Float32Array(12);
   squareResizeNormalize({ data, width: 4, height: 4 }, { x: 0, y: 0, width: 4, height: 4 }, false, 2, [0, 0, 0], out);
-  assert.deepEqual(Array.from(out.subarray(0, 4)).map((v) => Math.round(v * 255)), [0, 20, 0, 20]);
+  assert.deepEqual(
+    Array.from(out.subarray(0, 4)).map((v) => Math.round(v * 255)),
+    [0, 20, 0, 20],
+  );
   // Enlarged 4 → 8: column 7 maps to 3.5, whose right neighbour is clamped to column 3.
   const big = new Float32Array(3 * 64);
   squareResizeNormalize({ data, width: 4, height: 4 }, { x: 0, y: 0, width: 4, height: 4 }, false, 8, [0, 0, 0], big);
-  assert.deepEqual(Array.from(big.subarray(0, 8)).map((v) => Math.round(v * 255)), [0, 5, 10, 15, 20, 25, 30, 30]);
+  assert.deepEqual(
+    Array.from(big.subarray(0, 8)).map((v) => Math.round(v * 255)),
+    [0, 5, 10, 15, 20, 25, 30, 30],
+  );
 });
 
 test('clipRect clamps to the image and floors like face-api', () => {

@@ -86,18 +86,57 @@ export function squareResizeNormalize(
       const c0 = x0s[ox]!;
       const c1 = x1s[ox]!;
       const dx = dxs[ox]!;
-      let t0 = fill, t1 = fill, t2 = fill, b0 = fill, b1 = fill, b2 = fill;
+      let t0 = fill,
+        t1 = fill,
+        t2 = fill,
+        b0 = fill,
+        b1 = fill,
+        b2 = fill;
       if (r0 >= 0) {
-        let a0 = fill, a1 = fill, a2 = fill, e0 = fill, e1 = fill, e2 = fill;
-        if (c0 >= 0) { const p = r0 + c0; a0 = data[p]!; a1 = data[p + 1]!; a2 = data[p + 2]!; }
-        if (c1 >= 0) { const p = r0 + c1; e0 = data[p]!; e1 = data[p + 1]!; e2 = data[p + 2]!; }
-        t0 = a0 + (e0 - a0) * dx; t1 = a1 + (e1 - a1) * dx; t2 = a2 + (e2 - a2) * dx;
+        let a0 = fill,
+          a1 = fill,
+          a2 = fill,
+          e0 = fill,
+          e1 = fill,
+          e2 = fill;
+        if (c0 >= 0) {
+          const p = r0 + c0;
+          a0 = data[p]!;
+          a1 = data[p + 1]!;
+          a2 = data[p + 2]!;
+        }
+        if (c1 >= 0) {
+          const p = r0 + c1;
+          e0 = data[p]!;
+          e1 = data[p + 1]!;
+          e2 = data[p + 2]!;
+        }
+        t0 = a0 + (e0 - a0) * dx;
+        t1 = a1 + (e1 - a1) * dx;
+        t2 = a2 + (e2 - a2) * dx;
       }
       if (r1 >= 0) {
-        let a0 = fill, a1 = fill, a2 = fill, e0 = fill, e1 = fill, e2 = fill;
-        if (c0 >= 0) { const p = r1 + c0; a0 = data[p]!; a1 = data[p + 1]!; a2 = data[p + 2]!; }
-        if (c1 >= 0) { const p = r1 + c1; e0 = data[p]!; e1 = data[p + 1]!; e2 = data[p + 2]!; }
-        b0 = a0 + (e0 - a0) * dx; b1 = a1 + (e1 - a1) * dx; b2 = a2 + (e2 - a2) * dx;
+        let a0 = fill,
+          a1 = fill,
+          a2 = fill,
+          e0 = fill,
+          e1 = fill,
+          e2 = fill;
+        if (c0 >= 0) {
+          const p = r1 + c0;
+          a0 = data[p]!;
+          a1 = data[p + 1]!;
+          a2 = data[p + 2]!;
+        }
+        if (c1 >= 0) {
+          const p = r1 + c1;
+          e0 = data[p]!;
+          e1 = data[p + 1]!;
+          e2 = data[p + 2]!;
+        }
+        b0 = a0 + (e0 - a0) * dx;
+        b1 = a1 + (e1 - a1) * dx;
+        b2 = a2 + (e2 - a2) * dx;
       }
       out[o] = (t0 + (b0 - t0) * dy - mr) / 255;
       out[plane + o] = (t1 + (b1 - t1) * dy - mg) / 255;

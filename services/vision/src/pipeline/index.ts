@@ -7,7 +7,15 @@ import type { PipelineSettings } from './types.js';
 import { disableOrtTelemetryByDefault } from './ort-telemetry.js';
 
 export type { FacePipeline, PipelineOptions, PipelineSettings, RgbImage } from './types.js';
-export { createOnnxFacePipeline, OnnxFacePipeline, FACE_MEAN, faceRegion, type FaceAnalysis, type NetTimings, type AlignmentMode } from './onnx-pipeline.js';
+export {
+  createOnnxFacePipeline,
+  OnnxFacePipeline,
+  FACE_MEAN,
+  faceRegion,
+  type FaceAnalysis,
+  type NetTimings,
+  type AlignmentMode,
+} from './onnx-pipeline.js';
 
 export async function createOnnxPipeline(settings: PipelineSettings): Promise<OnnxFacePipeline> {
   disableOrtTelemetryByDefault();

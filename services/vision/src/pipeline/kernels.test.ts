@@ -13,7 +13,7 @@ import { jpegSize } from '../image/jpeg-header.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 const picture = (r: () => number, width: number, height: number) => ({
   data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(r() * 256)),
@@ -38,13 +38,23 @@ test('SquareResizer gives the same tensor as squareResizeNormalize, bit for bit'
       const img = picture(r, w, h);
       const x = Math.floor(r() * (w - 10));
       const y = Math.floor(r() * (h - 10));
-      const rect: IntRect = k % 3 === 0 ? { x: 0, y: 0, width: w, height: h } : { x, y, width: 1 + Math.floor(r() * (w - x - 1)), height: 1 + Math.floor(r() * (h - y - 1)) };
+      const rect: IntRect =
+        k % 3 === 0
+          ? { x: 0, y: 0, width: w, height: h }
+          : { x, y, width: 1 + Math.floor(r() * (w - x - 1)), height: 1 + Math.floor(r() * (h - y - 1)) };
       const centred = k % 2 === 1;
       const side = Math.max(rect.width, rect.height) * 2;
-      const canvas = k % 4 === 2 ? { side, offsetX: Math.round((side - rect.width) / 2), offsetY: Math.round((side - rect.height) / 2), fill: 128 } : undefined;
+      const canvas =
+        k % 4 === 2
+          ? { side, offsetX: Math.round((side - rect.width) / 2), offsetY: Math.round((side - rect.height) / 2), fill: 128 }
+          : undefined;
       squareResizeNormalize(img, rect, centred, size, mean, expected, canvas);
       const got = resizer.run(img, rect, centred, mean, canvas);
-      assert.equal(firstDifference(got, expected), null, `size ${size}, ${w}x${h}, rect ${JSON.stringify(rect)}, centred ${centred}, canvas ${!!canvas}`);
+      assert.equal(
+        firstDifference(got, expected),
+        null,
+        `size ${size}, ${w}x${h}, rect ${JSON.stringify(rect)}, centred ${centred}, canvas ${!!canvas}`,
+      );
     }
   }
   assert.throws(() => new SquareResizer(113), RangeError);
@@ -63,8 +73,12 @@ test('ChipSampler gives the same chip, tensor, mask, sharpness and brightness as
     const scale = 0.3 + r() * 1.5;
     // the chip's corner anywhere from well outside the picture to inside it
     const map: Affine = {
-      a: scale * Math.cos(angle), b: -scale * Math.sin(angle), c: (r() - 0.3) * img.width,
-      d: scale * Math.sin(angle), e: scale * Math.cos(angle), f: (r() - 0.3) * img.height,
+      a: scale * Math.cos(angle),
+      b: -scale * Math.sin(angle),
+      c: (r() - 0.3) * img.width,
+      d: scale * Math.sin(angle),
+      e: scale * Math.cos(angle),
+      f: (r() - 0.3) * img.height,
     };
     warpBilinear(img, map, 150, rgb, valid);
     normalizeToChw(rgb, 150, mean, chw);
@@ -111,5 +125,12 @@ test('faceRegion copies the face at full resolution with the landmarks in its co
   const [px, py] = lm[37]!;
   assert.deepEqual(Array.from(inRegion), Array.from(img.data.subarray((py * img.width + px) * 3, (py * img.width + px) * 3 + 3)));
   // at the picture's edge the region is clipped
-  assert.equal(faceRegion(img, lm.map(([x, y]) => [x + 100, y] as [number, number]), 0.25).region.width, 200 - 151);
+  assert.equal(
+    faceRegion(
+      img,
+      lm.map(([x, y]) => [x + 100, y] as [number, number]),
+      0.25,
+    ).region.width,
+    200 - 151,
+  );
 });

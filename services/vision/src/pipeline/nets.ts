@@ -50,7 +50,13 @@ export function buildDetector(w: WeightMap): BuiltNet {
   x = leaky(g.conv(x, hwioToOihw(getWeight(w, 'conv0/filters', 4)), getWeight(w, 'conv0/bias', 1).data, {}));
   size = convOutSize(size, 3, 1, 0, 0);
   x = maxPool(x, 2);
-  for (const [i, stride] of [[1, 2], [2, 2], [3, 2], [4, 2], [5, 1]] as const) {
+  for (const [i, stride] of [
+    [1, 2],
+    [2, 2],
+    [3, 2],
+    [4, 2],
+    [5, 1],
+  ] as const) {
     x = sepConv(x, `conv${i}`);
     x = maxPool(x, stride);
   }
@@ -58,7 +64,12 @@ export function buildDetector(w: WeightMap): BuiltNet {
   if (size !== DETECTOR_GRID) throw new Error(`detector grid ${size}, expected ${DETECTOR_GRID}`);
   g.markOutput(x, 'output');
   const inputDims = [1, 3, DETECTOR_INPUT, DETECTOR_INPUT];
-  return { bytes: g.encode({ name: 'input', dims: inputDims }, { name: 'output', dims: [1, 25, size, size] }), input: 'input', output: 'output', inputDims };
+  return {
+    bytes: g.encode({ name: 'input', dims: inputDims }, { name: 'output', dims: [1, 25, size, size] }),
+    input: 'input',
+    output: 'output',
+    inputDims,
+  };
 }
 
 /**
@@ -108,7 +119,12 @@ export function buildLandmarkNet(w: WeightMap): BuiltNet {
   x = g.op('Add', [x, g.constant('fc_b', fcB.data, fcB.shape)]);
   g.markOutput(x, 'output');
   const inputDims = [1, 3, LANDMARK_INPUT, LANDMARK_INPUT];
-  return { bytes: g.encode({ name: 'input', dims: inputDims }, { name: 'output', dims: [1, 136] }), input: 'input', output: 'output', inputDims };
+  return {
+    bytes: g.encode({ name: 'input', dims: inputDims }, { name: 'output', dims: [1, 136] }),
+    input: 'input',
+    output: 'output',
+    inputDims,
+  };
 }
 
 /**
@@ -182,5 +198,10 @@ export function buildRecognitionNet(w: WeightMap): BuiltNet {
   x = g.op('MatMul', [x, g.constant('fc', fc.data, fc.shape)]);
   g.markOutput(x, 'output');
   const inputDims = [1, 3, RECOGNITION_INPUT, RECOGNITION_INPUT];
-  return { bytes: g.encode({ name: 'input', dims: inputDims }, { name: 'output', dims: [1, 128] }), input: 'input', output: 'output', inputDims };
+  return {
+    bytes: g.encode({ name: 'input', dims: inputDims }, { name: 'output', dims: [1, 128] }),
+    input: 'input',
+    output: 'output',
+    inputDims,
+  };
 }

@@ -52,7 +52,14 @@ export interface NetTimings {
   recognitionMs: number;
 }
 
-const noTimings = (): NetTimings => ({ detectorInputMs: 0, detectorMs: 0, landmarksInputMs: 0, landmarksMs: 0, chipMs: 0, recognitionMs: 0 });
+const noTimings = (): NetTimings => ({
+  detectorInputMs: 0,
+  detectorMs: 0,
+  landmarksInputMs: 0,
+  landmarksMs: 0,
+  chipMs: 0,
+  recognitionMs: 0,
+});
 
 class OnnxNet {
   private constructor(
@@ -129,13 +136,25 @@ export class OnnxFacePipeline implements FacePipeline {
       runtime: `onnxruntime-node ${ort.env.versions.node ?? ''}`.trim(),
     };
     if (!settings.baseline) {
-      this.resizers = { det: new SquareResizer(DETECTOR_INPUT), lm: new SquareResizer(LANDMARK_INPUT), rec: new SquareResizer(RECOGNITION_INPUT) };
+      this.resizers = {
+        det: new SquareResizer(DETECTOR_INPUT),
+        lm: new SquareResizer(LANDMARK_INPUT),
+        rec: new SquareResizer(RECOGNITION_INPUT),
+      };
       this.chips = new ChipSampler(CHIP_SIZE);
     }
   }
 
   /** The net input for `rect` padded to a square: bit for bit the same from either implementation. */
-  private squareInput(img: RgbImage, rect: IntRect, centred: boolean, size: number, mean: Rgb3, fallback: Float32Array, canvas?: Canvas): Float32Array {
+  private squareInput(
+    img: RgbImage,
+    rect: IntRect,
+    centred: boolean,
+    size: number,
+    mean: Rgb3,
+    fallback: Float32Array,
+    canvas?: Canvas,
+  ): Float32Array {
     const r = this.resizers;
     if (!r) {
       squareResizeNormalize(img, rect, centred, size, mean, fallback, canvas);
@@ -221,7 +240,10 @@ export class OnnxFacePipeline implements FacePipeline {
    * recognition net's input tensor, and the chip's sharpness and brightness (see cropStats()).
    * The arrays are reused by the next call.
    */
-  alignChip(img: RgbImage, lm: readonly Pt[]): { rgb: Float32Array; valid: Uint8Array; tensor: Float32Array; sharpness: number; brightness: number } {
+  alignChip(
+    img: RgbImage,
+    lm: readonly Pt[],
+  ): { rgb: Float32Array; valid: Uint8Array; tensor: Float32Array; sharpness: number; brightness: number } {
     const { src, map } = chipSource(img, lm);
     if (this.chips) return this.chips.sample(src, map, FACE_MEAN);
     warpBilinear(src, map, CHIP_SIZE, this.chipRgb, this.chipValid);
@@ -293,7 +315,11 @@ export class OnnxFacePipeline implements FacePipeline {
       };
       if (descriptorCrop) face.descriptorCrop = descriptorCrop;
       if (options.embeddings) face.embedding = Array.from(await this.embed(recIn));
-      if (options.texture) face.texture = { size: TEXTURE_SIZE, data: Buffer.from(faceTexture(img.data, img.width, img.height, landmarks)).toString('base64') };
+      if (options.texture)
+        face.texture = {
+          size: TEXTURE_SIZE,
+          data: Buffer.from(faceTexture(img.data, img.width, img.height, landmarks)).toString('base64'),
+        };
       result.push(face);
     }
     return result;
@@ -312,7 +338,11 @@ export class OnnxFacePipeline implements FacePipeline {
  * One copy of the region, no resampling. In analyzeNow() `img` and `landmarks` are exactly what
  * this needs, right after the landmark net.
  */
-export function faceRegion(img: RgbImage, landmarks: readonly Pt[], margin = 0.25): { region: RgbImage; origin: { x: number; y: number }; landmarks: Pt[] } {
+export function faceRegion(
+  img: RgbImage,
+  landmarks: readonly Pt[],
+  margin = 0.25,
+): { region: RgbImage; origin: { x: number; y: number }; landmarks: Pt[] } {
   const xs = landmarks.map((p) => p[0]);
   const ys = landmarks.map((p) => p[1]);
   const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
@@ -339,7 +369,10 @@ export function chipSource(img: RgbImage, lm: readonly Pt[]): { src: RgbImage; m
   const factor = Math.floor(1 / scale);
   if (factor < 2) return { src: img, map };
   const corners = [
-    [0, 0], [CHIP_SIZE, 0], [0, CHIP_SIZE], [CHIP_SIZE, CHIP_SIZE],
+    [0, 0],
+    [CHIP_SIZE, 0],
+    [0, CHIP_SIZE],
+    [CHIP_SIZE, CHIP_SIZE],
   ].map(([u, v]) => [map.a * u! + map.b * v! + map.c, map.d * u! + map.e * v! + map.f]);
   const xs = corners.map((c) => c[0]!);
   const ys = corners.map((c) => c[1]!);
@@ -354,8 +387,12 @@ export function chipSource(img: RgbImage, lm: readonly Pt[]): { src: RgbImage; m
   return {
     src,
     map: {
-      a: map.a / factor, b: map.b / factor, c: (map.c - x0 - off) / factor,
-      d: map.d / factor, e: map.e / factor, f: (map.f - y0 - off) / factor,
+      a: map.a / factor,
+      b: map.b / factor,
+      c: (map.c - x0 - off) / factor,
+      d: map.d / factor,
+      e: map.e / factor,
+      f: (map.f - y0 - off) / factor,
     },
   };
 }

@@ -40,7 +40,7 @@ test('pitch is positive when the nose tip moves towards the eyes (looking up)', 
   assert.ok(headPose(down).pitch < level - 5);
 });
 
-test('eye aspect ratio drops when the lids close; left means the person\'s left eye (42..47)', () => {
+test("eye aspect ratio drops when the lids close; left means the person's left eye (42..47)", () => {
   const face = syntheticFace(0, 200, 0, 0);
   const open = eyeOpenness(face);
   assert.ok(open.left > 0.15 && open.right > 0.15);

@@ -16,7 +16,8 @@ import type { Pt } from './align.js';
 const DEG = 180 / Math.PI;
 
 function mean(points: readonly Pt[], from: number, to: number): [number, number] {
-  let x = 0, y = 0;
+  let x = 0,
+    y = 0;
   for (let i = from; i < to; i++) {
     x += points[i]![0];
     y += points[i]![1];
@@ -48,7 +49,8 @@ export function headPose(lm: readonly Pt[]): Pose {
   const rightEye = mean(lm, 36, 42); // the person's right eye, on the image left
   const leftEye = mean(lm, 42, 48);
   const roll = Math.atan2(leftEye[1] - rightEye[1], leftEye[0] - rightEye[0]);
-  const c = Math.cos(-roll), s = Math.sin(-roll);
+  const c = Math.cos(-roll),
+    s = Math.sin(-roll);
   // Undo the roll so that "horizontal" and "vertical" mean the face's own axes.
   const level = (p: Pt): [number, number] => [c * p[0] - s * p[1], s * p[0] + c * p[1]];
   const nose = level(lm[30]!);
@@ -101,7 +103,9 @@ export function cropStats(rgb: Float32Array, size: number, valid?: Uint8Array): 
       n++;
     }
   }
-  let ls = 0, ls2 = 0, m = 0;
+  let ls = 0,
+    ls2 = 0,
+    m = 0;
   for (let y = 1; y < size - 1; y++) {
     for (let x = 1; x < size - 1; x++) {
       const i = y * size + x;

@@ -26,31 +26,70 @@ function hrow(edges: boolean): WasmFunction {
       : [...op.get(p), ...op.i32Load8u(ch), ...op.f64ConvertI32U];
   // d[ch] = a + (e - a) * dx, as the TypeScript version computes it
   const channel = (ch: number, dst: number) => [
-    ...sample(P0, OK0, ch), ...op.set(A),
+    ...sample(P0, OK0, ch),
+    ...op.set(A),
     ...op.get(dst),
     ...op.get(A),
-    ...sample(P1, OK1, ch), ...op.get(A), ...op.f64Sub, ...op.get(W), ...op.f64Mul, ...op.f64Add,
+    ...sample(P1, OK1, ch),
+    ...op.get(A),
+    ...op.f64Sub,
+    ...op.get(W),
+    ...op.f64Mul,
+    ...op.f64Add,
     ...op.f64Store(),
   ];
   const offset = (table: number, p: number, ok: number) =>
     edges
-      ? [...op.get(table), ...op.i32Load(), ...op.tee(p), ...op.i32(0), ...op.i32GeS, ...op.set(ok), ...op.get(SRC), ...op.get(p), ...op.i32Add, ...op.set(p)]
+      ? [
+          ...op.get(table),
+          ...op.i32Load(),
+          ...op.tee(p),
+          ...op.i32(0),
+          ...op.i32GeS,
+          ...op.set(ok),
+          ...op.get(SRC),
+          ...op.get(p),
+          ...op.i32Add,
+          ...op.set(p),
+        ]
       : [...op.get(SRC), ...op.get(table), ...op.i32Load(), ...op.i32Add, ...op.set(p)];
   const bump = (l: number, by: number) => [...op.get(l), ...op.i32(by), ...op.i32Add, ...op.set(l)];
   const body = [
     ...op.block,
-    ...op.get(N), ...op.i32Eqz, ...op.brIf(0),
+    ...op.get(N),
+    ...op.i32Eqz,
+    ...op.brIf(0),
     ...op.loop,
     ...offset(X0, P0, OK0),
     ...offset(X1, P1, OK1),
-    ...op.get(DX), ...op.f64Load(), ...op.set(W),
-    ...channel(0, D0), ...channel(1, D1), ...channel(2, D2),
-    ...bump(X0, 4), ...bump(X1, 4), ...bump(DX, 8), ...bump(D0, 8), ...bump(D1, 8), ...bump(D2, 8),
-    ...op.get(I), ...op.i32(1), ...op.i32Add, ...op.tee(I), ...op.get(N), ...op.i32LtU, ...op.brIf(0),
+    ...op.get(DX),
+    ...op.f64Load(),
+    ...op.set(W),
+    ...channel(0, D0),
+    ...channel(1, D1),
+    ...channel(2, D2),
+    ...bump(X0, 4),
+    ...bump(X1, 4),
+    ...bump(DX, 8),
+    ...bump(D0, 8),
+    ...bump(D1, 8),
+    ...bump(D2, 8),
+    ...op.get(I),
+    ...op.i32(1),
+    ...op.i32Add,
+    ...op.tee(I),
+    ...op.get(N),
+    ...op.i32LtU,
+    ...op.brIf(0),
     ...op.end,
     ...op.end,
   ];
-  return { name: edges ? 'hrowEdges' : 'hrow', params: [I32, I32, I32, I32, I32, F64, I32, I32, I32], locals: [I32, I32, I32, I32, I32, F64, F64], body };
+  return {
+    name: edges ? 'hrowEdges' : 'hrow',
+    params: [I32, I32, I32, I32, I32, F64, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32, F64, F64],
+    body,
+  };
 }
 
 /**
@@ -62,19 +101,47 @@ function vrow(): WasmFunction {
   const [I, T, VDY, VM, V255] = [6, 7, 8, 9, 10];
   const bump = (l: number, by: number) => [...op.get(l), ...op.i32(by), ...op.i32Add, ...op.set(l)];
   const body = [
-    ...op.get(DY), ...op.f64x2Splat, ...op.set(VDY),
-    ...op.get(M), ...op.f64x2Splat, ...op.set(VM),
-    ...op.f64(255), ...op.f64x2Splat, ...op.set(V255),
+    ...op.get(DY),
+    ...op.f64x2Splat,
+    ...op.set(VDY),
+    ...op.get(M),
+    ...op.f64x2Splat,
+    ...op.set(VM),
+    ...op.f64(255),
+    ...op.f64x2Splat,
+    ...op.set(V255),
     ...op.block,
-    ...op.get(N), ...op.i32Eqz, ...op.brIf(0),
+    ...op.get(N),
+    ...op.i32Eqz,
+    ...op.brIf(0),
     ...op.loop,
     ...op.get(OUT),
-    ...op.get(TOP), ...op.v128Load(), ...op.tee(T),
-    ...op.get(BOT), ...op.v128Load(), ...op.get(T), ...op.f64x2Sub, ...op.get(VDY), ...op.f64x2Mul, ...op.f64x2Add,
-    ...op.get(VM), ...op.f64x2Sub, ...op.get(V255), ...op.f64x2Div,
-    ...op.f32x4DemoteF64x2Zero, ...op.v128Store64Lane(0),
-    ...bump(TOP, 16), ...bump(BOT, 16), ...bump(OUT, 8),
-    ...op.get(I), ...op.i32(2), ...op.i32Add, ...op.tee(I), ...op.get(N), ...op.i32LtU, ...op.brIf(0),
+    ...op.get(TOP),
+    ...op.v128Load(),
+    ...op.tee(T),
+    ...op.get(BOT),
+    ...op.v128Load(),
+    ...op.get(T),
+    ...op.f64x2Sub,
+    ...op.get(VDY),
+    ...op.f64x2Mul,
+    ...op.f64x2Add,
+    ...op.get(VM),
+    ...op.f64x2Sub,
+    ...op.get(V255),
+    ...op.f64x2Div,
+    ...op.f32x4DemoteF64x2Zero,
+    ...op.v128Store64Lane(0),
+    ...bump(TOP, 16),
+    ...bump(BOT, 16),
+    ...bump(OUT, 8),
+    ...op.get(I),
+    ...op.i32(2),
+    ...op.i32Add,
+    ...op.tee(I),
+    ...op.get(N),
+    ...op.i32LtU,
+    ...op.brIf(0),
     ...op.end,
     ...op.end,
   ];
@@ -185,7 +252,18 @@ export class SquareResizer {
       bytes.set(data.subarray(start, start + rowBytes), this.src);
       const d = this.bufs[slot]!;
       const part = (from: number, to: number, fn: Hrow) => {
-        if (to > from) fn(this.src, this.x0s + 4 * from, this.x1s + 4 * from, this.dxs + 8 * from, to - from, fill, d + 8 * from, d + 8 * (size + from), d + 8 * (2 * size + from));
+        if (to > from)
+          fn(
+            this.src,
+            this.x0s + 4 * from,
+            this.x1s + 4 * from,
+            this.dxs + 8 * from,
+            to - from,
+            fill,
+            d + 8 * from,
+            d + 8 * (size + from),
+            d + 8 * (2 * size + from),
+          );
       };
       part(0, lo, this.fns.hrowEdges);
       part(lo, hi, this.fns.hrow);

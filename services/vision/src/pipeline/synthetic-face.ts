@@ -14,4 +14,3 @@ export function syntheticFace(angleDeg: number, scale: number, tx: number, ty: n
   const m: [number, number, number, number] = [scale * Math.cos(a), scale * Math.sin(a), tx, ty];
   return [...jaw, ...t].map((p) => applySimilarity(m, p));
 }
-

@@ -122,7 +122,14 @@ export function assemble(functions: WasmFunction[]): Uint8Array {
     return [...leb(body.length), ...body];
   });
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [...leb(types.length), ...types.flat()]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]),
     ...section(3, [...leb(functions.length), ...functions.flatMap((_, i) => leb(i))]),

@@ -100,8 +100,7 @@ export function hwioToOihw(w: WeightTensor): { data: Float32Array; dims: number[
   const out = new Float32Array(w.data.length);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < wd; x++)
-      for (let c = 0; c < i; c++)
-        for (let k = 0; k < o; k++) out[((k * i + c) * h + y) * wd + x] = w.data[((y * wd + x) * i + c) * o + k]!;
+      for (let c = 0; c < i; c++) for (let k = 0; k < o; k++) out[((k * i + c) * h + y) * wd + x] = w.data[((y * wd + x) * i + c) * o + k]!;
   return { data: out, dims: [o, i, h, wd] };
 }
 
@@ -111,7 +110,6 @@ export function depthwiseToOnnx(w: WeightTensor): { data: Float32Array; dims: nu
   if (m !== 1) throw new Error(`depthwise multiplier ${m} not supported`);
   const out = new Float32Array(w.data.length);
   for (let y = 0; y < h; y++)
-    for (let x = 0; x < wd; x++)
-      for (let k = 0; k < c; k++) out[(k * h + y) * wd + x] = w.data[(y * wd + x) * c + k]!;
+    for (let x = 0; x < wd; x++) for (let k = 0; k < c; k++) out[(k * h + y) * wd + x] = w.data[(y * wd + x) * c + k]!;
   return { data: out, dims: [c, 1, h, wd] };
 }

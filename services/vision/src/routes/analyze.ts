@@ -3,7 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { AnalyzeQuery, AnalyzeResponse, ErrorBody, ErrorCode, IMAGE_MEDIA_TYPES, type AnalyzeResponse as AnalyzeResponseT } from '@faceline/contracts';
+import {
+  AnalyzeQuery,
+  AnalyzeResponse,
+  ErrorBody,
+  ErrorCode,
+  IMAGE_MEDIA_TYPES,
+  type AnalyzeResponse as AnalyzeResponseT,
+} from '@faceline/contracts';
 import type { AnalyzePool } from '../app.js';
 import { VisionError, notReady, overloaded } from '../errors.js';
 import { GENERIC_BINARY, checkUpload } from '../image/intake.js';

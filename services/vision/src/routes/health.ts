@@ -4,11 +4,11 @@ import { HealthResponse } from '@faceline/contracts';
 import type { AnalyzePool } from '../app.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ pool: AnalyzePool; version: string }> = async (app, { pool, version }) => {
-  app.get(
-    '/healthz',
-    { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: HealthResponse } } },
-    async () => ({ status: 'ok' as const, service: 'vision', version }),
-  );
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: HealthResponse } } }, async () => ({
+    status: 'ok' as const,
+    service: 'vision',
+    version,
+  }));
   app.get(
     '/readyz',
     {

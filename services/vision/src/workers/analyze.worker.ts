@@ -48,10 +48,7 @@ try {
     analyze(pipeline, m.task).then(
       (value) => send({ type: 'result', id: m.id, ok: true, value }),
       (e: unknown) => {
-        const err =
-          e instanceof VisionError
-            ? e
-            : new VisionError(ErrorCode.INTERNAL, 'face analysis failed', undefined, { cause: e });
+        const err = e instanceof VisionError ? e : new VisionError(ErrorCode.INTERNAL, 'face analysis failed', undefined, { cause: e });
         // the stack helps operators (logged as JSON by the pool); it never contains pixel data
         const internal = err.code === ErrorCode.INTERNAL ? (e instanceof Error ? (e.stack ?? e.message) : String(e)) : undefined;
         send({ type: 'result', id: m.id, ok: false, error: err.toJSON(), ...(internal ? { internal } : {}) });

@@ -71,7 +71,10 @@ test('the queue holds at most queueMax tasks; the next one is refused with OVERL
   await assert.rejects(refused, (e) => isCode(ErrorCode.OVERLOADED)(e) && (e as VisionError).statusCode === 503);
 
   const results = await Promise.all(admitted);
-  assert.deepEqual(results.map((r) => r.value.echo), [1, 2, 3]);
+  assert.deepEqual(
+    results.map((r) => r.value.echo),
+    [1, 2, 3],
+  );
   assert.ok(results[2]!.queueMs > 0, 'a queued task reports its wait');
   assert.equal(pool.stats().queued, 0);
   assert.equal(pool.saturated(), false);
@@ -149,7 +152,10 @@ test('workers that cannot start are retried with back-off and the pool never bec
   pool.start();
   await fiveRestarts;
   assert.equal(pool.ready, false);
-  assert.ok(restarts.every((r) => r === 'failed_to_start'), `restarts: ${restarts.join(',')}`);
+  assert.ok(
+    restarts.every((r) => r === 'failed_to_start'),
+    `restarts: ${restarts.join(',')}`,
+  );
   // back-off: each failed start waits twice as long as the one before, up to maxRestartDelayMs
   assert.deepEqual(delays.slice(0, 5), [10, 20, 40, 40, 40]);
   await assert.rejects(pool.run({ v: 1 }), isCode(ErrorCode.NOT_READY));

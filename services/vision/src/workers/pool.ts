@@ -247,7 +247,10 @@ export class WorkerPool<T, R, I = unknown> {
       this.settled({ workerId: slot.id, busyMs, outcome: p.timedOut ? 'timeout' : 'crashed' });
       if (this.closed) this.fail(p, notReady('the service is shutting down'));
       else if (p.timedOut) {
-        this.fail(p, new VisionError(ErrorCode.INTERNAL, `the analysis did not finish within ${this.opts.taskTimeoutMs} ms`, { reason: 'timeout' }));
+        this.fail(
+          p,
+          new VisionError(ErrorCode.INTERNAL, `the analysis did not finish within ${this.opts.taskTimeoutMs} ms`, { reason: 'timeout' }),
+        );
       } else {
         this.fail(p, new VisionError(ErrorCode.INTERNAL, 'the analysis worker stopped unexpectedly', { reason: 'worker_exited' }));
       }

@@ -23,8 +23,6 @@ export function spawnAnalyzeWorker(settings: AnalyzeWorkerSettings, workerId: nu
   const options = { workerData: settings, name: `vision-analyze-${workerId}` };
   if (!fromSource) return new Worker(entry, options);
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot =
-    `import(${JSON.stringify(tsxApi)})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  const boot = `import(${JSON.stringify(tsxApi)})` + `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(boot, { ...options, eval: true });
 }

@@ -18,7 +18,10 @@ export interface RunningService {
 
 export const SERVER_TS = path.join(REPO_ROOT, 'services/vision/src/server.ts');
 
-export async function startVision(env: Record<string, string> = {}, opts: { waitReady?: boolean; timeoutMs?: number } = {}): Promise<RunningService> {
+export async function startVision(
+  env: Record<string, string> = {},
+  opts: { waitReady?: boolean; timeoutMs?: number } = {},
+): Promise<RunningService> {
   const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SERVER_TS], {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

@@ -37,7 +37,7 @@ const updateLang = () => {
 };
 let me: MeResponse | null = null;
 let configPromise: Promise<ClientConfig> | null = null;
-let cleanup: (() => void) | void ;
+let cleanup: (() => void) | void;
 let flashMessage: string | null = null;
 let renderToken = 0;
 
@@ -175,8 +175,16 @@ async function render(): Promise<void> {
     if (token !== renderToken) return;
     const m = LANGUAGES[lang];
     // A page chunk that cannot load means the server went away (or a new release replaced it).
-    replace(main, h('div', { class: 'problem', role: 'alert' }, h('h2', {}, m.clientErrors.NETWORK.title), h('p', {}, m.clientErrors.NETWORK.message),
-      h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, m.common.retry)));
+    replace(
+      main,
+      h(
+        'div',
+        { class: 'problem', role: 'alert' },
+        h('h2', {}, m.clientErrors.NETWORK.title),
+        h('p', {}, m.clientErrors.NETWORK.message),
+        h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, m.common.retry),
+      ),
+    );
   }
   // Screen readers and keyboards start at the new page's heading, unless the page itself
   // put the focus somewhere useful (the first field of a form).

@@ -22,7 +22,9 @@ const kTooLarge = Symbol('faceline.bodyTooLarge');
 type LimitedRequest = FastifyRequest & { [kTooLarge]?: boolean };
 
 function tooLarge(reply: Pick<FastifyReply, 'code'>, limit: number): void {
-  void reply.code(413).send({ error: { code: ErrorCode.PAYLOAD_TOO_LARGE, message: `request body larger than ${limit} bytes`, details: { limit } } });
+  void reply
+    .code(413)
+    .send({ error: { code: ErrorCode.PAYLOAD_TOO_LARGE, message: `request body larger than ${limit} bytes`, details: { limit } } });
 }
 
 /**
@@ -105,7 +107,9 @@ export async function authProxy(app: FastifyInstance, opts: { authUrl: string; b
     replyOptions,
     preHandler: (req, reply, done) => {
       if (sameOrigin(req.headers.origin, req.host)) return done();
-      void reply.code(403).send({ error: { code: ErrorCode.FORBIDDEN, message: 'Socket.IO connections are accepted from this origin only' } });
+      void reply
+        .code(403)
+        .send({ error: { code: ErrorCode.FORBIDDEN, message: 'Socket.IO connections are accepted from this origin only' } });
     },
     wsClientOptions: {
       rewriteRequestHeaders: (headers: IncomingHttpHeaders, req: FastifyRequest) => {

@@ -15,7 +15,10 @@ type Timeouts = Pick<WebConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepA
 
 /** Node server options (http or https) for the header deadline and how often it is checked. */
 export function nodeServerTimeouts(t: Timeouts) {
-  return { headersTimeout: t.headersTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(t.headersTimeoutMs / 4))) };
+  return {
+    headersTimeout: t.headersTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(t.headersTimeoutMs / 4))),
+  };
 }
 
 /** Fastify's own options for the rest. */

@@ -31,8 +31,6 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
     if (opts.authUrl) checks.auth = (await authReachable(opts.authUrl)) ? 'ok' : 'unreachable';
     const ready = checks.app === 'ok' && !opts.isClosing();
     if (opts.isClosing()) checks.shutdown = 'in progress';
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ok' : 'unavailable', service: 'web', version: opts.version, checks });
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', service: 'web', version: opts.version, checks });
   });
 }

@@ -12,10 +12,12 @@ const S = FACE_TEXTURE_LAYOUT.size;
 export type EyeState = 'open' | 'closed' | 'squashed';
 
 function drawEye(t: Uint8Array, r: TextureRegion, state: EyeState, jitter: number): void {
-  const cx = r.x + r.width / 2, cy = r.y + r.height / 2;
+  const cx = r.x + r.width / 2,
+    cy = r.y + r.height / 2;
   for (let y = r.y; y < r.y + r.height; y++) {
     for (let x = r.x; x < r.x + r.width; x++) {
-      const dx = (x - cx) / (r.width / 2), dy = (y - cy) / (r.height / 2);
+      const dx = (x - cx) / (r.width / 2),
+        dy = (y - cy) / (r.height / 2);
       let v = 150 + ((x * 7 + y * 13 + jitter) % 5);
       if (state === 'open') {
         if (Math.abs(dy) < 0.45 && Math.abs(dx) < 0.8) v = 230; // white of the eye

@@ -109,7 +109,11 @@ describe('a turn', () => {
     const waiting = Math.ceil(R.reactionMs / DT) + 1;
     assert.equal(run([ChallengeStep.TURN_LEFT], [...HOLD, ...still(waiting), ...yaws(8, 16)]).failure, 'late');
     assert.equal(run([ChallengeStep.TURN_LEFT], [...HOLD, face(), ...yaws(-R.wrongWayDegrees - 0.5)]).failure, 'wrong-direction');
-    assert.equal(run([ChallengeStep.TURN_LEFT], [...HOLD, face(), ...yaws(-R.wrongWayDegrees + 0.5, 5, 10, 16)]).s.done, true, 'a small wobble the wrong way is fine');
+    assert.equal(
+      run([ChallengeStep.TURN_LEFT], [...HOLD, face(), ...yaws(-R.wrongWayDegrees + 0.5, 5, 10, 16)]).s.done,
+      true,
+      'a small wobble the wrong way is fine',
+    );
     assert.equal(run([ChallengeStep.TURN_LEFT], [...HOLD, face(), ...yaws(2, 2 + R.maxJumpDegrees + 0.5)]).failure, 'discontinuous');
     // from still to fully turned between two frames: no intermediate yaw
     assert.equal(run([ChallengeStep.TURN_LEFT], [...HOLD, face(), ...yaws(0, 16)]).failure, 'discontinuous');
@@ -140,24 +144,39 @@ describe('a blink', () => {
   });
 
   it('completes when the eyes close after the prompt and open again', () => {
-    const { s, failure } = run([ChallengeStep.BLINK], [...HOLD, face({ jitter: 50 }), face({ eyes: 'closed', jitter: 51 }), face({ eyes: 'closed', jitter: 52 }), face({ jitter: 53 })]);
+    const { s, failure } = run(
+      [ChallengeStep.BLINK],
+      [...HOLD, face({ jitter: 50 }), face({ eyes: 'closed', jitter: 51 }), face({ eyes: 'closed', jitter: 52 }), face({ jitter: 53 })],
+    );
     assert.equal(failure, undefined);
     assert.equal(s.done, true);
   });
 
   it('an eye band squashed flat (a warped photo) is not a closed eye', () => {
-    const { s } = run([ChallengeStep.BLINK], [...HOLD, face(), ...Array.from({ length: 10 }, (_, i) => face({ eyes: i % 3 === 2 ? 'open' : 'squashed', jitter: 60 + i }))]);
+    const { s } = run(
+      [ChallengeStep.BLINK],
+      [...HOLD, face(), ...Array.from({ length: 10 }, (_, i) => face({ eyes: i % 3 === 2 ? 'open' : 'squashed', jitter: 60 + i }))],
+    );
     assert.equal(s.done, false);
   });
 
   it('does not count closed eyes of a face that is not the person of the hold, nor eyes that never reopen', () => {
     const other = descriptor(R.blinkIdentityMax + 0.05);
-    const { s } = run([ChallengeStep.BLINK], [...HOLD, face(), face({ eyes: 'closed', embedding: other }), face({ jitter: 3 }), ...still(3)]);
+    const { s } = run(
+      [ChallengeStep.BLINK],
+      [...HOLD, face(), face({ eyes: 'closed', embedding: other }), face({ jitter: 3 }), ...still(3)],
+    );
     assert.equal(s.done, false);
     assert.equal(s.notes.closedFramesRefused, 1);
     const same = descriptor(R.blinkIdentityMax - 0.05);
-    assert.equal(run([ChallengeStep.BLINK], [...HOLD, face(), face({ eyes: 'closed', embedding: same }), face({ jitter: 3 })]).s.done, true);
-    const shut = run([ChallengeStep.BLINK], [...HOLD, face(), ...Array.from({ length: 40 }, (_, i) => face({ eyes: 'closed', jitter: i }))]);
+    assert.equal(
+      run([ChallengeStep.BLINK], [...HOLD, face(), face({ eyes: 'closed', embedding: same }), face({ jitter: 3 })]).s.done,
+      true,
+    );
+    const shut = run(
+      [ChallengeStep.BLINK],
+      [...HOLD, face(), ...Array.from({ length: 40 }, (_, i) => face({ eyes: 'closed', jitter: i }))],
+    );
     assert.equal(shut.s.done, false);
     assert.equal(shut.failure, 'too-slow');
   });
@@ -177,9 +196,15 @@ describe('a blink', () => {
 describe('a whole challenge', () => {
   it('runs hold → step → hold → step, and reports the steps', () => {
     const frames = [...HOLD, face(), face({ eyes: 'closed', jitter: 80 }), face({ jitter: 81 }), ...still(7), face(), ...yaws(6, 11, 16)];
-    const { s, events } = run([ChallengeStep.BLINK, ChallengeStep.TURN_RIGHT], frames.map((f) => (f && f.yaw > 0 ? { ...f, yaw: -f.yaw } : f)));
+    const { s, events } = run(
+      [ChallengeStep.BLINK, ChallengeStep.TURN_RIGHT],
+      frames.map((f) => (f && f.yaw > 0 ? { ...f, yaw: -f.yaw } : f)),
+    );
     assert.equal(s.done, true);
-    assert.deepEqual(events.filter((e) => e.revealed).map((e) => e.revealed!.step), [ChallengeStep.BLINK, ChallengeStep.TURN_RIGHT]);
+    assert.deepEqual(
+      events.filter((e) => e.revealed).map((e) => e.revealed!.step),
+      [ChallengeStep.BLINK, ChallengeStep.TURN_RIGHT],
+    );
     assert.equal(s.holdEmbeddings.length, 14);
   });
 });

@@ -148,7 +148,8 @@ export class LivenessSession {
     if (this.hold) {
       const first = this.hold.frames[0] as ObservedFace;
       const steady =
-        Math.abs(f.yaw - first.yaw) <= this.rules.holdToleranceDegrees && Math.abs(f.pitch - first.pitch) <= this.rules.holdToleranceDegrees;
+        Math.abs(f.yaw - first.yaw) <= this.rules.holdToleranceDegrees &&
+        Math.abs(f.pitch - first.pitch) <= this.rules.holdToleranceDegrees;
       if (!steady) {
         this.notes.holdRestarts++;
         this.hold = null;
@@ -188,7 +189,13 @@ export class LivenessSession {
    */
   private addReferences(frames: ObservedFace[]): void {
     const tex = frames.map((f) => f.texture).filter((t): t is Texture => t !== null);
-    const open = tex.filter((t) => !this.looksClosed(t, tex.filter((u) => u !== t)));
+    const open = tex.filter(
+      (t) =>
+        !this.looksClosed(
+          t,
+          tex.filter((u) => u !== t),
+        ),
+    );
     this.refs.push(...(open.length ? open : tex));
     this.refs.splice(0, Math.max(0, this.refs.length - 8));
   }
@@ -225,7 +232,8 @@ export class LivenessSession {
     if (this.lastYaw !== null && Math.abs(f.yaw - this.lastYaw) > this.rules.maxJumpDegrees) return this.fail('discontinuous');
     this.lastYaw = f.yaw;
     const step = this.steps[this.index] as ChallengeStep;
-    const result = step === ChallengeStep.BLINK ? this.judgeBlink(f, o.t, dt) : this.judgeTurn(f, o.t, dt, step === ChallengeStep.TURN_LEFT ? 1 : -1);
+    const result =
+      step === ChallengeStep.BLINK ? this.judgeBlink(f, o.t, dt) : this.judgeTurn(f, o.t, dt, step === ChallengeStep.TURN_LEFT ? 1 : -1);
     if (result === 'completed') return this.completeStep();
     if (typeof result === 'string') return this.fail(result);
     return { feedback: this.prompt() };
@@ -255,7 +263,8 @@ export class LivenessSession {
     if (this.closedAt === null) {
       if (dt > this.rules.reactionMs) return 'late';
       const still =
-        Math.abs(f.yaw - this.baseYaw) <= this.rules.blinkMaxPoseChange && Math.abs(f.pitch - this.basePitch) <= this.rules.blinkMaxPoseChange;
+        Math.abs(f.yaw - this.baseYaw) <= this.rules.blinkMaxPoseChange &&
+        Math.abs(f.pitch - this.basePitch) <= this.rules.blinkMaxPoseChange;
       // the head stays where it was until the eyes close: a blink is asked for, not a turn or a nod
       if (!still && dt >= this.rules.minReactionMs) return 'wrong-motion';
       if (!this.looksClosed(f.texture, this.refs)) return null;

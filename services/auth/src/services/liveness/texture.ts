@@ -22,11 +22,14 @@ export function decodeTexture(t: FaceTexture | undefined): Texture | null {
 /** Normalised cross-correlation of two textures over a region (pixels that are 0 in either are outside the face). */
 export function regionNcc(a: Texture, b: Texture, r: TextureRegion = FULL): number {
   const size = FACE_TEXTURE_LAYOUT.size;
-  let n = 0, sa = 0, sb = 0;
+  let n = 0,
+    sa = 0,
+    sb = 0;
   for (let y = r.y; y < r.y + r.height; y++) {
     for (let x = r.x; x < r.x + r.width; x++) {
       const i = y * size + x;
-      const va = a[i]!, vb = b[i]!;
+      const va = a[i]!,
+        vb = b[i]!;
       if (va === 0 || vb === 0) continue;
       n++;
       sa += va;
@@ -34,14 +37,19 @@ export function regionNcc(a: Texture, b: Texture, r: TextureRegion = FULL): numb
     }
   }
   if (n < 8) return 0;
-  const ma = sa / n, mb = sb / n;
-  let sab = 0, saa = 0, sbb = 0;
+  const ma = sa / n,
+    mb = sb / n;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
   for (let y = r.y; y < r.y + r.height; y++) {
     for (let x = r.x; x < r.x + r.width; x++) {
       const i = y * size + x;
-      const va = a[i]!, vb = b[i]!;
+      const va = a[i]!,
+        vb = b[i]!;
       if (va === 0 || vb === 0) continue;
-      const da = va - ma, db = vb - mb;
+      const da = va - ma,
+        db = vb - mb;
       sab += da * db;
       saa += da * da;
       sbb += db * db;
@@ -75,9 +83,11 @@ function median(xs: number[]): number {
 /** Row (0 = top of the region) whose mean grey level is darkest: the iris of an open eye, the lash line of a closed one. */
 function darkestRow(t: Texture, r: TextureRegion): number {
   const size = FACE_TEXTURE_LAYOUT.size;
-  let best = Infinity, row = 0;
+  let best = Infinity,
+    row = 0;
   for (let y = r.y; y < r.y + r.height; y++) {
-    let s = 0, n = 0;
+    let s = 0,
+      n = 0;
     for (let x = r.x; x < r.x + r.width; x++) {
       const v = t[y * size + x]!;
       if (v === 0) continue;

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import type { EnrollFrameResult, User } from '@faceline/contracts';
 import { enrollProgress, enrollReducer, enrollWantsFrames, initialEnrollState, type EnrollEvent, type EnrollState } from './enrollment.js';
 
-const user: User = { id: '0f0e0d0c-0b0a-4000-8000-000000000001', username: 'ada', displayName: 'Ada', role: 'user', createdAt: '2026-01-01T00:00:00Z', enrolled: true, templateCount: 3 };
+const user: User = {
+  id: '0f0e0d0c-0b0a-4000-8000-000000000001',
+  username: 'ada',
+  displayName: 'Ada',
+  role: 'user',
+  createdAt: '2026-01-01T00:00:00Z',
+  enrolled: true,
+  templateCount: 3,
+};
 const started = { enrollmentId: 'e1', capturesRequired: 3, steps: 0, timeLimitMs: 60_000, expiresAt: '2026-01-01T00:01:00Z' };
 const frame = (seq: number, accepted: number, extra: Partial<EnrollFrameResult> = {}): EnrollEvent => ({
   type: 'FRAME',
@@ -57,9 +65,15 @@ describe('enrollment flow', () => {
   });
 
   it('a refused enrollment (e.g. face already enrolled) shows that code', () => {
-    const s = run([...toCapturing, frame(1, 3, { completed: true }),
-      { type: 'RESULT', result: { ok: false, enrollmentId: 'e1', error: { code: 'FACE_ALREADY_ENROLLED', message: 'x' } } }]);
-    assert.deepEqual(s, { phase: 'failed', problem: { kind: 'server', code: 'FACE_ALREADY_ENROLLED', retryable: undefined, details: undefined } });
+    const s = run([
+      ...toCapturing,
+      frame(1, 3, { completed: true }),
+      { type: 'RESULT', result: { ok: false, enrollmentId: 'e1', error: { code: 'FACE_ALREADY_ENROLLED', message: 'x' } } },
+    ]);
+    assert.deepEqual(s, {
+      phase: 'failed',
+      problem: { kind: 'server', code: 'FACE_ALREADY_ENROLLED', retryable: undefined, details: undefined },
+    });
   });
 
   it('ignores results of another enrollment and events in the wrong phase', () => {
@@ -87,7 +101,10 @@ describe('enrollment flow', () => {
   it('keeps the face box of the latest frame for the overlay, and drops it when a frame has none', () => {
     let s = run(toCapturing);
     s = run([frame(1, 0, { box: { x: 1, y: 2, width: 150, height: 160 }, frameSize: { width: 480, height: 480 } })], s);
-    assert.deepEqual(s.phase === 'capturing' && s.face, { box: { x: 1, y: 2, width: 150, height: 160 }, frameSize: { width: 480, height: 480 } });
+    assert.deepEqual(s.phase === 'capturing' && s.face, {
+      box: { x: 1, y: 2, width: 150, height: 160 },
+      frameSize: { width: 480, height: 480 },
+    });
     s = run([frame(2, 0, { feedback: ['MULTIPLE_FACES'] })], s);
     assert.equal(s.phase === 'capturing' && s.face, undefined);
   });

@@ -5,7 +5,17 @@
  *   idle → camera → connecting → capturing → finishing → done
  *                 ↘ failed (from any step; RETRY goes back to idle)
  */
-import type { AckError, ChallengeStep, ChallengeStepEvent, EnrollFrameResult, EnrollResult, EnrollStarted, FaceLocation, FeedbackCode, User } from '@faceline/contracts';
+import type {
+  AckError,
+  ChallengeStep,
+  ChallengeStepEvent,
+  EnrollFrameResult,
+  EnrollResult,
+  EnrollStarted,
+  FaceLocation,
+  FeedbackCode,
+  User,
+} from '@faceline/contracts';
 import type { CameraProblem } from '../i18n/index.js';
 import { serverProblem, type Problem } from '../lib/problems.js';
 import { faceOf, isTransientFrameError } from './common.js';
@@ -73,7 +83,8 @@ export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollSta
     case 'FRAME': {
       if (state.phase !== 'capturing' || event.result.seq <= state.lastSeq) return state;
       const r = event.result;
-      if (r.completed) return { phase: 'finishing', enrollmentId: state.enrollmentId, accepted: r.capturesAccepted, required: r.capturesRequired };
+      if (r.completed)
+        return { phase: 'finishing', enrollmentId: state.enrollmentId, accepted: r.capturesAccepted, required: r.capturesRequired };
       const stepDone = r.feedback.includes('STEP_DONE');
       return {
         ...state,
@@ -87,11 +98,13 @@ export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollSta
       };
     }
     case 'CHALLENGE':
-      if (state.phase !== 'capturing' || event.event.loginId !== state.enrollmentId || event.event.completed < state.stepsCompleted) return state;
+      if (state.phase !== 'capturing' || event.event.loginId !== state.enrollmentId || event.event.completed < state.stepsCompleted)
+        return state;
       return { ...state, current: event.event.step, stepsCompleted: event.event.completed };
     case 'FRAME_REFUSED':
       if (state.phase !== 'capturing') return state;
-      if (isTransientFrameError(event.error)) return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
+      if (isTransientFrameError(event.error))
+        return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
       return { phase: 'failed', problem: serverProblem(event.error) };
     case 'RESULT': {
       if (state.phase !== 'capturing' && state.phase !== 'finishing') return state;
@@ -105,7 +118,9 @@ export function enrollReducer(state: EnrollState, event: EnrollEvent): EnrollSta
         ? { phase: 'failed', problem: { kind: 'server', code: 'CHALLENGE_EXPIRED' } }
         : state;
     case 'FAILED':
-      return state.phase === 'done' || state.phase === 'failed' || state.phase === 'idle' ? state : { phase: 'failed', problem: event.problem };
+      return state.phase === 'done' || state.phase === 'failed' || state.phase === 'idle'
+        ? state
+        : { phase: 'failed', problem: event.problem };
     case 'RETRY':
       return state.phase === 'failed' || state.phase === 'done' ? { phase: 'idle' } : state;
   }

@@ -110,7 +110,15 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
       }
       // a completed step ends the prompt until the server shows the next one
       const current = r.stepsCompleted > state.stepsCompleted ? null : state.current;
-      return { ...state, current, step: r.step, stepsCompleted: Math.max(state.stepsCompleted, r.stepsCompleted), feedback: r.feedback, face: faceOf(r), lastSeq: r.seq };
+      return {
+        ...state,
+        current,
+        step: r.step,
+        stepsCompleted: Math.max(state.stepsCompleted, r.stepsCompleted),
+        feedback: r.feedback,
+        face: faceOf(r),
+        lastSeq: r.seq,
+      };
     }
     case 'CHALLENGE':
       if (state.phase !== 'scanning' || event.event.loginId !== state.loginId) return state;
@@ -119,13 +127,16 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
       return { ...state, current: event.event.step, step: event.event.index, stepsCompleted: event.event.completed };
     case 'FRAME_REFUSED':
       if (state.phase !== 'scanning') return state;
-      if (isTransientFrameError(event.error)) return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
+      if (isTransientFrameError(event.error))
+        return { ...state, feedback: event.error.code === 'RATE_LIMITED' ? ['SLOW_DOWN'] : state.feedback };
       return { phase: 'failed', problem: serverProblem(event.error) };
     case 'RESULT': {
       if (state.phase !== 'scanning' && state.phase !== 'verifying') return state;
       if (event.result.loginId !== state.loginId) return state;
       const r = event.result;
-      return r.ok ? { phase: 'signing-in', user: r.user, grant: r.grant, liveness: r.liveness } : { phase: 'failed', problem: serverProblem(r.error) };
+      return r.ok
+        ? { phase: 'signing-in', user: r.user, grant: r.grant, liveness: r.liveness }
+        : { phase: 'failed', problem: serverProblem(r.error) };
     }
     case 'EXPIRED':
       return state.phase === 'scanning' || state.phase === 'verifying'
@@ -138,7 +149,9 @@ export function loginReducer(state: LoginState, event: LoginEvent): LoginState {
         ? { phase: 'success', user: event.user, profile: event.profile, liveness: state.liveness }
         : state;
     case 'FAILED':
-      return state.phase === 'success' || state.phase === 'failed' || state.phase === 'idle' ? state : { phase: 'failed', problem: event.problem };
+      return state.phase === 'success' || state.phase === 'failed' || state.phase === 'idle'
+        ? state
+        : { phase: 'failed', problem: event.problem };
     case 'RETRY':
       return state.phase === 'failed' || state.phase === 'success' ? { phase: 'idle' } : state;
   }
@@ -160,7 +173,9 @@ export type Instruction =
 export function loginInstruction(state: LoginState): Instruction {
   if (state.phase !== 'scanning') return { kind: 'wait' };
   const first = state.feedback[0];
-  const blocking = first !== undefined && !['GOOD', 'STEP_DONE', 'CAPTURED', 'TURN_LEFT', 'TURN_RIGHT', 'BLINK', 'SLOW_DOWN', 'HOLD_STILL', 'LOOK_STRAIGHT'].includes(first);
+  const blocking =
+    first !== undefined &&
+    !['GOOD', 'STEP_DONE', 'CAPTURED', 'TURN_LEFT', 'TURN_RIGHT', 'BLINK', 'SLOW_DOWN', 'HOLD_STILL', 'LOOK_STRAIGHT'].includes(first);
   if (blocking) return { kind: 'feedback', code: first };
   if (state.liveness && state.current) return { kind: 'step', step: state.current, index: state.step, total: state.steps };
   if (state.liveness) return { kind: 'feedback', code: first === 'HOLD_STILL' ? 'HOLD_STILL' : 'LOOK_STRAIGHT' };

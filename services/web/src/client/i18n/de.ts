@@ -45,16 +45,17 @@ export const de: Messages = {
     displayNameHelp: 'Wird bei der Anmeldung angezeigt.',
     displayNameInvalid: 'Bitte Namen eingeben (höchstens 80 Zeichen).',
     submit: 'Weiter zur Gesichtserfassung',
-    cameraNote: 'Gespeichert werden nur verschlüsselte Merkmale Ihres Gesichts, keine Bilder. Sie können Ihre Gesichtsdaten jederzeit löschen.',
-    setupNote: 'Sie haben den Einrichtungslink dieser Installation geöffnet: Das Konto, das Sie jetzt anlegen, ist ihr erster Administrator. Der Link funktioniert nur einmal.',
+    cameraNote:
+      'Gespeichert werden nur verschlüsselte Merkmale Ihres Gesichts, keine Bilder. Sie können Ihre Gesichtsdaten jederzeit löschen.',
+    setupNote:
+      'Sie haben den Einrichtungslink dieser Installation geöffnet: Das Konto, das Sie jetzt anlegen, ist ihr erster Administrator. Der Link funktioniert nur einmal.',
   },
   camera: {
     start: 'Kamera starten',
     starting: 'Kamera wird gestartet…',
     connecting: 'Verbindung wird aufgebaut…',
     preview: 'Kamerabild',
-    secureContext:
-      'Die Kamera funktioniert nur über eine sichere Verbindung: Faceline unter https://… oder http://localhost öffnen.',
+    secureContext: 'Die Kamera funktioniert nur über eine sichere Verbindung: Faceline unter https://… oder http://localhost öffnen.',
   },
   enroll: {
     title: 'Gesicht erfassen',
@@ -127,8 +128,10 @@ export const de: Messages = {
     failure: 'Fehlgeschlagen',
     signedInWith: 'Angemeldet als {name}',
     passkeys: 'Passkeys',
-    passkeysIntro: 'Ein Passkey (dieses Gerät, Ihr Telefon oder ein Sicherheitsschlüssel) bestätigt Anmeldungen, für die das Gesicht allein nicht reicht: die Verwaltung außerhalb eines vertrauenswürdigen Kiosks. Zum Hinzufügen ist eine frische Anmeldung mit dem Gesicht nötig.',
-    passkeysUnsupported: 'Dieser Browser kann hier keine Passkeys verwenden (nötig sind ein aktueller Browser und eine https://-Adresse oder localhost).',
+    passkeysIntro:
+      'Ein Passkey (dieses Gerät, Ihr Telefon oder ein Sicherheitsschlüssel) bestätigt Anmeldungen, für die das Gesicht allein nicht reicht: die Verwaltung außerhalb eines vertrauenswürdigen Kiosks. Zum Hinzufügen ist eine frische Anmeldung mit dem Gesicht nötig.',
+    passkeysUnsupported:
+      'Dieser Browser kann hier keine Passkeys verwenden (nötig sind ein aktueller Browser und eine https://-Adresse oder localhost).',
     noPasskeys: 'Noch keine Passkeys.',
     passkeyName: 'Name des neuen Passkeys',
     passkeyNameDefault: 'Mein Passkey',
@@ -164,12 +167,15 @@ export const de: Messages = {
     never: 'nie',
     forbidden: 'Diese Seite ist für Administratoren.',
     stepUpTitle: 'Bestätigen Sie, dass Sie es sind',
-    stepUpWithPasskey: 'Die Verwaltung braucht mehr als eine Anmeldung mit dem Gesicht: erneut anmelden und mit Ihrem Passkey bestätigen, oder an einem vertrauenswürdigen Kiosk anmelden.',
-    stepUpNoPasskey: 'Die Verwaltung braucht mehr als eine Anmeldung mit dem Gesicht. Fügen Sie auf Ihrer persönlichen Seite einen Passkey hinzu (direkt nach einer Anmeldung mit dem Gesicht), melden Sie sich dann erneut an und bestätigen Sie damit – oder melden Sie sich an einem vertrauenswürdigen Kiosk an.',
+    stepUpWithPasskey:
+      'Die Verwaltung braucht mehr als eine Anmeldung mit dem Gesicht: erneut anmelden und mit Ihrem Passkey bestätigen, oder an einem vertrauenswürdigen Kiosk anmelden.',
+    stepUpNoPasskey:
+      'Die Verwaltung braucht mehr als eine Anmeldung mit dem Gesicht. Fügen Sie auf Ihrer persönlichen Seite einen Passkey hinzu (direkt nach einer Anmeldung mit dem Gesicht), melden Sie sich dann erneut an und bestätigen Sie damit – oder melden Sie sich an einem vertrauenswürdigen Kiosk an.',
     stepUpSignInAgain: 'Erneut mit Passkey anmelden',
     stepUpAddPasskey: 'Passkey hinzufügen',
     kiosks: 'Kiosks',
-    kiosksIntro: 'Ein vertrauenswürdiger Kiosk ist ein gemeinsam genutztes Terminal, dessen Browser einen Geräteschlüssel hält. Anmeldungen dort zählen als stärker, Administratoren brauchen dort keinen Passkey, und wer nach Fehlversuchen anderswo gesperrt ist, kann sich dort trotzdem anmelden.',
+    kiosksIntro:
+      'Ein vertrauenswürdiger Kiosk ist ein gemeinsam genutztes Terminal, dessen Browser einen Geräteschlüssel hält. Anmeldungen dort zählen als stärker, Administratoren brauchen dort keinen Passkey, und wer nach Fehlversuchen anderswo gesperrt ist, kann sich dort trotzdem anmelden.',
     kioskName: 'Name dieses Kiosks',
     kioskNameDefault: 'Kiosk',
     trustThisBrowser: 'Diesem Browser als Kiosk vertrauen',
@@ -248,9 +254,15 @@ export const de: Messages = {
     NOT_FOUND: { title: 'Nicht gefunden', message: 'Diese Seite oder dieser Eintrag existiert nicht (mehr).' },
     METHOD_NOT_ALLOWED: { title: 'Nicht erlaubt', message: 'Seite neu laden und erneut versuchen.' },
     PAYLOAD_TOO_LARGE: { title: 'Kamerabild zu groß', message: 'Seite neu laden; die App sendet dann kleinere Bilder.' },
-    UNSUPPORTED_MEDIA_TYPE: { title: 'Bildformat nicht unterstützt', message: 'Anderen Browser verwenden (Chrome, Edge, Firefox oder Safari).' },
+    UNSUPPORTED_MEDIA_TYPE: {
+      title: 'Bildformat nicht unterstützt',
+      message: 'Anderen Browser verwenden (Chrome, Edge, Firefox oder Safari).',
+    },
     RATE_LIMITED: { title: 'Zu viele Anfragen', message: 'Einen Moment warten, dann erneut versuchen.' },
-    INTERNAL: { title: 'Serverfehler', message: 'Auf dem Server ist ein Fehler aufgetreten. Erneut versuchen; falls es wieder passiert, die Administration informieren.' },
+    INTERNAL: {
+      title: 'Serverfehler',
+      message: 'Auf dem Server ist ein Fehler aufgetreten. Erneut versuchen; falls es wieder passiert, die Administration informieren.',
+    },
     OVERLOADED: { title: 'Server ausgelastet', message: 'Gerade melden sich viele Personen an. In ein paar Sekunden erneut versuchen.' },
     NOT_READY: { title: 'Server startet', message: 'Der Anmeldedienst ist noch nicht bereit. In ein paar Sekunden erneut versuchen.' },
     IMAGE_EMPTY: { title: 'Leeres Kamerabild', message: 'Die Kamera hat ein leeres Bild geliefert. Kamera prüfen und erneut versuchen.' },
@@ -271,7 +283,10 @@ export const de: Messages = {
       message: 'Zu viele fehlgeschlagene Anmeldungen. Die Administration kann das Konto entsperren.',
     },
     BACKOFF: { title: 'Bitte warten', message: 'Zu viele Fehlversuche hintereinander.' },
-    NOT_ENROLLED: { title: 'Kein Gesicht erfasst', message: 'Für dieses Konto sind noch keine Gesichtsdaten gespeichert. Registrieren oder die Administration fragen.' },
+    NOT_ENROLLED: {
+      title: 'Kein Gesicht erfasst',
+      message: 'Für dieses Konto sind noch keine Gesichtsdaten gespeichert. Registrieren oder die Administration fragen.',
+    },
     NO_FACE: { title: 'Kein Gesicht erkannt', message: 'Gerade in die Kamera schauen, das ganze Gesicht im Bild.' },
     MULTIPLE_FACES: { title: 'Mehrere Gesichter', message: 'Nur Sie sollten vor der Kamera sein.' },
     CAPTURES_DISAGREE: {
@@ -282,51 +297,98 @@ export const de: Messages = {
       title: 'Gesicht schon erfasst',
       message: 'Dieses Gesicht gehört bereits zu einem anderen Konto. Bitte mit diesem Konto anmelden.',
     },
-    FACE_MISMATCH: { title: 'Gesicht nicht erkannt', message: 'Das Gesicht passt nicht zu diesem Benutzernamen. Benutzernamen prüfen und erneut versuchen.' },
-    FACE_UNKNOWN: { title: 'Gesicht nicht erkannt', message: 'Dieses Gesicht ist uns unbekannt. Zuerst registrieren oder mit Benutzernamen anmelden.' },
+    FACE_MISMATCH: {
+      title: 'Gesicht nicht erkannt',
+      message: 'Das Gesicht passt nicht zu diesem Benutzernamen. Benutzernamen prüfen und erneut versuchen.',
+    },
+    FACE_UNKNOWN: {
+      title: 'Gesicht nicht erkannt',
+      message: 'Dieses Gesicht ist uns unbekannt. Zuerst registrieren oder mit Benutzernamen anmelden.',
+    },
     LIVENESS_FAILED: {
       title: 'Lebendprüfung fehlgeschlagen',
-      message: 'Es konnte nicht bestätigt werden, dass eine lebende Person vor der Kamera ist. Den gezeigten Bewegungen bei gutem Licht folgen und erneut versuchen.',
+      message:
+        'Es konnte nicht bestätigt werden, dass eine lebende Person vor der Kamera ist. Den gezeigten Bewegungen bei gutem Licht folgen und erneut versuchen.',
     },
-    CHALLENGE_EXPIRED: { title: 'Zeit abgelaufen', message: 'Die Schritte wurden nicht rechtzeitig erledigt. Neu beginnen und den Hinweisen folgen.' },
+    CHALLENGE_EXPIRED: {
+      title: 'Zeit abgelaufen',
+      message: 'Die Schritte wurden nicht rechtzeitig erledigt. Neu beginnen und den Hinweisen folgen.',
+    },
     FRAME_REPLAYED: { title: 'Kamerabild wiederholt', message: 'Die Kamera hat dasselbe Bild zweimal gesendet. Neu beginnen.' },
     FRAME_OUT_OF_ORDER: { title: 'Kamerabilder in falscher Reihenfolge', message: 'Neu beginnen.' },
     FLOW_NOT_STARTED: { title: 'Nicht gestartet', message: 'Die Verbindung zum Server ging verloren. Neu beginnen.' },
-    FLOW_ALREADY_RUNNING: { title: 'Läuft bereits', message: 'Für dieses Konto läuft schon eine Anmeldung, vielleicht in einem anderen Tab. Diesen schließen oder ein paar Sekunden warten und erneut versuchen.' },
+    FLOW_ALREADY_RUNNING: {
+      title: 'Läuft bereits',
+      message:
+        'Für dieses Konto läuft schon eine Anmeldung, vielleicht in einem anderen Tab. Diesen schließen oder ein paar Sekunden warten und erneut versuchen.',
+    },
     RECOGNITION_UNAVAILABLE: {
       title: 'Gesichtserkennung vorübergehend nicht verfügbar',
-      message: 'Der Erkennungsdienst antwortet nicht. In einer Minute erneut versuchen; falls es so bleibt, die Administration informieren.',
+      message:
+        'Der Erkennungsdienst antwortet nicht. In einer Minute erneut versuchen; falls es so bleibt, die Administration informieren.',
     },
-    DATABASE_UNAVAILABLE: { title: 'Dienst vorübergehend nicht verfügbar', message: 'Die Datenbank antwortet nicht. In einer Minute erneut versuchen.' },
-    OIDC_DISABLED: { title: 'Anmelden mit Faceline ist aus', message: 'Dieser Faceline-Server meldet niemanden bei anderen Anwendungen an. Fragen Sie Ihre Administration.' },
-    INTERACTION_NOT_FOUND: { title: 'Anmeldeanfrage abgelaufen', message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.' },
-    INTERACTION_MISMATCH: { title: 'Anmeldeanfrage geändert', message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.' },
-    FRESH_LOGIN_REQUIRED: { title: 'Gesicht nötig', message: 'Diese Anwendung möchte Ihr Gesicht noch einmal sehen. Melden Sie sich mit Ihrem Gesicht an.' },
+    DATABASE_UNAVAILABLE: {
+      title: 'Dienst vorübergehend nicht verfügbar',
+      message: 'Die Datenbank antwortet nicht. In einer Minute erneut versuchen.',
+    },
+    OIDC_DISABLED: {
+      title: 'Anmelden mit Faceline ist aus',
+      message: 'Dieser Faceline-Server meldet niemanden bei anderen Anwendungen an. Fragen Sie Ihre Administration.',
+    },
+    INTERACTION_NOT_FOUND: {
+      title: 'Anmeldeanfrage abgelaufen',
+      message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.',
+    },
+    INTERACTION_MISMATCH: {
+      title: 'Anmeldeanfrage geändert',
+      message: 'Gehen Sie zurück zur Anwendung, von der Sie kamen, und melden Sie sich dort erneut an.',
+    },
+    FRESH_LOGIN_REQUIRED: {
+      title: 'Gesicht nötig',
+      message: 'Diese Anwendung möchte Ihr Gesicht noch einmal sehen. Melden Sie sich mit Ihrem Gesicht an.',
+    },
     HUB_UNAVAILABLE: {
       title: 'Zentrale nicht erreichbar',
-      message: 'Dieser Standort erreicht die Zentrale gerade nicht, und nur die Zentrale kann Gesichter erfassen, Konten löschen oder Rollen ändern. Anmelden geht hier weiter. Später erneut versuchen.',
+      message:
+        'Dieser Standort erreicht die Zentrale gerade nicht, und nur die Zentrale kann Gesichter erfassen, Konten löschen oder Rollen ändern. Anmelden geht hier weiter. Später erneut versuchen.',
     },
     SITE_STALE: {
       title: 'Anmeldung an diesem Standort pausiert',
-      message: 'Dieser Standort ist zu lange von der Zentrale getrennt, um Konten zu bestätigen. Die Anmeldung geht weiter, sobald die Verbindung wieder steht; bitte die Administration informieren.',
+      message:
+        'Dieser Standort ist zu lange von der Zentrale getrennt, um Konten zu bestätigen. Die Anmeldung geht weiter, sobald die Verbindung wieder steht; bitte die Administration informieren.',
     },
     SETUP_TOKEN_INVALID: {
       title: 'Einrichtungslink ungültig',
-      message: 'Dieser Einrichtungslink wurde schon benutzt, ist abgelaufen, oder es gibt bereits einen Administrator. Ohne ihn registrieren oder den Betreiber um einen neuen Link bitten.',
+      message:
+        'Dieser Einrichtungslink wurde schon benutzt, ist abgelaufen, oder es gibt bereits einen Administrator. Ohne ihn registrieren oder den Betreiber um einen neuen Link bitten.',
     },
     INVALID_CHARACTERS: {
       title: 'Unzulässige Zeichen',
       message: 'Steuerzeichen sowie unsichtbare oder richtungsändernde Zeichen entfernen und erneut versuchen.',
     },
-    STEP_UP_REQUIRED: { title: 'Bestätigung nötig', message: 'Die Verwaltung braucht eine Anmeldung an einem vertrauenswürdigen Kiosk oder mit Ihrem Passkey.' },
-    REAUTH_REQUIRED: { title: 'Bitte erneut anmelden', message: 'Für diese Änderung noch einmal mit dem Gesicht anmelden, dann erneut versuchen.' },
+    STEP_UP_REQUIRED: {
+      title: 'Bestätigung nötig',
+      message: 'Die Verwaltung braucht eine Anmeldung an einem vertrauenswürdigen Kiosk oder mit Ihrem Passkey.',
+    },
+    REAUTH_REQUIRED: {
+      title: 'Bitte erneut anmelden',
+      message: 'Für diese Änderung noch einmal mit dem Gesicht anmelden, dann erneut versuchen.',
+    },
   },
   clientErrors: {
-    NETWORK: { title: 'Server nicht erreichbar', message: 'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.' },
+    NETWORK: {
+      title: 'Server nicht erreichbar',
+      message:
+        'Der Faceline-Server antwortet nicht. Netzwerkverbindung dieses Geräts prüfen; ist sie in Ordnung, startet der Server vielleicht gerade neu: gleich erneut versuchen.',
+    },
     TIMEOUT: { title: 'Keine Antwort vom Server', message: 'Der Server hat zu lange nicht geantwortet. Erneut versuchen.' },
     DISCONNECTED: { title: 'Verbindung unterbrochen', message: 'Die Verbindung zum Server wurde unterbrochen. Erneut versuchen.' },
     UNKNOWN: { title: 'Etwas ist schiefgegangen', message: 'Erneut versuchen. Falls es wieder passiert, die Seite neu laden.' },
-    PASSKEY_FAILED: { title: 'Passkey nicht bestätigt', message: 'Die Passkey-Abfrage wurde abgebrochen, lief ab oder fand auf diesem Gerät keinen passenden Schlüssel. Erneut versuchen, mit dem Gerät, das Ihren Passkey hält.' },
+    PASSKEY_FAILED: {
+      title: 'Passkey nicht bestätigt',
+      message:
+        'Die Passkey-Abfrage wurde abgebrochen, lief ab oder fand auf diesem Gerät keinen passenden Schlüssel. Erneut versuchen, mit dem Gerät, das Ihren Passkey hält.',
+    },
   },
   cameraProblems: {
     denied: {
@@ -343,8 +405,14 @@ export const de: Messages = {
       title: 'Kamera braucht eine sichere Verbindung',
       message: 'Faceline unter einer https://-Adresse öffnen (oder http://localhost auf diesem Computer).',
     },
-    unsupported: { title: 'Kamera nicht unterstützt', message: 'Dieser Browser kann keine Kamera verwenden. Aktuellen Chrome, Edge, Firefox oder Safari verwenden.' },
-    failed: { title: 'Kamera startet nicht', message: 'Kamera aus- und wieder einstecken oder den Browser neu starten, dann erneut versuchen.' },
+    unsupported: {
+      title: 'Kamera nicht unterstützt',
+      message: 'Dieser Browser kann keine Kamera verwenden. Aktuellen Chrome, Edge, Firefox oder Safari verwenden.',
+    },
+    failed: {
+      title: 'Kamera startet nicht',
+      message: 'Kamera aus- und wieder einstecken oder den Browser neu starten, dann erneut versuchen.',
+    },
   },
   feedback: {
     GOOD: 'Gut – stillhalten',

@@ -46,15 +46,15 @@ export const en: Messages = {
     displayNameInvalid: 'Enter your name (at most 80 characters).',
     submit: 'Continue to face enrollment',
     cameraNote: 'Only measurements of your face are stored, encrypted. Pictures are not kept. You can delete your face data at any time.',
-    setupNote: 'You opened the setup link of this installation: the account you create now is its first administrator. The link works only once.',
+    setupNote:
+      'You opened the setup link of this installation: the account you create now is its first administrator. The link works only once.',
   },
   camera: {
     start: 'Start camera',
     starting: 'Starting the camera…',
     connecting: 'Connecting…',
     preview: 'Camera preview',
-    secureContext:
-      'The camera only works on a secure connection: open Faceline at https://… or at http://localhost.',
+    secureContext: 'The camera only works on a secure connection: open Faceline at https://… or at http://localhost.',
   },
   enroll: {
     title: 'Enroll your face',
@@ -127,7 +127,8 @@ export const en: Messages = {
     failure: 'Failed',
     signedInWith: 'Signed in as {name}',
     passkeys: 'Passkeys',
-    passkeysIntro: 'A passkey (this device, your phone or a security key) confirms sign-ins that need more than your face: administration away from a trusted kiosk. Adding one needs a fresh face sign-in.',
+    passkeysIntro:
+      'A passkey (this device, your phone or a security key) confirms sign-ins that need more than your face: administration away from a trusted kiosk. Adding one needs a fresh face sign-in.',
     passkeysUnsupported: 'This browser cannot use passkeys here (it needs a current browser and an https:// address, or localhost).',
     noPasskeys: 'No passkeys yet.',
     passkeyName: 'Name of the new passkey',
@@ -164,12 +165,15 @@ export const en: Messages = {
     never: 'never',
     forbidden: 'This page is for administrators.',
     stepUpTitle: 'Confirm that it is you',
-    stepUpWithPasskey: 'Administration needs more than a face sign-in: sign in again and confirm with your passkey, or sign in at a trusted kiosk.',
-    stepUpNoPasskey: 'Administration needs more than a face sign-in. Add a passkey on your personal page (right after a face sign-in), then sign in again and confirm with it — or sign in at a trusted kiosk.',
+    stepUpWithPasskey:
+      'Administration needs more than a face sign-in: sign in again and confirm with your passkey, or sign in at a trusted kiosk.',
+    stepUpNoPasskey:
+      'Administration needs more than a face sign-in. Add a passkey on your personal page (right after a face sign-in), then sign in again and confirm with it — or sign in at a trusted kiosk.',
     stepUpSignInAgain: 'Sign in again with my passkey',
     stepUpAddPasskey: 'Add a passkey',
     kiosks: 'Kiosks',
-    kiosksIntro: 'A trusted kiosk is a shared terminal whose browser holds a device key. Sign-ins there count as stronger, administrators need no passkey there, and a person whose account is locked after failed attempts elsewhere can still sign in there.',
+    kiosksIntro:
+      'A trusted kiosk is a shared terminal whose browser holds a device key. Sign-ins there count as stronger, administrators need no passkey there, and a person whose account is locked after failed attempts elsewhere can still sign in there.',
     kioskName: 'Name of this kiosk',
     kioskNameDefault: 'Kiosk',
     trustThisBrowser: 'Trust this browser as a kiosk',
@@ -250,7 +254,10 @@ export const en: Messages = {
     PAYLOAD_TOO_LARGE: { title: 'Camera picture too large', message: 'Reload the page; the app will send smaller pictures.' },
     UNSUPPORTED_MEDIA_TYPE: { title: 'Picture format not accepted', message: 'Try another browser (Chrome, Edge, Firefox or Safari).' },
     RATE_LIMITED: { title: 'Too many requests', message: 'Wait a moment, then try again.' },
-    INTERNAL: { title: 'Server error', message: 'Something went wrong on the server. Try again; if it keeps happening, tell your administrator.' },
+    INTERNAL: {
+      title: 'Server error',
+      message: 'Something went wrong on the server. Try again; if it keeps happening, tell your administrator.',
+    },
     OVERLOADED: { title: 'Server busy', message: 'Many people are signing in right now. Try again in a few seconds.' },
     NOT_READY: { title: 'Server starting', message: 'The sign-in service is not ready yet. Try again in a few seconds.' },
     IMAGE_EMPTY: { title: 'Empty camera picture', message: 'The camera sent an empty picture. Check the camera and try again.' },
@@ -286,33 +293,49 @@ export const en: Messages = {
     FACE_UNKNOWN: { title: 'Face not recognised', message: 'We do not know this face. Register first, or sign in with your user name.' },
     LIVENESS_FAILED: {
       title: 'Liveness check failed',
-      message: 'We could not confirm that a live person is in front of the camera. Follow the movements shown, in good light, and try again.',
+      message:
+        'We could not confirm that a live person is in front of the camera. Follow the movements shown, in good light, and try again.',
     },
     CHALLENGE_EXPIRED: { title: 'Time is up', message: 'The steps were not finished in time. Start again and follow the hints.' },
     FRAME_REPLAYED: { title: 'Camera picture repeated', message: 'The camera sent the same picture twice. Start again.' },
     FRAME_OUT_OF_ORDER: { title: 'Camera pictures out of order', message: 'Start again.' },
     FLOW_NOT_STARTED: { title: 'Not started', message: 'The session with the server was lost. Start again.' },
-    FLOW_ALREADY_RUNNING: { title: 'Already running', message: 'A sign-in for this account is already running, perhaps in another tab. Close it, or wait a few seconds, and try again.' },
+    FLOW_ALREADY_RUNNING: {
+      title: 'Already running',
+      message: 'A sign-in for this account is already running, perhaps in another tab. Close it, or wait a few seconds, and try again.',
+    },
     RECOGNITION_UNAVAILABLE: {
       title: 'Face recognition temporarily unavailable',
       message: 'The recognition service is not answering. Try again in a minute; if it keeps happening, tell your administrator.',
     },
     DATABASE_UNAVAILABLE: { title: 'Service temporarily unavailable', message: 'The database is not answering. Try again in a minute.' },
-    OIDC_DISABLED: { title: 'Sign in with Faceline is off', message: 'This Faceline server does not sign people in to other applications. Ask your administrator.' },
-    INTERACTION_NOT_FOUND: { title: 'Sign-in request expired', message: 'Go back to the application you came from and start signing in again.' },
-    INTERACTION_MISMATCH: { title: 'Sign-in request changed', message: 'Go back to the application you came from and start signing in again.' },
+    OIDC_DISABLED: {
+      title: 'Sign in with Faceline is off',
+      message: 'This Faceline server does not sign people in to other applications. Ask your administrator.',
+    },
+    INTERACTION_NOT_FOUND: {
+      title: 'Sign-in request expired',
+      message: 'Go back to the application you came from and start signing in again.',
+    },
+    INTERACTION_MISMATCH: {
+      title: 'Sign-in request changed',
+      message: 'Go back to the application you came from and start signing in again.',
+    },
     FRESH_LOGIN_REQUIRED: { title: 'Face needed', message: 'This application asks you to show your face again. Sign in with your face.' },
     HUB_UNAVAILABLE: {
       title: 'Central office not reachable',
-      message: 'This site cannot reach the central office right now, and only the central office can enroll, delete accounts or change roles. Sign-ins still work here. Try again later.',
+      message:
+        'This site cannot reach the central office right now, and only the central office can enroll, delete accounts or change roles. Sign-ins still work here. Try again later.',
     },
     SITE_STALE: {
       title: 'Sign-in paused at this site',
-      message: 'This site has been cut off from the central office for too long to vouch for accounts. Sign-ins resume as soon as the connection is back; tell your administrator.',
+      message:
+        'This site has been cut off from the central office for too long to vouch for accounts. Sign-ins resume as soon as the connection is back; tell your administrator.',
     },
     SETUP_TOKEN_INVALID: {
       title: 'Setup link not valid',
-      message: 'This setup link was used already, has expired, or an administrator exists. Register without it, or ask the operator for a new link.',
+      message:
+        'This setup link was used already, has expired, or an administrator exists. Register without it, or ask the operator for a new link.',
     },
     INVALID_CHARACTERS: {
       title: 'Characters not allowed',
@@ -322,11 +345,19 @@ export const en: Messages = {
     REAUTH_REQUIRED: { title: 'Please sign in again', message: 'For this change, sign in with your face once more, then try again.' },
   },
   clientErrors: {
-    NETWORK: { title: 'Server unreachable', message: 'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.' },
+    NETWORK: {
+      title: 'Server unreachable',
+      message:
+        'The Faceline server is not answering. Check the network connection of this device; if it is fine, the server may be restarting: try again in a moment.',
+    },
     TIMEOUT: { title: 'No answer from the server', message: 'The server took too long to answer. Try again.' },
     DISCONNECTED: { title: 'Connection lost', message: 'The connection to the server was interrupted. Try again.' },
     UNKNOWN: { title: 'Something went wrong', message: 'Try again. If it keeps happening, reload the page.' },
-    PASSKEY_FAILED: { title: 'Passkey not confirmed', message: 'The passkey prompt was cancelled, timed out, or found no matching key on this device. Try again with the device that holds your passkey.' },
+    PASSKEY_FAILED: {
+      title: 'Passkey not confirmed',
+      message:
+        'The passkey prompt was cancelled, timed out, or found no matching key on this device. Try again with the device that holds your passkey.',
+    },
   },
   cameraProblems: {
     denied: {
@@ -343,7 +374,10 @@ export const en: Messages = {
       title: 'Camera needs a secure connection',
       message: 'Open Faceline at an https:// address (or http://localhost on this computer).',
     },
-    unsupported: { title: 'Camera not supported', message: 'This browser cannot use a camera. Use a current Chrome, Edge, Firefox or Safari.' },
+    unsupported: {
+      title: 'Camera not supported',
+      message: 'This browser cannot use a camera. Use a current Chrome, Edge, Firefox or Safari.',
+    },
     failed: { title: 'Camera could not start', message: 'Unplug and reconnect the camera, or restart the browser, then try again.' },
   },
   feedback: {

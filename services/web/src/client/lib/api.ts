@@ -4,7 +4,10 @@ import { ROUTES } from './contracts.js';
 import type { Problem } from './problems.js';
 
 export class ApiError extends Error {
-  constructor(readonly problem: Problem, readonly status: number) {
+  constructor(
+    readonly problem: Problem,
+    readonly status: number,
+  ) {
     super(problem.kind === 'server' || problem.kind === 'client' ? problem.code : problem.camera);
     this.name = 'ApiError';
   }

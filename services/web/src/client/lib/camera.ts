@@ -2,7 +2,10 @@
 import type { CameraProblem } from '../i18n/index.js';
 
 export class CameraError extends Error {
-  constructor(readonly problem: CameraProblem, options?: { cause?: unknown }) {
+  constructor(
+    readonly problem: CameraProblem,
+    options?: { cause?: unknown },
+  ) {
     super(`camera: ${problem}`, options);
     this.name = 'CameraError';
   }
@@ -55,7 +58,14 @@ export async function openCamera(video: HTMLVideoElement, idealWidth = 640): Pro
     if (!video.videoWidth) {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error('no video frames')), 5000);
-        video.addEventListener('loadedmetadata', () => { clearTimeout(t); resolve(); }, { once: true });
+        video.addEventListener(
+          'loadedmetadata',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   } catch (err) {

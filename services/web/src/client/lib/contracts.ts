@@ -36,7 +36,8 @@ export const adminUnlock = ((id: string) =>
   `/api/v1/admin/users/${encodeURIComponent(id)}/unlock`) satisfies (typeof AUTH_ROUTES)['adminUnlock'];
 
 export const mePasskey = ((id: string) => `/api/v1/me/passkeys/${encodeURIComponent(id)}`) satisfies (typeof AUTH_ROUTES)['mePasskey'];
-export const adminDevice = ((id: string) => `/api/v1/admin/devices/${encodeURIComponent(id)}`) satisfies (typeof AUTH_ROUTES)['adminDevice'];
+export const adminDevice = ((id: string) =>
+  `/api/v1/admin/devices/${encodeURIComponent(id)}`) satisfies (typeof AUTH_ROUTES)['adminDevice'];
 
 /**
  * The contract's Username pattern (a TypeBox schema value, so not importable here without

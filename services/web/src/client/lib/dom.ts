@@ -70,7 +70,14 @@ export function field(opts: {
   });
   if (opts.value !== undefined) input.value = opts.value;
   const error = h('p', { id: errId, class: 'field-error', 'aria-live': 'polite' });
-  const wrap = h('div', { class: 'field' }, h('label', { for: inputId }, opts.label), input, opts.help ? h('p', { id: helpId, class: 'help' }, opts.help) : null, error);
+  const wrap = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: inputId }, opts.label),
+    input,
+    opts.help ? h('p', { id: helpId, class: 'help' }, opts.help) : null,
+    error,
+  );
   return { wrap, input, error };
 }
 

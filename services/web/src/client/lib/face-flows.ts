@@ -84,7 +84,10 @@ function plumbing(video: HTMLVideoElement) {
           } catch (err) {
             const problem = problemOf(err);
             if (problem.kind === 'server') {
-              flow.dispatch({ type: 'FRAME_REFUSED', error: { code: problem.code, message: '', retryable: problem.retryable, details: problem.details } });
+              flow.dispatch({
+                type: 'FRAME_REFUSED',
+                error: { code: problem.code, message: '', retryable: problem.retryable, details: problem.details },
+              });
             } else flow.dispatch({ type: 'FAILED', problem });
           }
           if (!flow.wantsFrames()) next.stop();
@@ -98,10 +101,7 @@ function plumbing(video: HTMLVideoElement) {
 }
 
 /** The events a frame answer turns into; both flows' reducers understand them. */
-type FrameEvent<R> =
-  | { type: 'FRAME'; result: R }
-  | { type: 'FRAME_REFUSED'; error: AckError }
-  | { type: 'FAILED'; problem: Problem };
+type FrameEvent<R> = { type: 'FRAME'; result: R } | { type: 'FRAME_REFUSED'; error: AckError } | { type: 'FAILED'; problem: Problem };
 
 export function runEnrollment(opts: {
   video: HTMLVideoElement;
@@ -136,7 +136,9 @@ export function runEnrollment(opts: {
       p.setSocket(socket);
       socket.on('enroll:result', (result) => dispatch({ type: 'RESULT', result }));
       socket.on('challenge:step', (event) => dispatch({ type: 'CHALLENGE', event }));
-      socket.on('flow:error', (e) => dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }));
+      socket.on('flow:error', (e) =>
+        dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }),
+      );
       socket.on('disconnect', () => dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } }));
       const started = await request(socket.emitWithAck('enroll:start', opts.ticket ? { ticket: opts.ticket } : {}), ACK_TIMEOUT_MS);
       dispatch({ type: 'STARTED', started });
@@ -215,9 +217,12 @@ export function runLogin(opts: {
       p.setSocket(socket);
       socket.on('login:result', (result) => dispatch({ type: 'RESULT', result }));
       socket.on('challenge:step', (event) => dispatch({ type: 'CHALLENGE', event }));
-      socket.on('flow:error', (e) => dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }));
+      socket.on('flow:error', (e) =>
+        dispatch({ type: 'FAILED', problem: { kind: 'server', code: e.error.code, details: e.error.details } }),
+      );
       socket.on('disconnect', () => {
-        if (state.phase !== 'signing-in' && state.phase !== 'confirming' && state.phase !== 'success') dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } });
+        if (state.phase !== 'signing-in' && state.phase !== 'confirming' && state.phase !== 'success')
+          dispatch({ type: 'FAILED', problem: { kind: 'client', code: 'DISCONNECTED' } });
       });
       const started = await request(socket.emitWithAck('login:start', opts.start), ACK_TIMEOUT_MS);
       dispatch({ type: 'STARTED', started });

@@ -20,8 +20,17 @@ export function showLoginState(state: LoginState, view: FaceView, ctx: AppContex
       const progress = total > 0 ? state.stepsCompleted / total : undefined;
       const progressLabel = total > 0 ? format(m.login.step, { n: Math.min(state.stepsCompleted + 1, total), total }) : undefined;
       const face = state.face;
-      if (ins.kind === 'step') view.update({ step: ins.step, feedback: state.feedback, hint: `${format(m.login.step, { n: ins.index + 1, total: ins.total })}: ${m.steps[ins.step]}`, progress, progressLabel, face });
-      else if (ins.kind === 'feedback') view.update({ feedback: state.feedback, hint: m.feedback[ins.code], progress, progressLabel, face });
+      if (ins.kind === 'step')
+        view.update({
+          step: ins.step,
+          feedback: state.feedback,
+          hint: `${format(m.login.step, { n: ins.index + 1, total: ins.total })}: ${m.steps[ins.step]}`,
+          progress,
+          progressLabel,
+          face,
+        });
+      else if (ins.kind === 'feedback')
+        view.update({ feedback: state.feedback, hint: m.feedback[ins.code], progress, progressLabel, face });
       else view.update({ feedback: [], hint: m.login.scanning, progress, progressLabel, face });
       break;
     }
@@ -36,4 +45,3 @@ export function showLoginState(state: LoginState, view: FaceView, ctx: AppContex
       break;
   }
 }
-

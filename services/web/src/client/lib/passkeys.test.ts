@@ -6,8 +6,15 @@ import { needsReauth, reauthPath, safeNext, stepUpOptions } from './passkeys.js'
 describe('passkeys in the browser', () => {
   it('finds the WebAuthn options in a STEP_UP_REQUIRED answer and nowhere else', () => {
     const options = { challenge: 'abc', rpId: 'faceline.example', allowCredentials: [] };
-    assert.deepEqual(stepUpOptions(new ApiError({ kind: 'server', code: 'STEP_UP_REQUIRED', details: { webauthn: options } }, 403)), options);
-    assert.equal(stepUpOptions(new ApiError({ kind: 'server', code: 'STEP_UP_REQUIRED' }, 403)), null, 'no options: nothing to confirm with');
+    assert.deepEqual(
+      stepUpOptions(new ApiError({ kind: 'server', code: 'STEP_UP_REQUIRED', details: { webauthn: options } }, 403)),
+      options,
+    );
+    assert.equal(
+      stepUpOptions(new ApiError({ kind: 'server', code: 'STEP_UP_REQUIRED' }, 403)),
+      null,
+      'no options: nothing to confirm with',
+    );
     assert.equal(stepUpOptions(new ApiError({ kind: 'server', code: 'FORBIDDEN', details: { webauthn: options } }, 403)), null);
     assert.equal(stepUpOptions(new Error('x')), null);
     assert.equal(needsReauth(new ApiError({ kind: 'server', code: 'REAUTH_REQUIRED', details: { maxAgeSeconds: 300 } }, 403)), true);

@@ -3,7 +3,12 @@
  * only when a passkey is actually used (most people never need one), and the step-up answer
  * of the grant exchange.
  */
-import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/browser';
 import { ApiError } from './api.js';
 
 /** The WebAuthn request options of a STEP_UP_REQUIRED answer, or null for any other error. */

@@ -29,7 +29,10 @@ describe('problems', () => {
   });
 
   it('recognition down, liveness failed, unknown face, expired session get their own way forward', () => {
-    assert.equal(describeProblem({ kind: 'server', code: 'RECOGNITION_UNAVAILABLE' }, en).title, 'Face recognition temporarily unavailable');
+    assert.equal(
+      describeProblem({ kind: 'server', code: 'RECOGNITION_UNAVAILABLE' }, en).title,
+      'Face recognition temporarily unavailable',
+    );
     assert.equal(describeProblem({ kind: 'server', code: 'LIVENESS_FAILED' }, en).next, 'retry');
     assert.equal(describeProblem({ kind: 'server', code: 'FACE_UNKNOWN' }, en).next, 'register');
     assert.equal(describeProblem({ kind: 'server', code: 'TOKEN_EXPIRED' }, en).next, 'sign-in');
@@ -57,7 +60,10 @@ describe('problems', () => {
 
   it('HTTP answers: our error body wins; a bare gateway error means the server is unreachable', () => {
     assert.deepEqual(problemFromResponse(423, { error: { code: 'ACCOUNT_LOCKED', message: 'x', details: { retryAfterMs: 5 } } }), {
-      kind: 'server', code: 'ACCOUNT_LOCKED', retryable: undefined, details: { retryAfterMs: 5 },
+      kind: 'server',
+      code: 'ACCOUNT_LOCKED',
+      retryable: undefined,
+      details: { retryAfterMs: 5 },
     });
     assert.deepEqual(problemFromResponse(502, null), { kind: 'client', code: 'NETWORK' });
     assert.deepEqual(problemFromResponse(504, '<html>'), { kind: 'client', code: 'NETWORK' });

@@ -58,7 +58,10 @@ function isErrorCode(code: string, m: Messages): code is ErrorCode {
 
 export function describeProblem(problem: Problem, m: Messages, now = Date.now()): Described {
   if (problem.kind === 'camera') {
-    return { ...m.cameraProblems[problem.camera], next: problem.camera === 'insecure' || problem.camera === 'unsupported' ? 'home' : 'retry' };
+    return {
+      ...m.cameraProblems[problem.camera],
+      next: problem.camera === 'insecure' || problem.camera === 'unsupported' ? 'home' : 'retry',
+    };
   }
   if (problem.kind === 'client') return { ...m.clientErrors[problem.code], next: 'retry' };
 

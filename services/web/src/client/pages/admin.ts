@@ -1,4 +1,12 @@
-import type { AdminUser, AdminUserResponse, AdminUsersResponse, AuditEvent, AuditResponse, MeResponse, PasskeysResponse } from '@faceline/contracts';
+import type {
+  AdminUser,
+  AdminUserResponse,
+  AdminUsersResponse,
+  AuditEvent,
+  AuditResponse,
+  MeResponse,
+  PasskeysResponse,
+} from '@faceline/contracts';
 import { format } from '../i18n/index.js';
 import { api } from '../lib/api.js';
 import { adminUnlock, adminUser, ROUTES } from '../lib/contracts.js';
@@ -36,11 +44,18 @@ async function stepUpBox(ctx: AppContext, me: MeResponse): Promise<HTMLElement> 
     ctx.setMe(null);
     ctx.navigate(`/login?${new URLSearchParams({ u: me.user.username, next: '/admin' })}`);
   });
-  const addLink = h('a', { href: '/me#passkeys', 'data-link': '', class: hasPasskey ? 'button' : 'button primary' }, m.admin.stepUpAddPasskey);
-  return h('div', { class: 'problem', role: 'alert', 'data-problem': 'STEP_UP_REQUIRED' },
+  const addLink = h(
+    'a',
+    { href: '/me#passkeys', 'data-link': '', class: hasPasskey ? 'button' : 'button primary' },
+    m.admin.stepUpAddPasskey,
+  );
+  return h(
+    'div',
+    { class: 'problem', role: 'alert', 'data-problem': 'STEP_UP_REQUIRED' },
     h('h2', { class: 'problem-title' }, m.admin.stepUpTitle),
     h('p', {}, hasPasskey ? m.admin.stepUpWithPasskey : m.admin.stepUpNoPasskey),
-    h('div', { class: 'actions' }, hasPasskey ? again : null, addLink));
+    h('div', { class: 'actions' }, hasPasskey ? again : null, addLink),
+  );
 }
 
 function when(iso: string | null, ctx: AppContext): string {
@@ -76,10 +91,17 @@ export const page: Page = async (root, ctx) => {
     const del = h('button', { type: 'button', class: 'danger', disabled: u.id === me.user.id }, m.admin.delete);
     unlock.setAttribute('aria-label', `${m.admin.unlock}: ${u.username}`);
     del.setAttribute('aria-label', `${m.admin.delete}: ${u.username}`);
-    const tr = h('tr', { 'data-user': u.username },
-      h('td', {}, u.username), h('td', {}, u.displayName), h('td', {}, u.role),
-      h('td', {}, u.enrolled ? String(u.templateCount) : '–'), h('td', {}, when(u.lastLoginAt, ctx)),
-      h('td', {}, userStatus(u, ctx)), h('td', { class: 'row-actions' }, unlock, del));
+    const tr = h(
+      'tr',
+      { 'data-user': u.username },
+      h('td', {}, u.username),
+      h('td', {}, u.displayName),
+      h('td', {}, u.role),
+      h('td', {}, u.enrolled ? String(u.templateCount) : '–'),
+      h('td', {}, when(u.lastLoginAt, ctx)),
+      h('td', {}, userStatus(u, ctx)),
+      h('td', { class: 'row-actions' }, unlock, del),
+    );
     unlock.addEventListener('click', async () => {
       try {
         const res = await api<AdminUserResponse>('POST', adminUnlock(u.id), {});
@@ -107,9 +129,28 @@ export const page: Page = async (root, ctx) => {
     try {
       const res = await api<AdminUsersResponse>('GET', `${ROUTES.adminUsers}?${q}`);
       const th = (t: string) => h('th', { scope: 'col' }, t);
-      usersBox.replaceChildren(h('table', {},
-        h('thead', {}, h('tr', {}, th(m.admin.username), th(m.admin.displayName), th(m.admin.role), th(m.admin.enrolled), th(m.admin.lastLogin), th(m.admin.status), th(m.admin.actions))),
-        h('tbody', {}, ...res.users.map(row))));
+      usersBox.replaceChildren(
+        h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              th(m.admin.username),
+              th(m.admin.displayName),
+              th(m.admin.role),
+              th(m.admin.enrolled),
+              th(m.admin.lastLogin),
+              th(m.admin.status),
+              th(m.admin.actions),
+            ),
+          ),
+          h('tbody', {}, ...res.users.map(row)),
+        ),
+      );
     } catch (err) {
       if (isStepUp(err)) return void root.replaceChildren(h('h1', {}, m.admin.title), await stepUpBox(ctx, self));
       usersMsg.replaceChildren(problemBox(problemFrom(err), ctx, { onRetry: () => void loadUsers() }));
@@ -117,10 +158,16 @@ export const page: Page = async (root, ctx) => {
   }
 
   const auditRow = (e: AuditEvent) =>
-    h('tr', { class: `outcome-${e.outcome}` }, h('td', {}, when(e.at, ctx)), h('td', {}, m.audit[e.type] ?? e.type), h('td', {}, e.username ?? '–'),
+    h(
+      'tr',
+      { class: `outcome-${e.outcome}` },
+      h('td', {}, when(e.at, ctx)),
+      h('td', {}, m.audit[e.type] ?? e.type),
+      h('td', {}, e.username ?? '–'),
       h('td', {}, e.outcome === 'success' ? m.me.success : `${m.me.failure}${e.code ? ` (${e.code})` : ''}`),
       // at a plant's hub the log holds every site's events: where = the site, then the address
-      h('td', {}, [e.site, e.ip].filter(Boolean).join(' · ') || '–'));
+      h('td', {}, [e.site, e.ip].filter(Boolean).join(' · ') || '–'),
+    );
 
   async function loadAudit(append: boolean): Promise<void> {
     const q = new URLSearchParams({ limit: '50' });
@@ -133,7 +180,14 @@ export const page: Page = async (root, ctx) => {
       if (!append || !tbody) {
         const th = (t: string) => h('th', { scope: 'col' }, t);
         tbody = h('tbody');
-        auditBox.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, th(m.me.when), th(m.admin.type), th(m.admin.username), th(m.me.result), th(m.me.from))), tbody));
+        auditBox.replaceChildren(
+          h(
+            'table',
+            {},
+            h('thead', {}, h('tr', {}, th(m.me.when), th(m.admin.type), th(m.admin.username), th(m.me.result), th(m.me.from))),
+            tbody,
+          ),
+        );
       }
       tbody.append(...res.events.map(auditRow));
     } catch (err) {
@@ -157,8 +211,14 @@ export const page: Page = async (root, ctx) => {
 
   const kiosks = kiosksSection(ctx);
   root.append(
-    h('section', { 'aria-labelledby': 'users-h' }, h('h2', { id: 'users-h' }, m.admin.users),
-      h('div', { class: 'field' }, h('label', { for: searchId }, m.admin.search), search), usersMsg, usersBox),
+    h(
+      'section',
+      { 'aria-labelledby': 'users-h' },
+      h('h2', { id: 'users-h' }, m.admin.users),
+      h('div', { class: 'field' }, h('label', { for: searchId }, m.admin.search), search),
+      usersMsg,
+      usersBox,
+    ),
     kiosks.el,
     h('section', { 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, m.admin.audit), auditBox, more),
   );

@@ -42,12 +42,21 @@ function consentView(root: HTMLElement, ctx: AppContext, d: InteractionDetails):
   const { m } = ctx;
   const name = d.client.name;
   ctx.setTitle(format(m.authorize.consentTitle, { name }));
-  const allow = h('button', { type: 'button', class: 'primary big', onclick: () => void proceed(consent(d.uid), root, ctx) }, m.authorize.allow);
+  const allow = h(
+    'button',
+    { type: 'button', class: 'primary big', onclick: () => void proceed(consent(d.uid), root, ctx) },
+    m.authorize.allow,
+  );
   root.append(
     h('h1', {}, format(m.authorize.consentTitle, { name })),
     h('p', { class: 'lead' }, format(m.authorize.consentIntro, { name })),
     h('ul', { class: 'scopes' }, ...d.scopes.map((s) => h('li', { 'data-scope': s }, m.authorize.scopes[s] ?? s))),
-    h('div', { class: 'actions' }, allow, h('button', { type: 'button', onclick: () => void proceed(abort(d.uid), root, ctx) }, m.authorize.deny)),
+    h(
+      'div',
+      { class: 'actions' },
+      allow,
+      h('button', { type: 'button', onclick: () => void proceed(abort(d.uid), root, ctx) }, m.authorize.deny),
+    ),
     h('div', { class: 'authorize-status' }),
   );
   allow.focus();
@@ -60,7 +69,14 @@ function loginView(root: HTMLElement, ctx: AppContext, d: InteractionDetails): (
   const kiosk = d.mode === 'identify';
   const view = createFaceView(m.camera.preview, { large: kiosk });
   const status = h('div', { class: 'flow-status authorize-status' });
-  const username = field({ label: m.login.username, name: 'username', required: true, autocomplete: 'username', value: d.loginHint ?? '', maxlength: 64 });
+  const username = field({
+    label: m.login.username,
+    name: 'username',
+    required: true,
+    autocomplete: 'username',
+    value: d.loginHint ?? '',
+    maxlength: 64,
+  });
   const submit = h('button', { type: 'submit', class: 'primary big' }, m.authorize.useFace);
   const form = h('form', { novalidate: true, class: 'login-form' }, kiosk ? null : username.wrap, h('div', { class: 'actions' }, submit));
   let flow: FlowHandle<LoginState> | undefined;
@@ -116,7 +132,15 @@ function loginView(root: HTMLElement, ctx: AppContext, d: InteractionDetails): (
   if (d.signedIn) {
     // signed in to Faceline already, recently enough for this application: no new scan needed
     root.append(
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary big', 'data-continue': '', onclick: finish }, format(m.authorize.continueAs, { name: d.signedIn.displayName }))),
+      h(
+        'div',
+        { class: 'actions' },
+        h(
+          'button',
+          { type: 'button', class: 'primary big', 'data-continue': '', onclick: finish },
+          format(m.authorize.continueAs, { name: d.signedIn.displayName }),
+        ),
+      ),
       h('p', { class: 'aside' }, m.authorize.notYou),
     );
   }

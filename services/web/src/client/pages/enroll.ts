@@ -39,13 +39,33 @@ export const page: Page = (root, ctx) => {
       case 'capturing': {
         const label = format(m.enroll.progress, { n: state.accepted, total: state.required });
         const first = state.feedback.find((c) => c !== 'CAPTURED' && c !== 'STEP_DONE') ?? state.feedback[0];
-        if (state.current) view.update({ step: state.current, feedback: state.feedback, hint: m.steps[state.current], progress: enrollProgress(state), progressLabel: label, face: state.face });
-        else view.update({ feedback: state.feedback, hint: first ? m.feedback[first] : m.login.scanning, progress: enrollProgress(state), progressLabel: label, face: state.face });
+        if (state.current)
+          view.update({
+            step: state.current,
+            feedback: state.feedback,
+            hint: m.steps[state.current],
+            progress: enrollProgress(state),
+            progressLabel: label,
+            face: state.face,
+          });
+        else
+          view.update({
+            feedback: state.feedback,
+            hint: first ? m.feedback[first] : m.login.scanning,
+            progress: enrollProgress(state),
+            progressLabel: label,
+            face: state.face,
+          });
         status.append(h('p', { class: 'progress-text' }, label));
         break;
       }
       case 'finishing':
-        view.update({ tone: 'done', hint: m.login.checking, progress: 1, progressLabel: format(m.enroll.progress, { n: state.accepted, total: state.required }) });
+        view.update({
+          tone: 'done',
+          hint: m.login.checking,
+          progress: 1,
+          progressLabel: format(m.enroll.progress, { n: state.accepted, total: state.required }),
+        });
         break;
       case 'done': {
         clearTicket();
@@ -53,10 +73,17 @@ export const page: Page = (root, ctx) => {
         const signedIn = ctx.me();
         status.append(
           h('div', { class: 'success', role: 'status' }, h('h2', {}, m.enroll.done), h('p', {}, m.enroll.doneMessage)),
-          h('div', { class: 'actions' },
+          h(
+            'div',
+            { class: 'actions' },
             signedIn
               ? h('a', { href: '/me', 'data-link': '', class: 'button primary' }, m.common.myPage)
-              : h('a', { href: `/login?u=${encodeURIComponent(state.user.username)}`, 'data-link': '', class: 'button primary' }, m.common.signIn)),
+              : h(
+                  'a',
+                  { href: `/login?u=${encodeURIComponent(state.user.username)}`, 'data-link': '', class: 'button primary' },
+                  m.common.signIn,
+                ),
+          ),
         );
         if (signedIn) void ctx.refreshMe();
         break;
@@ -96,10 +123,17 @@ export const page: Page = (root, ctx) => {
     if (!t) {
       controls.hidden = true;
       status.append(
-        h('div', { class: 'problem', role: 'alert', 'data-problem': 'NO_TICKET' }, h('p', {}, m.enroll.noTicket),
-          h('div', { class: 'actions' },
+        h(
+          'div',
+          { class: 'problem', role: 'alert', 'data-problem': 'NO_TICKET' },
+          h('p', {}, m.enroll.noTicket),
+          h(
+            'div',
+            { class: 'actions' },
             h('a', { href: '/register', 'data-link': '', class: 'button primary' }, m.common.register),
-            h('a', { href: '/login', 'data-link': '', class: 'button' }, m.common.signIn))),
+            h('a', { href: '/login', 'data-link': '', class: 'button' }, m.common.signIn),
+          ),
+        ),
       );
       return;
     }

@@ -70,10 +70,13 @@ export const page: Page = (root, ctx) => {
       let left = WELCOME_SECONDS;
       const count = h('p', { class: 'countdown' }, format(m.kiosk.nextPerson, { n: left }));
       status.append(
-        h('div', { class: 'success welcome', role: 'status' },
+        h(
+          'div',
+          { class: 'success welcome', role: 'status' },
           h('h2', {}, format(m.kiosk.welcome, { name: state.user.displayName })),
           state.profile.greeting ? h('p', { class: 'greeting' }, state.profile.greeting) : null,
-          state.profile.station ? h('p', { class: 'station' }, state.profile.station) : null),
+          state.profile.station ? h('p', { class: 'station' }, state.profile.station) : null,
+        ),
         h('div', { class: 'actions' }, h('a', { href: '/me', 'data-link': '', class: 'button primary huge' }, m.kiosk.openMyPage)),
         count,
       );

@@ -24,7 +24,8 @@ export function kiosksSection(ctx: AppContext): { el: HTMLElement; load: () => P
   const trust = h('button', { type: 'submit', class: 'primary' }, m.admin.trustThisBrowser);
   const form = h('form', { class: 'kiosk-trust', novalidate: true }, name.wrap, h('div', { class: 'actions' }, trust));
 
-  const status = (d: TrustedDevice) => (d.revokedAt ? m.admin.revokedStatus : d.current ? `${m.admin.trustedStatus} (${m.admin.thisBrowser})` : m.admin.trustedStatus);
+  const status = (d: TrustedDevice) =>
+    d.revokedAt ? m.admin.revokedStatus : d.current ? `${m.admin.trustedStatus} (${m.admin.thisBrowser})` : m.admin.trustedStatus;
 
   const row = (d: TrustedDevice) => {
     const revoke = h('button', { type: 'button', class: 'danger', disabled: Boolean(d.revokedAt) }, m.admin.revoke);
@@ -39,8 +40,15 @@ export function kiosksSection(ctx: AppContext): { el: HTMLElement; load: () => P
         msg.append(problemBox(problemFrom(err), ctx));
       }
     });
-    return h('tr', { 'data-device': d.id, 'data-current': d.current ? 'true' : null, class: d.revokedAt ? 'revoked' : null },
-      h('td', {}, d.name), h('td', {}, status(d)), h('td', {}, when(d.createdAt, ctx)), h('td', {}, when(d.lastSeenAt, ctx)), h('td', { class: 'row-actions' }, revoke));
+    return h(
+      'tr',
+      { 'data-device': d.id, 'data-current': d.current ? 'true' : null, class: d.revokedAt ? 'revoked' : null },
+      h('td', {}, d.name),
+      h('td', {}, status(d)),
+      h('td', {}, when(d.createdAt, ctx)),
+      h('td', {}, when(d.lastSeenAt, ctx)),
+      h('td', { class: 'row-actions' }, revoke),
+    );
   };
 
   async function load(): Promise<void> {
@@ -49,9 +57,24 @@ export function kiosksSection(ctx: AppContext): { el: HTMLElement; load: () => P
       const th = (t: string) => h('th', { scope: 'col' }, t);
       listBox.replaceChildren(
         devices.length
-          ? h('table', { class: 'kiosks' },
-            h('thead', {}, h('tr', {}, th(m.admin.displayName), th(m.admin.status), th(m.admin.trustedSince), th(m.admin.lastSeen), th(m.admin.actions))),
-            h('tbody', {}, ...devices.map(row)))
+          ? h(
+              'table',
+              { class: 'kiosks' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  th(m.admin.displayName),
+                  th(m.admin.status),
+                  th(m.admin.trustedSince),
+                  th(m.admin.lastSeen),
+                  th(m.admin.actions),
+                ),
+              ),
+              h('tbody', {}, ...devices.map(row)),
+            )
           : h('p', {}, m.admin.noKiosks),
       );
     } catch (err) {
@@ -74,6 +97,14 @@ export function kiosksSection(ctx: AppContext): { el: HTMLElement; load: () => P
     }
   });
 
-  const el = h('section', { 'aria-labelledby': 'kiosks-h' }, h('h2', { id: 'kiosks-h' }, m.admin.kiosks), h('p', {}, m.admin.kiosksIntro), listBox, form, msg);
+  const el = h(
+    'section',
+    { 'aria-labelledby': 'kiosks-h' },
+    h('h2', { id: 'kiosks-h' }, m.admin.kiosks),
+    h('p', {}, m.admin.kiosksIntro),
+    listBox,
+    form,
+    msg,
+  );
   return { el, load };
 }

@@ -18,13 +18,26 @@ export const page: Page = (root, ctx) => {
   // sent here to show the face again before a change (a new face, a passkey, administration)
   const next = safeNext(params.get('next'));
   const reauth = params.get('reauth') === '1' && next !== null;
-  const username = field({ label: m.login.username, name: 'username', required: true, autocomplete: 'username', value: preset, maxlength: 64 });
+  const username = field({
+    label: m.login.username,
+    name: 'username',
+    required: true,
+    autocomplete: 'username',
+    value: preset,
+    maxlength: 64,
+  });
   const submit = h('button', { type: 'submit', class: 'primary big' }, m.login.start);
   const form = h('form', { novalidate: true, class: 'login-form' }, username.wrap, h('div', { class: 'actions' }, submit));
   const view = createFaceView(m.camera.preview);
   const status = h('div', { class: 'flow-status' });
-  root.append(h('h1', {}, m.login.title), h('p', { class: 'lead' }, reauth ? m.login.reauthIntro : m.login.intro), form, view.el, status,
-    h('p', { class: 'aside' }, h('a', { href: '/register', 'data-link': '' }, m.login.noAccount)));
+  root.append(
+    h('h1', {}, m.login.title),
+    h('p', { class: 'lead' }, reauth ? m.login.reauthIntro : m.login.intro),
+    form,
+    view.el,
+    status,
+    h('p', { class: 'aside' }, h('a', { href: '/register', 'data-link': '' }, m.login.noAccount)),
+  );
 
   let flow: FlowHandle<LoginState> | undefined;
 
@@ -42,7 +55,11 @@ export const page: Page = (root, ctx) => {
     }
     if (state.phase === 'success') {
       view.update({ hint: '' });
-      ctx.flash(reauth ? m.me.reauthDone : format(m.login.welcome, { name: state.user.displayName }) + (state.profile.greeting ? ` ${state.profile.greeting}` : ''));
+      ctx.flash(
+        reauth
+          ? m.me.reauthDone
+          : format(m.login.welcome, { name: state.user.displayName }) + (state.profile.greeting ? ` ${state.profile.greeting}` : ''),
+      );
       void ctx.refreshMe().then(() => ctx.navigate(next ?? '/me', { replace: true }));
     }
   };

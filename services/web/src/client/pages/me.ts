@@ -28,16 +28,36 @@ function loginsTable(events: MyAuditEvent[], ctx: AppContext): HTMLElement {
     h(
       'table',
       { class: 'logins' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, m.me.when), h('th', { scope: 'col' }, m.me.how), h('th', { scope: 'col' }, m.me.result), h('th', { scope: 'col' }, m.me.from))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, m.me.when),
+          h('th', { scope: 'col' }, m.me.how),
+          h('th', { scope: 'col' }, m.me.result),
+          h('th', { scope: 'col' }, m.me.from),
+        ),
+      ),
       h(
         'tbody',
         {},
         ...events.map((e) =>
-          h('tr', { class: `outcome-${e.outcome}` },
+          h(
+            'tr',
+            { class: `outcome-${e.outcome}` },
             h('td', {}, dateTime(e.at, ctx)),
             h('td', {}, how(e)),
-            h('td', {}, e.outcome === 'success' ? m.me.success : `${m.me.failure}${e.code && e.code in m.errors ? ` – ${m.errors[e.code as keyof typeof m.errors].title}` : ''}`),
-            h('td', {}, e.ip ?? '–')),
+            h(
+              'td',
+              {},
+              e.outcome === 'success'
+                ? m.me.success
+                : `${m.me.failure}${e.code && e.code in m.errors ? ` – ${m.errors[e.code as keyof typeof m.errors].title}` : ''}`,
+            ),
+            h('td', {}, e.ip ?? '–'),
+          ),
         ),
       ),
     ),
@@ -64,21 +84,50 @@ export const page: Page = async (root, ctx) => {
     return;
   }
   const p = me.profile;
-  const displayName = field({ label: m.me.displayName, name: 'displayName', value: me.user.displayName, required: true, maxlength: 80, autocomplete: 'name' });
+  const displayName = field({
+    label: m.me.displayName,
+    name: 'displayName',
+    value: me.user.displayName,
+    required: true,
+    maxlength: 80,
+    autocomplete: 'name',
+  });
   const greeting = field({ label: m.me.greeting, name: 'greeting', value: p.greeting ?? '', maxlength: 120 });
   const station = field({ label: m.me.station, name: 'station', value: p.station ?? '', maxlength: 80 });
-  const locale = select(m.me.preferredLanguage, 'locale', [['', '–'], ...Object.entries(LANGUAGES).map(([k, v]) => [k, v.langName] as [string, string])], p.locale ?? '');
-  const theme = select(m.me.theme, 'theme', [['system', m.me.themeSystem], ['light', m.me.themeLight], ['dark', m.me.themeDark]], p.theme ?? 'system');
+  const locale = select(
+    m.me.preferredLanguage,
+    'locale',
+    [['', '–'], ...Object.entries(LANGUAGES).map(([k, v]) => [k, v.langName] as [string, string])],
+    p.locale ?? '',
+  );
+  const theme = select(
+    m.me.theme,
+    'theme',
+    [
+      ['system', m.me.themeSystem],
+      ['light', m.me.themeLight],
+      ['dark', m.me.themeDark],
+    ],
+    p.theme ?? 'system',
+  );
   const largeId = id('largeText');
   const large = h('input', { type: 'checkbox', id: largeId, name: 'largeText' });
   large.checked = Boolean(p.largeText);
   const saveStatus = h('div', { class: 'form-status', role: 'status' });
   const saveBtn = h('button', { type: 'submit', class: 'primary' }, m.common.save);
-  const form = h('form', { class: 'profile', novalidate: true },
+  const form = h(
+    'form',
+    { class: 'profile', novalidate: true },
     h('p', { class: 'whoami' }, format(m.me.signedInWith, { name: `${me.user.displayName} (${me.user.username})` })),
-    displayName.wrap, greeting.wrap, station.wrap, locale.wrap, theme.wrap,
+    displayName.wrap,
+    greeting.wrap,
+    station.wrap,
+    locale.wrap,
+    theme.wrap,
     h('div', { class: 'field check' }, large, h('label', { for: largeId }, m.me.largeText)),
-    h('div', { class: 'actions' }, saveBtn), saveStatus);
+    h('div', { class: 'actions' }, saveBtn),
+    saveStatus,
+  );
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -152,8 +201,20 @@ export const page: Page = async (root, ctx) => {
     h('h1', {}, m.me.title),
     h('section', { 'aria-labelledby': 'acc-h' }, h('h2', { id: 'acc-h' }, m.me.account), form),
     h('section', { 'aria-labelledby': 'log-h' }, h('h2', { id: 'log-h' }, m.me.recentLogins), logins),
-    h('section', { 'aria-labelledby': 'face-h' }, h('h2', { id: 'face-h' }, m.me.face), faceStatus,
-      h('div', { class: 'actions' }, h('a', { href: '/enroll', 'data-link': '', class: 'button' }, m.me.reEnroll), deleteFace, deleteAccount), faceMsg),
+    h(
+      'section',
+      { 'aria-labelledby': 'face-h' },
+      h('h2', { id: 'face-h' }, m.me.face),
+      faceStatus,
+      h(
+        'div',
+        { class: 'actions' },
+        h('a', { href: '/enroll', 'data-link': '', class: 'button' }, m.me.reEnroll),
+        deleteFace,
+        deleteAccount,
+      ),
+      faceMsg,
+    ),
     passkeysSection(ctx, me),
   );
   if (location.hash === '#passkeys') root.querySelector('#passkeys')?.scrollIntoView();

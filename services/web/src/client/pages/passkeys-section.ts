@@ -45,7 +45,14 @@ export function passkeysSection(ctx: AppContext, me: MeResponse): HTMLElement {
         msg.append(problemBox(problemFrom(err), ctx));
       }
     });
-    return h('tr', { 'data-passkey': p.name }, h('td', {}, p.name), h('td', {}, when(p.createdAt, ctx)), h('td', {}, when(p.lastUsedAt, ctx)), h('td', { class: 'row-actions' }, remove));
+    return h(
+      'tr',
+      { 'data-passkey': p.name },
+      h('td', {}, p.name),
+      h('td', {}, when(p.createdAt, ctx)),
+      h('td', {}, when(p.lastUsedAt, ctx)),
+      h('td', { class: 'row-actions' }, remove),
+    );
   };
 
   async function load(): Promise<void> {
@@ -54,9 +61,12 @@ export function passkeysSection(ctx: AppContext, me: MeResponse): HTMLElement {
       const th = (t: string) => h('th', { scope: 'col' }, t);
       listBox.replaceChildren(
         passkeys.length
-          ? h('table', { class: 'passkeys' },
-            h('thead', {}, h('tr', {}, th(m.admin.displayName), th(m.me.passkeyCreated), th(m.me.passkeyLastUsed), th(m.admin.actions))),
-            h('tbody', {}, ...passkeys.map(row)))
+          ? h(
+              'table',
+              { class: 'passkeys' },
+              h('thead', {}, h('tr', {}, th(m.admin.displayName), th(m.me.passkeyCreated), th(m.me.passkeyLastUsed), th(m.admin.actions))),
+              h('tbody', {}, ...passkeys.map(row)),
+            )
           : h('p', {}, m.me.noPasskeys),
       );
     } catch (err) {
@@ -90,9 +100,14 @@ export function passkeysSection(ctx: AppContext, me: MeResponse): HTMLElement {
   });
 
   void load();
-  return h('section', { id: 'passkeys', 'aria-labelledby': 'pk-h' },
+  return h(
+    'section',
+    { id: 'passkeys', 'aria-labelledby': 'pk-h' },
     h('h2', { id: 'pk-h' }, m.me.passkeys),
     h('p', {}, m.me.passkeysIntro),
     supported ? null : h('p', { class: 'muted' }, m.me.passkeysUnsupported),
-    listBox, form, msg);
+    listBox,
+    form,
+    msg,
+  );
 }

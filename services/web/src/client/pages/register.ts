@@ -27,11 +27,33 @@ export const page: Page = (root, ctx) => {
   const { m } = ctx;
   ctx.setTitle(m.register.title);
   const setupToken = takeSetupToken();
-  const username = field({ label: m.register.username, name: 'username', help: m.register.usernameHelp, required: true, autocomplete: 'username', maxlength: 32 });
-  const displayName = field({ label: m.register.displayName, name: 'displayName', help: m.register.displayNameHelp, required: true, autocomplete: 'name', maxlength: 80 });
+  const username = field({
+    label: m.register.username,
+    name: 'username',
+    help: m.register.usernameHelp,
+    required: true,
+    autocomplete: 'username',
+    maxlength: 32,
+  });
+  const displayName = field({
+    label: m.register.displayName,
+    name: 'displayName',
+    help: m.register.displayNameHelp,
+    required: true,
+    autocomplete: 'name',
+    maxlength: 80,
+  });
   const submit = h('button', { type: 'submit', class: 'primary' }, m.register.submit);
   const status = h('div', { class: 'form-status' });
-  const form = h('form', { novalidate: true }, username.wrap, displayName.wrap, h('p', { class: 'note' }, m.register.cameraNote), h('div', { class: 'actions' }, submit), status);
+  const form = h(
+    'form',
+    { novalidate: true },
+    username.wrap,
+    displayName.wrap,
+    h('p', { class: 'note' }, m.register.cameraNote),
+    h('div', { class: 'actions' }, submit),
+    status,
+  );
 
   username.input.addEventListener('input', () => {
     const lower = username.input.value.toLowerCase();
@@ -51,15 +73,28 @@ export const page: Page = (root, ctx) => {
     if (!okName) return displayName.input.focus();
     submit.disabled = true;
     try {
-      const res = await api<RegisterResponse>('POST', ROUTES.register, { username: u, displayName: d, ...(setupToken ? { setupToken } : {}) });
+      const res = await api<RegisterResponse>('POST', ROUTES.register, {
+        username: u,
+        displayName: d,
+        ...(setupToken ? { setupToken } : {}),
+      });
       saveTicket(res.enrollmentTicket, res.enrollmentTicketExpiresAt, res.user.displayName);
       ctx.navigate('/enroll');
     } catch (err) {
       const problem = problemFrom(err);
-      if (err instanceof ApiError && problem.kind === 'server' && problem.code === 'INVALID_CHARACTERS' && problem.details?.field === 'displayName') {
+      if (
+        err instanceof ApiError &&
+        problem.kind === 'server' &&
+        problem.code === 'INVALID_CHARACTERS' &&
+        problem.details?.field === 'displayName'
+      ) {
         setFieldError(displayName, describeProblem(problem, m).message);
         displayName.input.focus();
-      } else if (err instanceof ApiError && problem.kind === 'server' && (problem.code === 'USERNAME_TAKEN' || problem.code === 'VALIDATION_FAILED' || problem.code === 'INVALID_CHARACTERS')) {
+      } else if (
+        err instanceof ApiError &&
+        problem.kind === 'server' &&
+        (problem.code === 'USERNAME_TAKEN' || problem.code === 'VALIDATION_FAILED' || problem.code === 'INVALID_CHARACTERS')
+      ) {
         setFieldError(username, describeProblem(problem, m).message);
         username.input.focus();
       } else status.replaceChildren(problemBox(problem, ctx, { onRetry: () => form.requestSubmit() }));
