@@ -43,7 +43,8 @@ h.clock.advance(130);
 const out = await login.frame(flow, 1, new Uint8Array([0xff, 0xd8, 0xff]), client);
 if (!out.final?.ok) throw new Error(`the login did not succeed: ${JSON.stringify(out.final)}`);
 step = 'exchange';
-await h.ctx.sessions.exchangeGrant(out.final.grant, client);
+// as the session route calls it: with the WebAuthn site, so that an administrator could be asked for a passkey
+await h.ctx.sessions.exchangeGrant(out.final.grant, client, { site: { rpId: 'localhost', origin: 'http://localhost:8080' } });
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 for (const s of seen) console.log(`${s.step.padEnd(12)} ${oneLine(s.sql).slice(0, 150)}`);
