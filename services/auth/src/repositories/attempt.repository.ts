@@ -57,34 +57,34 @@ export class AttemptRepository {
     return keys.map(([scope, key]) => map(rows.find((r) => r.scope === scope && r.key === key)));
   }
 
-  /** Gives back one counted failure (an attempt that turned out to succeed). */
-  async refund(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
-    await q.query(
-      `UPDATE attempt_counters SET window_failures = GREATEST(window_failures - 1, 0), consecutive = GREATEST(consecutive - 1, 0), updated_at = now()
-       WHERE site = $3 AND scope = $1 AND key = $2`,
-      [scope, key, this.site],
-    );
-  }
-
   /**
    * Counts one failure. The window restarts when older than `windowSeconds`; back-off and lock
    * are computed by the caller's policy from the returned counts and written with `setPenalty`.
    */
   async recordFailure(q: Queryable, scope: AttemptScope, key: string, windowSeconds: number): Promise<AttemptState> {
+    return (await this.recordFailures(q, [[scope, key]], windowSeconds))[0] as AttemptState;
+  }
+
+  /**
+   * `recordFailure` on each key, in one statement, in the order given (the rows are locked in
+   * that order). The keys must be distinct.
+   */
+  async recordFailures(q: Queryable, keys: [AttemptScope, string][], windowSeconds: number): Promise<AttemptState[]> {
+    const values = keys.map((_, i) => `($1, $${3 + 2 * i}, $${4 + 2 * i}, 1, now(), 1, now())`).join(', ');
     const { rows } = await q.query<Row>(
       `INSERT INTO attempt_counters (site, scope, key, consecutive, window_start, window_failures, updated_at)
-       VALUES ($4, $1, $2, 1, now(), 1, now())
+       VALUES ${values}
        ON CONFLICT (site, scope, key) DO UPDATE SET
          consecutive = attempt_counters.consecutive + 1,
-         window_failures = CASE WHEN attempt_counters.window_start < now() - make_interval(secs => $3)
+         window_failures = CASE WHEN attempt_counters.window_start < now() - make_interval(secs => $2)
                                 THEN 1 ELSE attempt_counters.window_failures + 1 END,
-         window_start = CASE WHEN attempt_counters.window_start < now() - make_interval(secs => $3)
+         window_start = CASE WHEN attempt_counters.window_start < now() - make_interval(secs => $2)
                              THEN now() ELSE attempt_counters.window_start END,
          updated_at = now()
        RETURNING *`,
-      [scope, key, windowSeconds, this.site],
+      [this.site, windowSeconds, ...keys.flat()],
     );
-    return map(rows[0]);
+    return keys.map(([scope, key]) => map(rows.find((r) => r.scope === scope && r.key === key)));
   }
 
   async setPenalty(q: Queryable, scope: AttemptScope, key: string, p: { backoffSeconds: number | null; lock: boolean }): Promise<void> {
@@ -97,13 +97,34 @@ export class AttemptRepository {
     );
   }
 
-  /** A success clears the consecutive count (not the IP window, which counts failures only). */
-  async recordSuccess(q: Queryable, scope: AttemptScope, key: string): Promise<void> {
-    await q.query(
-      `UPDATE attempt_counters SET consecutive = 0, backoff_until = NULL, updated_at = now()
-       WHERE site = $3 AND scope = $1 AND key = $2 AND locked_at IS NULL`,
-      [scope, key, this.site],
-    );
+  /**
+   * What a successful attempt changes, in one statement and in this order: `refund` gives back
+   * one counted failure (the attempt turned out to succeed); each of `clear` starts its
+   * consecutive count over and ends its back-off unless locked (not the window, which counts
+   * failures only); each of `remove` is deleted as `unlock` does. Each step waits for the one
+   * before, so the rows are locked in the order given.
+   */
+  async settleSuccess(
+    q: Queryable,
+    s: { refund: [AttemptScope, string]; clear: [AttemptScope, string][]; remove: [AttemptScope, string][] },
+  ): Promise<void> {
+    const params: unknown[] = [this.site];
+    const key = ([scope, k]: [AttemptScope, string]) => {
+      params.push(scope, k);
+      return `site = $1 AND scope = $${params.length - 1} AND key = $${params.length}`;
+    };
+    const steps = [
+      `UPDATE attempt_counters SET window_failures = GREATEST(window_failures - 1, 0), consecutive = GREATEST(consecutive - 1, 0), updated_at = now()
+       WHERE ${key(s.refund)}`,
+      ...s.clear.map(
+        (c) =>
+          `UPDATE attempt_counters SET consecutive = 0, backoff_until = NULL, updated_at = now() WHERE ${key(c)} AND locked_at IS NULL`,
+      ),
+      ...s.remove.map((r) => `DELETE FROM attempt_counters WHERE ${key(r)}`),
+    ];
+    // a step's condition on the step before runs that step to completion first
+    const ctes = steps.map((sql, i) => `s${i} AS (${sql}${i > 0 ? ` AND (SELECT count(*) FROM s${i - 1}) >= 0` : ''} RETURNING 1)`);
+    await q.query(`WITH ${ctes.join(', ')} SELECT count(*) FROM s${steps.length - 1}`, params);
   }
 
   async unlock(q: Queryable, scope: AttemptScope, key: string): Promise<void> {

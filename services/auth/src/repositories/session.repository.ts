@@ -113,7 +113,7 @@ export class SessionRepository {
    * six): the grant is consumed only if its user still exists, the session and its first refresh
    * token are inserted, and the user comes back with them. Atomic like the transaction it
    * replaces: of two concurrent exchanges of one grant exactly one wins, and nothing is consumed
-   * for a user who no longer exists.
+   * for a user who no longer exists (nor, with `holdAdmin`, for an administrator).
    */
   async exchangeGrant(
     q: Queryable,
@@ -127,13 +127,15 @@ export class SessionRepository {
       /** a stronger proof added while exchanging (a passkey step-up); default: the grant's own */
       amr?: string[];
       acr?: string;
+      /** leave an administrator's grant unused ('admin'): the caller decides on a step-up first */
+      holdAdmin?: boolean;
     },
-  ): Promise<{ outcome: 'ok'; session: SessionRecord; user: UserRecord } | { outcome: 'invalid' | 'no-user' }> {
+  ): Promise<{ outcome: 'ok'; session: SessionRecord; user: UserRecord } | { outcome: 'invalid' | 'no-user' | 'admin' }> {
     const { rows } = await q.query<Row>(
       `WITH g AS (
          UPDATE login_grants lg SET used_at = now()
          WHERE lg.grant_hash = $1 AND lg.used_at IS NULL AND lg.expires_at > now()
-           AND EXISTS (SELECT 1 FROM users WHERE id = lg.user_id)
+           AND EXISTS (SELECT 1 FROM users WHERE id = lg.user_id AND NOT ($9::boolean AND role = 'admin'))
          RETURNING lg.user_id, lg.mode, lg.liveness, lg.amr, lg.acr, lg.auth_time, lg.device_id
        ), s AS (
          INSERT INTO sessions (id, user_id, mode, liveness, ip, user_agent, expires_at, amr, acr, auth_time, device_id)
@@ -150,12 +152,14 @@ export class SessionRepository {
               (SELECT count(*)::int FROM face_templates t WHERE t.user_id = u.id) AS template_count,
               EXISTS (SELECT 1 FROM login_grants lg
                       WHERE lg.grant_hash = $1 AND lg.used_at IS NULL AND lg.expires_at > now()
-                        AND NOT EXISTS (SELECT 1 FROM users WHERE id = lg.user_id)) AS orphan
+                        AND NOT EXISTS (SELECT 1 FROM users WHERE id = lg.user_id)) AS orphan,
+              $9::boolean AND EXISTS (SELECT 1 FROM login_grants lg JOIN users a ON a.id = lg.user_id
+                      WHERE lg.grant_hash = $1 AND lg.used_at IS NULL AND lg.expires_at > now() AND a.role = 'admin') AS held
        FROM (SELECT 1) AS one LEFT JOIN s ON true LEFT JOIN users u ON u.id = s.user_id`,
-      [e.grantHash, e.sessionId, e.ip, e.userAgent, e.ttlSeconds, e.refreshHash, e.amr ?? null, e.acr ?? null],
+      [e.grantHash, e.sessionId, e.ip, e.userAgent, e.ttlSeconds, e.refreshHash, e.amr ?? null, e.acr ?? null, e.holdAdmin ?? false],
     );
     const r = rows[0] as Row;
-    if (r.s_id === null || r.s_id === undefined) return { outcome: r.orphan ? 'no-user' : 'invalid' };
+    if (r.s_id === null || r.s_id === undefined) return { outcome: r.orphan ? 'no-user' : r.held ? 'admin' : 'invalid' };
     const session = mapSession({
       id: r.s_id,
       user_id: r.s_user_id,

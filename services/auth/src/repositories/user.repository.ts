@@ -122,15 +122,22 @@ export class UserRepository {
     );
   }
 
-  async touchLogin(q: Queryable, id: string): Promise<void> {
-    if (!this.site) {
-      await q.query('UPDATE users SET last_login_at = now() WHERE id = $1', [id]);
-      return;
-    }
-    await q.query(
-      'INSERT INTO last_logins (site, user_id, at) VALUES ($1, $2, now()) ON CONFLICT (site, user_id) DO UPDATE SET at = excluded.at',
-      [this.site, id],
+  /**
+   * The account as it was before this sign-in (undefined when it is gone), stamped with the
+   * sign-in in the same statement: in `users` at the hub or in a single installation, in the
+   * site's own `last_logins` at a site.
+   */
+  async findAndTouchLogin(q: Queryable, id: string): Promise<UserRecord | undefined> {
+    const touch = this.site
+      ? `INSERT INTO last_logins (site, user_id, at) SELECT $2, id, now() FROM found
+         ON CONFLICT (site, user_id) DO UPDATE SET at = excluded.at`
+      : 'UPDATE users SET last_login_at = now() WHERE id IN (SELECT id FROM found)';
+    // every part of one statement reads the same snapshot: `found` is the row before the stamp
+    const { rows } = await q.query<Row>(
+      `WITH found AS (${SELECT_USER} WHERE u.id = $1), touched AS (${touch}) SELECT * FROM found`,
+      this.site ? [id, this.site] : [id],
     );
+    return rows[0] ? mapUser(rows[0]) : undefined;
   }
 
   async setRole(q: Queryable, id: string, role: Role): Promise<boolean> {

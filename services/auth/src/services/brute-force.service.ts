@@ -147,17 +147,39 @@ export class BruteForceService {
    * Returns the account's outcome so that the caller can audit back-off and lock.
    */
   async recordAttempt(userId: string | null, o: Origin): Promise<FailureOutcome | null> {
-    await this.repo.recordFailure(this.db, 'ip', originKey(o), this.cfg.ipWindowSeconds);
-    if (!userId) return null;
-    return this.recordAccountAttempt(userId, o);
+    if (!userId) {
+      await this.repo.recordFailure(this.db, 'ip', originKey(o), this.cfg.ipWindowSeconds);
+      return null;
+    }
+    const [, pair, s] = (await this.repo.recordFailures(
+      this.db,
+      [
+        ['ip', originKey(o)],
+        ['pair', pairKey(userId, o)],
+        ['user', userId],
+      ],
+      this.cfg.ipWindowSeconds,
+    )) as [AttemptState, AttemptState, AttemptState];
+    return this.penalise(userId, o, pair, s);
   }
 
   /** Kiosk: the account became known after the origin was already counted. */
   async recordAccountAttempt(userId: string, o: Origin): Promise<FailureOutcome> {
-    const pair = await this.repo.recordFailure(this.db, 'pair', pairKey(userId, o), this.cfg.ipWindowSeconds);
+    const [pair, s] = (await this.repo.recordFailures(
+      this.db,
+      [
+        ['pair', pairKey(userId, o)],
+        ['user', userId],
+      ],
+      this.cfg.ipWindowSeconds,
+    )) as [AttemptState, AttemptState];
+    return this.penalise(userId, o, pair, s);
+  }
+
+  /** Back-off and lock from the counts just recorded for the pair and the account. */
+  private async penalise(userId: string, o: Origin, pair: AttemptState, s: AttemptState): Promise<FailureOutcome> {
     const pairBackoff = backoffSecondsFor(pair.consecutive, { ...this.cfg, backoffAfter: this.cfg.pairBackoffAfter });
     if (pairBackoff !== null) await this.repo.setPenalty(this.db, 'pair', pairKey(userId, o), { backoffSeconds: pairBackoff, lock: false });
-    const s = await this.repo.recordFailure(this.db, 'user', userId, this.cfg.ipWindowSeconds);
     const locked = s.consecutive >= this.cfg.lockAfter;
     const backoffSeconds = locked ? null : backoffSecondsFor(s.consecutive, this.cfg);
     if (locked || backoffSeconds !== null) await this.repo.setPenalty(this.db, 'user', userId, { backoffSeconds, lock: locked });
@@ -169,10 +191,16 @@ export class BruteForceService {
    * success at a trusted device also lifts an account lock (the real person was there).
    */
   async recordSuccess(userId: string, o: Origin): Promise<void> {
-    await this.repo.refund(this.db, 'ip', originKey(o));
-    await this.repo.recordSuccess(this.db, 'pair', pairKey(userId, o));
-    if (o.deviceId) await this.repo.unlock(this.db, 'user', userId);
-    else await this.repo.recordSuccess(this.db, 'user', userId);
+    await this.repo.settleSuccess(this.db, {
+      refund: ['ip', originKey(o)],
+      clear: o.deviceId
+        ? [['pair', pairKey(userId, o)]]
+        : [
+            ['pair', pairKey(userId, o)],
+            ['user', userId],
+          ],
+      remove: o.deviceId ? [['user', userId]] : [],
+    });
   }
 
   async unlock(userId: string): Promise<void> {

@@ -478,12 +478,11 @@ export class LoginService {
 
   private async succeed(flow: LoginFlow, seq: number, client: ClientInfo, distance: number): Promise<LoginFrameOutcome> {
     const userId = flow.userId as string;
-    const user = await this.d.users.findById(this.d.db, userId);
+    const user = await this.d.users.findAndTouchLogin(this.d.db, userId);
     if (!user) return this.fail(flow, seq, new AuthError(ErrorCode.FACE_UNKNOWN, 'this face is not recognised'), 'unknown', client);
     flow.ended = true;
     await this.releaseSlot(flow);
     await this.d.bruteForce.recordSuccess(userId, flow.origin);
-    await this.d.users.touchLogin(this.d.db, userId);
     const live = flow.liveness !== null;
     const acr = !live ? ACR.FACE : flow.origin.deviceId ? ACR.TRUSTED_DEVICE : ACR.FACE_LIVENESS;
     const amr = flow.origin.deviceId ? ['face', 'kiosk'] : ['face'];

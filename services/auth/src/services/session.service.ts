@@ -111,34 +111,15 @@ export class SessionService {
    */
   async exchangeGrant(grant: string, client: ClientInfo, opts: { webauthn?: unknown; site?: WebAuthnSite } = {}): Promise<IssuedSession> {
     const hash = hashToken(grant);
-    const peek = await this.sessions.peekGrant(this.db, hash);
-    if (!peek) throw new AuthError(ErrorCode.TOKEN_INVALID, 'login grant unknown, used or expired; log in again');
-    const extra: Partial<AuthContext> = {};
-    if (peek.role === 'admin' && this.cfg.adminStepUp && !acrSatisfies(peek.acr, ACR.TRUSTED_DEVICE) && this.stepUp && opts.site) {
-      if (opts.webauthn !== undefined) {
-        if (!(await this.stepUp.verify(peek.userId, opts.webauthn, opts.site)))
-          throw new AuthError(ErrorCode.UNAUTHENTICATED, 'the passkey could not be verified');
-        extra.amr = [...new Set([...peek.amr, 'hwk', 'mfa'])];
-        extra.acr = ACR.MFA;
-      } else {
-        const options = await this.stepUp.options(peek.userId, opts.site);
-        if (options)
-          throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'confirm with your passkey to continue as an administrator', {
-            webauthn: options,
-          });
-      }
-    }
+    // only an administrator's grant may need a step-up: any other is exchanged at once
+    const stepUpPossible = this.cfg.adminStepUp && this.stepUp !== null && opts.site !== undefined;
     const refreshToken = randomToken();
-    const done = await this.sessions.exchangeGrant(this.db, {
-      grantHash: hash,
-      sessionId: randomUUID(),
-      ip: client.ip,
-      userAgent: client.userAgent,
-      ttlSeconds: this.cfg.refreshTokenTtlSeconds,
-      refreshHash: hashToken(refreshToken),
-      amr: extra.amr,
-      acr: extra.acr,
-    });
+    let extra: Partial<AuthContext> = {};
+    let done = await this.consume(hash, refreshToken, client, extra, stepUpPossible);
+    if (done.outcome === 'admin') {
+      extra = await this.stepUpFor(hash, opts);
+      done = await this.consume(hash, refreshToken, client, extra, false);
+    }
     if (done.outcome === 'no-user') throw new AuthError(ErrorCode.USER_NOT_FOUND, 'account no longer exists');
     if (done.outcome !== 'ok') throw new AuthError(ErrorCode.TOKEN_INVALID, 'login grant unknown, used or expired; log in again');
     const { session, user } = done;
@@ -170,6 +151,42 @@ export class SessionService {
       refreshToken,
       refreshTokenExpiresAt: session.expiresAt,
     };
+  }
+
+  /** The proof an administrator's grant needs before it is exchanged (none when it needs none). */
+  private async stepUpFor(hash: string, opts: { webauthn?: unknown; site?: WebAuthnSite }): Promise<Partial<AuthContext>> {
+    const peek = await this.sessions.peekGrant(this.db, hash);
+    if (!peek) throw new AuthError(ErrorCode.TOKEN_INVALID, 'login grant unknown, used or expired; log in again');
+    const extra: Partial<AuthContext> = {};
+    if (peek.role === 'admin' && this.cfg.adminStepUp && !acrSatisfies(peek.acr, ACR.TRUSTED_DEVICE) && this.stepUp && opts.site) {
+      if (opts.webauthn !== undefined) {
+        if (!(await this.stepUp.verify(peek.userId, opts.webauthn, opts.site)))
+          throw new AuthError(ErrorCode.UNAUTHENTICATED, 'the passkey could not be verified');
+        extra.amr = [...new Set([...peek.amr, 'hwk', 'mfa'])];
+        extra.acr = ACR.MFA;
+      } else {
+        const options = await this.stepUp.options(peek.userId, opts.site);
+        if (options)
+          throw new AuthError(ErrorCode.STEP_UP_REQUIRED, 'confirm with your passkey to continue as an administrator', {
+            webauthn: options,
+          });
+      }
+    }
+    return extra;
+  }
+
+  private consume(hash: string, refreshToken: string, client: ClientInfo, extra: Partial<AuthContext>, holdAdmin: boolean) {
+    return this.sessions.exchangeGrant(this.db, {
+      grantHash: hash,
+      sessionId: randomUUID(),
+      ip: client.ip,
+      userAgent: client.userAgent,
+      ttlSeconds: this.cfg.refreshTokenTtlSeconds,
+      refreshHash: hashToken(refreshToken),
+      amr: extra.amr,
+      acr: extra.acr,
+      holdAdmin,
+    });
   }
 
   /**
