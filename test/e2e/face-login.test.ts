@@ -23,7 +23,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Browser, Page } from 'playwright-core';
 import { requireFaces } from '@faceline/testkit';
 import { buildWebApp, startStack, type Stack } from './support/stack.js';
-import { launchWithCamera, openPage, requireChromium, screenshot } from './support/browser.js';
+import { launchWithCamera, openPage, requireChromium, screenshot, signInWithFace } from './support/browser.js';
 import { writePhotoFeed } from './support/feeds.js';
 
 const FLOW_TIMEOUT = 120_000;
@@ -55,17 +55,7 @@ describe('Faceline in Chromium', { timeout: 20 * 60_000 }, () => {
   }
 
   async function signIn(page: Page): Promise<void> {
-    await page.goto(`/login?u=${username}`);
-    await page.getByRole('button', { name: 'Sign in with my face' }).click();
-    await page.waitForURL('**/me', { timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
-      const code = await page
-        .locator('[data-problem]')
-        .first()
-        .getAttribute('data-problem', { timeout: 1000 })
-        .catch(() => null);
-      throw new Error(fail(`sign-in did not reach /me (problem shown: ${code ?? 'none'}): ${String(err)}`));
-    });
-    await page.getByRole('heading', { name: 'My page' }).waitFor();
+    await signInWithFace(page, username, () => fail(''), FLOW_TIMEOUT);
   }
 
   before(async () => {

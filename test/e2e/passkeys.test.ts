@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { requireFaces } from '@faceline/testkit';
 import { buildWebApp, startStack, type Stack } from './support/stack.js';
-import { launchWithCamera, requireChromium, screenshot } from './support/browser.js';
+import { launchWithCamera, requireChromium, screenshot, signInWithFace } from './support/browser.js';
 
 const FLOW_TIMEOUT = 120_000;
 
@@ -45,17 +45,7 @@ describe('passkeys and trusted kiosks in Chromium', { timeout: 15 * 60_000 }, ()
   };
 
   async function signInByFace(): Promise<void> {
-    await page.goto(`/login?u=${username}`);
-    await page.getByRole('button', { name: 'Sign in with my face' }).click();
-    await page.waitForURL('**/me', { timeout: FLOW_TIMEOUT }).catch(async (err: unknown) => {
-      const code = await page
-        .locator('[data-problem]')
-        .first()
-        .getAttribute('data-problem', { timeout: 1000 })
-        .catch(() => null);
-      throw new Error(fail(`sign-in did not reach /me (problem shown: ${code ?? 'none'}): ${String(err)}`));
-    });
-    await page.getByRole('heading', { name: 'My page' }).waitFor();
+    await signInWithFace(page, username, () => fail(''), FLOW_TIMEOUT);
   }
 
   before(async () => {

@@ -142,35 +142,26 @@ test('with no vision reachable the browser gets RECOGNITION_UNAVAILABLE and may 
 
 test('signing keys rotate: a new key signs, the old one stays published until its tokens expire', async () => {
   const before = (await http(a.url, 'GET', '/.well-known/jwks.json')).json.keys as { kid: string }[];
-  const oldToken = (
-    await a.ctx.tokens.signAccessToken({
-      userId: 'u',
-      sessionId: 's',
-      username: 'x',
-      displayName: 'X',
-      role: 'user',
-      amr: ['face'],
-      acr: 'urn:faceline:acr:face',
-      authTime: new Date().toISOString(),
-    })
-  ).token;
+  const sign = async () =>
+    (
+      await a.ctx.tokens.signAccessToken({
+        userId: 'u',
+        sessionId: 's',
+        username: 'x',
+        displayName: 'X',
+        role: 'user',
+        amr: ['face'],
+        acr: 'urn:faceline:acr:face',
+        authTime: new Date().toISOString(),
+      })
+    ).token;
+  const oldToken = await sign();
   // the current key reaches the end of its signing period
   await a.ctx.db.query('UPDATE signing_keys SET retire_at = now()');
   await a.ctx.tokens.ensureCurrentKey();
   const after = (await http(a.url, 'GET', '/.well-known/jwks.json')).json.keys as { kid: string }[];
   assert.equal(after.length, before.length + 1);
-  const newToken = (
-    await a.ctx.tokens.signAccessToken({
-      userId: 'u',
-      sessionId: 's',
-      username: 'x',
-      displayName: 'X',
-      role: 'user',
-      amr: ['face'],
-      acr: 'urn:faceline:acr:face',
-      authTime: new Date().toISOString(),
-    })
-  ).token;
+  const newToken = await sign();
   const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).kid as string;
   assert.notEqual(kidOf(newToken), kidOf(oldToken), 'new tokens use the new key');
   // replica B has not seen the new key yet: it reloads on the unknown kid (at most once a second)

@@ -57,3 +57,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Signs `username` in by face from the login page and waits for the personal page; on failure the
+ * error names the problem the page shows, followed by `context()` (the services' logs).
+ */
+export async function signInWithFace(page: Page, username: string, context: () => string, timeout = 120_000): Promise<void> {
+  await page.goto(`/login?u=${username}`);
+  await page.getByRole('button', { name: 'Sign in with my face' }).click();
+  await page.waitForURL('**/me', { timeout }).catch(async (err: unknown) => {
+    const code = await page
+      .locator('[data-problem]')
+      .first()
+      .getAttribute('data-problem', { timeout: 1000 })
+      .catch(() => null);
+    throw new Error(`sign-in did not reach /me (problem shown: ${code ?? 'none'}): ${String(err)}\n${context()}`);
+  });
+  await page.getByRole('heading', { name: 'My page' }).waitFor();
+}
